@@ -1,0 +1,48 @@
+# Rapport: `make run` starts the whole system, `make test` runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test test-unit test-integration test-e2e lint format bench provision asyncapi clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## start nats-server (unless NATS_URL is set), every service and the gateway
+	$(BIN)/python -m shared.runtime
+
+test: $(STAMP)  ## unit, integration and end-to-end tests (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e
+
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -q tests/unit
+
+test-integration: $(STAMP)
+	$(BIN)/python -m pytest -q tests/integration
+
+test-e2e: $(STAMP)
+	$(BIN)/python -m pytest -q tests/e2e
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(STAMP)  ## benchmarks print their figures
+	$(BIN)/python -m bench
+
+provision: $(STAMP)  ## create streams and consumers on $$NATS_URL
+	$(BIN)/python -m shared.messaging.provisioning
+
+asyncapi: $(STAMP)  ## regenerate docs/asyncapi/*.json from the services' brokers
+	$(BIN)/python -m shared.asyncapi docs/asyncapi
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Connections: requests, connections, follows and blocks between members."""

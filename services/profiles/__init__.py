@@ -1,0 +1,1 @@
+"""Profiles: members and their profiles; the source of member.registered/updated/deleted."""

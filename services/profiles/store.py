@@ -1,0 +1,100 @@
+"""Profiles' tables and repository."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, MetaData, String, Text, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.db import UTCDateTime
+
+from .domain import Member
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class MemberRow(Base):
+    __tablename__ = "members"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    about: Mapped[str] = mapped_column(Text, default="")
+    headshot_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    industry: Mapped[str] = mapped_column(String(100), default="")
+    location: Mapped[str] = mapped_column(String(100), default="")
+    team: Mapped[str] = mapped_column(String(100), default="")
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    accomplishments: Mapped[list] = mapped_column(JSON, default=list)
+    goals: Mapped[list] = mapped_column(JSON, default=list)
+    values: Mapped[list] = mapped_column(JSON, default=list)
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Members:
+    """Repository of members."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, member_id: str) -> Member | None:
+        row = await self.session.get(MemberRow, member_id)
+        return _to_member(row) if row else None
+
+    async def owner_of_handle(self, handle: str) -> str | None:
+        return await self.session.scalar(select(MemberRow.id).where(MemberRow.handle == handle))
+
+    async def owner_of_email(self, email: str) -> str | None:
+        return await self.session.scalar(select(MemberRow.id).where(MemberRow.email == email))
+
+    async def add(self, member: Member, *, registered_at: datetime) -> None:
+        self.session.add(MemberRow(**_columns(member), registered_at=registered_at))
+        await self.session.flush()
+
+    async def save(self, member: Member) -> None:
+        row = await self.session.get(MemberRow, member.id)
+        for key, value in _columns(member).items():
+            setattr(row, key, value)
+        await self.session.flush()
+
+    async def erase(self, member_id: str) -> None:
+        await self.session.execute(delete(MemberRow).where(MemberRow.id == member_id))
+
+    async def page(self, *, after: str | None, limit: int) -> list[Member]:
+        query = select(MemberRow).order_by(MemberRow.id).limit(limit)
+        if after:
+            query = query.where(MemberRow.id > after)
+        return [_to_member(r) for r in (await self.session.scalars(query)).all()]
+
+
+def _columns(member: Member) -> dict:
+    data = member.profile()
+    data["id"] = data.pop("member_id")
+    return data
+
+
+def _to_member(row: MemberRow) -> Member:
+    return Member(
+        id=row.id,
+        handle=row.handle,
+        name=row.name,
+        email=row.email,
+        headline=row.headline,
+        about=row.about,
+        headshot_url=row.headshot_url,
+        industry=row.industry,
+        location=row.location,
+        team=row.team,
+        keywords=list(row.keywords),
+        skills=list(row.skills),
+        accomplishments=list(row.accomplishments),
+        goals=list(row.goals),
+        values=list(row.values),
+    )

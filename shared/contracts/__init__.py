@@ -1,0 +1,1 @@
+"""Shared contracts: the envelope, events, subjects, streams and RPC shapes."""

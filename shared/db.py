@@ -1,0 +1,174 @@
+"""Database helpers every service uses: engines, the outbox and inbox tables, a unit of work.
+
+The outbox row and the state change commit in one transaction (the relay publishes later);
+the inbox row and a consumer's effect commit in one transaction (redelivery changes nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    event,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.types import TypeDecorator
+
+from shared.contracts.envelope import Envelope, Event
+from shared.contracts.subjects import event_subject
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """Add the outbox and inbox tables to a service's metadata."""
+    outbox = Table(
+        "outbox",
+        metadata,
+        Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+        Column("event_id", String(64), nullable=False, unique=True),
+        Column("subject", String(200), nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("published_at", UTCDateTime, nullable=True, index=True),
+    )
+    inbox = Table(
+        "inbox",
+        metadata,
+        Column("consumer", String(100), primary_key=True),
+        Column("event_id", String(64), primary_key=True),
+        Column("handled_at", UTCDateTime, nullable=False),
+    )
+    return outbox, inbox
+
+
+def make_engine(url: str) -> AsyncEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+class UnitOfWork:
+    """One transaction: state changes, outbox rows and inbox rows commit together.
+
+    `after_commit` is called once a transaction that wrote outbox rows commits, so that the
+    relay publishes at once instead of at its next poll.
+    """
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        outbox: Table,
+        inbox: Table,
+        source: str,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._inbox = inbox
+        self._source = source
+        self._after_commit = after_commit
+        self.session: AsyncSession
+        self.published: list[Envelope] = []
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.published = []
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        await self.session.rollback()
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        if self.published and self._after_commit:
+            self._after_commit()
+
+    async def publish(self, event: Event, *, time: datetime | None = None) -> Envelope:
+        """Record an event in the outbox, in this transaction."""
+        envelope = Envelope.wrap(event, source=self._source, time=time)
+        await self.session.execute(
+            insert(self._outbox).values(
+                event_id=envelope.id,
+                subject=event_subject(event),
+                payload=envelope.model_dump_json().encode(),
+                created_at=datetime.now(UTC),
+            )
+        )
+        self.published.append(envelope)
+        return envelope
+
+    async def claim(self, consumer: str, event_id: str) -> bool:
+        """Record that `consumer` handles `event_id` in this transaction.
+
+        False when it was handled before: the caller skips the effect. Two replicas racing on
+        one event both pass here, and the primary key makes the second commit fail, so the
+        message is retried and then skipped.
+        """
+        seen = await self.session.scalar(
+            select(func.count())
+            .select_from(self._inbox)
+            .where(self._inbox.c.consumer == consumer, self._inbox.c.event_id == event_id)
+        )
+        if seen:
+            return False
+        await self.session.execute(
+            insert(self._inbox).values(
+                consumer=consumer, event_id=event_id, handled_at=datetime.now(UTC)
+            )
+        )
+        return True
+
+
+async def create_schema(engine: AsyncEngine, metadata: MetaData) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)

@@ -1,0 +1,78 @@
+"""Creates Rapport's streams and durable consumers: the one place they are declared.
+
+Run by `make run` (shared.runtime) before any service starts, by the test fixtures, and in
+a deployment by the `provision` job: `python -m shared.messaging.provisioning`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from shared.contracts.streams import CONSUMERS, STREAMS, StreamSpec
+from shared.messaging.consumer import consumer_config
+from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DAY = 86_400.0
+
+
+def stream_config(spec: StreamSpec, settings: Settings) -> StreamConfig:
+    return StreamConfig(
+        name=spec.name,
+        subjects=list(spec.subjects),
+        description=spec.description,
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        discard=DiscardPolicy.OLD,
+        max_age=spec.max_age_days * DAY if spec.max_age_days else 0,
+        duplicate_window=settings.duplicate_window,
+        num_replicas=settings.stream_replicas,
+    )
+
+
+async def provision(js: JetStreamContext, settings: Settings) -> None:
+    for spec in STREAMS:
+        config = stream_config(spec, settings)
+        try:
+            await js.stream_info(spec.name)
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+            log.info("created stream %s", spec.name)
+    for spec in CONSUMERS:
+        wanted = consumer_config(spec, settings)
+        try:
+            info = await js.consumer_info(spec.stream, spec.durable)
+        except NotFoundError:
+            await js.add_consumer(spec.stream, wanted)
+            log.info("created consumer %s on %s", spec.durable, spec.stream)
+            continue
+        have = info.config
+        if (
+            sorted(have.filter_subjects or [have.filter_subject]) != sorted(wanted.filter_subjects)
+            or have.max_deliver != wanted.max_deliver
+        ):
+            # NATS refuses most changes to a durable: a new durable name is the way.
+            log.warning("consumer %s differs from its definition; version its name", spec.durable)
+
+
+async def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level)
+    nc = await nats.connect(settings.nats_url.split(","))
+    try:
+        await provision(nc.jetstream(), settings)
+    finally:
+        await nc.close()
+    print(f"provisioned {len(STREAMS)} streams and {len(CONSUMERS)} consumers")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

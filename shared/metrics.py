@@ -1,0 +1,51 @@
+"""Rapport's own Prometheus metrics, beside FastStream's middleware metrics.
+
+Each service is its own process, so the default registry is that service's registry.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+OUTBOX_BACKLOG = Gauge(
+    "rapport_outbox_backlog", "Outbox rows not yet published to JetStream.", ["service"]
+)
+OUTBOX_PUBLISHED = Counter(
+    "rapport_outbox_published_total", "Events the outbox relay published.", ["service"]
+)
+EVENTS_HANDLED = Counter(
+    "rapport_events_handled_total",
+    "Events a consumer applied.",
+    ["service", "consumer", "type"],
+)
+DUPLICATES_SKIPPED = Counter(
+    "rapport_duplicate_deliveries_skipped_total",
+    "Deliveries of an event already handled (redelivery, replay or duplicate publish).",
+    ["service", "consumer"],
+)
+HANDLER_FAILURES = Counter(
+    "rapport_event_handler_failures_total",
+    "Failed attempts at handling an event (each is retried until dead-lettered).",
+    ["service", "consumer"],
+)
+DEAD_LETTERED = Counter(
+    "rapport_dead_lettered_total",
+    "Messages sent to the dead-letter stream.",
+    ["service", "consumer"],
+)
+RPC_HANDLED = Counter(
+    "rapport_rpc_requests_total",
+    "Commands and queries answered, by outcome.",
+    ["service", "operation", "outcome"],
+)
+HTTP_REQUESTS = Counter(
+    "rapport_http_requests_total",
+    "HTTP requests by route and status.",
+    ["route", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "rapport_http_request_duration_seconds",
+    "HTTP request latency by route.",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
