@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     outbox_batch_size: int = Field(200, description="Outbox rows published per relay pass.")
     graceful_timeout: float = Field(15.0, description="Seconds in-flight handlers get at stop.")
 
+    trust_connected: float = Field(1.0, description="Trust T of a connected pair.")
+    trust_follow: float = Field(0.5, description="Trust T when either member follows the other.")
+
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")
 

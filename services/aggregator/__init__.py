@@ -1,0 +1,1 @@
+"""Aggregator: relationship health per pair and balance per member, projected from events."""

@@ -1,0 +1,43 @@
+"""Liveness, readiness and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared.messaging.rpc import ServiceUnavailable
+from shared.settings import SERVICES
+
+from ..backends import BackendsDep
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="The gateway is alive")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Every service answers over NATS")
+async def readyz(backends: BackendsDep) -> JSONResponse:
+    async def ping(service: str) -> str:
+        try:
+            await backends.ask(service, "ping", {}, timeout=2.0)
+            return "ok"
+        except ServiceUnavailable as error:
+            return str(error)
+
+    results = dict(zip(SERVICES, await asyncio.gather(*map(ping, SERVICES)), strict=True))
+    ready = all(r == "ok" for r in results.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "services": results},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,174 @@
+"""The supervisor behind `make run`: NATS, provisioning, then every service as its own process.
+
+- Starts a nats-server with JetStream on a free port (data under <data_dir>/nats), unless
+  NATS_URL / RAPPORT_NATS_URL is set.
+- Creates the streams and consumers, then starts each service; a service that exits is
+  logged and restarted with a growing delay.
+- Ctrl-C or SIGTERM stops the services (SIGTERM, then SIGKILL after the grace period) and
+  the nats-server it started. Children also get SIGTERM if the supervisor itself dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nats
+
+from shared.messaging.provisioning import provision
+from shared.natsserver import NatsServer, start_nats_server
+from shared.settings import SERVICES, Settings, get_settings
+
+PROCESSES = (*SERVICES, "gateway")
+RESTART_DELAYS = (1, 2, 5, 10, 30)
+STABLE_AFTER = 60.0  # seconds of uptime after which a restart counts as the first again
+
+
+def command(service: str) -> list[str]:
+    """How every service is started, by `make run` and by the end-to-end tests."""
+    return [sys.executable, "-m", f"services.{service}"]
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def say(message: str) -> None:
+    print(f"[rapport] {message}", flush=True)
+
+
+@dataclass
+class Supervised:
+    name: str
+    env: dict[str, str]
+    pid_dir: Path
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    restarts: int = 0
+    next_start: float = 0.0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            command(self.name),
+            env=self.env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+        self.started_at = time.monotonic()
+        (self.pid_dir / f"{self.name}.pid").write_text(str(self.process.pid))
+
+    def check(self, now: float) -> None:
+        """Restart the process if it exited, after a delay that grows with each crash."""
+        if self.process is None:
+            if now >= self.next_start:
+                self.start()
+            return
+        code = self.process.poll()
+        if code is None:
+            return
+        if now - self.started_at > STABLE_AFTER:
+            self.restarts = 0
+        delay = RESTART_DELAYS[min(self.restarts, len(RESTART_DELAYS) - 1)]
+        self.restarts += 1
+        say(f"{self.name} exited with code {code}; restarting in {delay}s")
+        self.process = None
+        self.next_start = now + delay
+
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def wait_or_kill(self, deadline: float) -> None:
+        if self.process is None:
+            return
+        try:
+            self.process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            say(f"{self.name} did not stop in time; killing it")
+            self.process.kill()
+            self.process.wait()
+        (self.pid_dir / f"{self.name}.pid").unlink(missing_ok=True)
+
+
+async def _provision(url: str, settings: Settings) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            nc = await nats.connect(url.split(","), connect_timeout=2, max_reconnect_attempts=1)
+            break
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+    try:
+        await provision(nc.jetstream(), settings)
+    finally:
+        await nc.close()
+
+
+def main() -> None:
+    settings = get_settings()
+    data_dir = settings.data_dir.resolve()
+    (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+    pid_dir = data_dir / "run"
+    pid_dir.mkdir(parents=True, exist_ok=True)
+
+    nats_server: NatsServer | None = None
+    url = os.environ.get("RAPPORT_NATS_URL") or os.environ.get("NATS_URL")
+    if not url:
+        nats_server = start_nats_server(data_dir / "nats", log_file=data_dir / "logs/nats.log")
+        url = nats_server.url
+        say(f"started nats-server with JetStream at {url} (data in {data_dir / 'nats'})")
+    asyncio.run(_provision(url, settings))
+    say("streams and consumers provisioned")
+
+    env = dict(os.environ, RAPPORT_NATS_URL=url, RAPPORT_DATA_DIR=str(data_dir))
+    children = [Supervised(name, env, pid_dir) for name in PROCESSES]
+
+    stopping = False
+
+    def stop(signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+    for child in children:
+        child.start()
+    base = f"http://{settings.host}"
+    say(f"API          {base}:{settings.gateway_port}/v1  (OpenAPI at /openapi.json, docs /docs)")
+    say(f"readiness    {base}:{settings.gateway_port}/readyz")
+    for name in SERVICES:
+        say(f"{name:<12} metrics {base}:{settings.http_port(name)}/metrics")
+    say(f"data         {data_dir}")
+    say("press Ctrl-C to stop")
+
+    try:
+        while not stopping:
+            now = time.monotonic()
+            for child in children:
+                child.check(now)
+            time.sleep(0.2)
+    finally:
+        say("stopping services")
+        for child in children:
+            child.terminate()
+        deadline = time.monotonic() + settings.graceful_timeout + 5
+        for child in children:
+            child.wait_or_kill(deadline)
+        if nats_server is not None:
+            nats_server.stop()
+        say("stopped")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The deployment files agree with the code: compose, Dockerfile, Prometheus, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import AliasChoices
+
+from shared.settings import SERVICES, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
+INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
+APPS = (*SERVICES, "gateway")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict[str, dict]:
+    return compose["services"]
+
+
+def _command(service: dict) -> list[str]:
+    command = service.get("command") or []
+    return command.split() if isinstance(command, str) else [str(part) for part in command]
+
+
+def _environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        return dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {key: "" if value is None else str(value) for key, value in env.items()}
+
+
+def _module_exists(module: str) -> bool:
+    """`python -m module` runs: a module file, or a package with a __main__."""
+    path = ROOT.joinpath(*module.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__main__.py").is_file()
+
+
+def _settings_env_names() -> set[str]:
+    """Every environment variable Settings reads (upper-cased; reading is case-insensitive)."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    names = set()
+    for field_name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names.update(str(choice).upper() for choice in alias.choices)
+        elif isinstance(alias, str):
+            names.add(alias.upper())
+        else:
+            names.add(f"{prefix}{field_name}".upper())
+    return names
+
+
+def _port(service: str, env: dict[str, str]) -> int:
+    field = f"{service}_port"
+    override = {k.upper(): v for k, v in env.items()}.get(f"RAPPORT_{field.upper()}")
+    return int(override) if override else Settings.model_fields[field].default
+
+
+def test_compose_file_parses(compose: dict) -> None:
+    assert isinstance(compose, dict)
+    assert isinstance(compose.get("services"), dict) and compose["services"]
+
+
+def test_every_python_module_command_exists(services: dict[str, dict]) -> None:
+    commands = {name: _command(svc) for name, svc in services.items()}
+    modules = {
+        name: command[2]
+        for name, command in commands.items()
+        if len(command) >= 3 and command[0] in ("python", "python3") and command[1] == "-m"
+    }
+    assert modules, "no service runs `python -m ...`"
+    missing = {name: module for name, module in modules.items() if not _module_exists(module)}
+    assert not missing, f"commands name modules that do not exist: {missing}"
+
+
+def test_every_rapport_variable_is_a_setting(services: dict[str, dict]) -> None:
+    known = _settings_env_names()
+    unknown = {
+        f"{name}: {key}"
+        for name, svc in services.items()
+        for key in _environment(svc)
+        if key.upper().startswith("RAPPORT_") and key.upper() not in known
+    }
+    assert not unknown, f"RAPPORT_* variables that Settings does not read: {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_compose_environment_loads_into_settings(
+    app: str, services: dict[str, dict], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in list(os.environ):
+        if key.upper().startswith("RAPPORT_") or key.upper() == "NATS_URL":
+            monkeypatch.delenv(key)
+    for key, value in _environment(services[app]).items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    assert settings.nats_url.startswith("nats://") and "127.0.0.1" not in settings.nats_url
+    assert settings.host == "0.0.0.0"
+    if app in SERVICES:
+        assert settings.database_url(app).startswith("postgresql+asyncpg://"), (
+            f"{app} would fall back to SQLite in its container"
+        )
+        assert settings.database_url(app).endswith(f"/{app}")
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_every_service_runs_in_compose(app: str, services: dict[str, dict]) -> None:
+    assert app in services, f"{app} is not in docker-compose.yml"
+    service = services[app]
+    assert _command(service) == ["python", "-m", f"services.{app}"]
+    assert service.get("build") and service.get("image") == "rapport:latest"
+    env = _environment(service)
+    assert env.get("RAPPORT_NATS_URL")
+    assert env.get("RAPPORT_HOST") == "0.0.0.0"
+    depends = service.get("depends_on") or {}
+    assert isinstance(depends, dict)
+    assert depends.get("provision", {}).get("condition") == "service_completed_successfully"
+    health = " ".join(str(part) for part in service["healthcheck"]["test"])
+    assert f":{_port(app, env)}/healthz" in health
+
+
+def test_streams_are_provisioned_by_a_one_shot_job(services: dict[str, dict]) -> None:
+    provision = services["provision"]
+    assert _command(provision) == ["python", "-m", "shared.messaging.provisioning"]
+    assert "nats" in (provision.get("depends_on") or {})
+    assert str(provision.get("restart", "no")) == "no"
+
+
+def test_postgres_creates_a_database_per_service(services: dict[str, dict]) -> None:
+    mounts = [str(v) for v in services["postgres"].get("volumes", [])]
+    assert any(
+        m.startswith("./deploy/postgres/init.sql:/docker-entrypoint-initdb.d/") for m in mounts
+    )
+    created = set(re.findall(r"CREATE DATABASE (\w+)", INIT_SQL.read_text(), re.IGNORECASE))
+    assert created == set(SERVICES)
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_prometheus_scrapes_every_service(app: str, services: dict[str, dict]) -> None:
+    config = yaml.safe_load(PROMETHEUS.read_text())
+    targets = {
+        target
+        for job in config["scrape_configs"]
+        if job.get("metrics_path", "/metrics") == "/metrics"
+        for static in job.get("static_configs", [])
+        for target in static.get("targets", [])
+    }
+    port = _port(app, _environment(services.get(app, {})))
+    assert f"{app}:{port}" in targets, f"prometheus.yml does not scrape {app}:{port}/metrics"
+
+
+def test_prometheus_mounts_its_config(services: dict[str, dict]) -> None:
+    mounts = [str(v) for v in services["prometheus"].get("volumes", [])]
+    assert any(
+        m.startswith("./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml")
+        for m in mounts
+    )
+
+
+def test_every_mounted_deploy_file_exists(services: dict[str, dict]) -> None:
+    sources = []
+    for svc in services.values():
+        for volume in svc.get("volumes", []):
+            source = volume.get("source", "") if isinstance(volume, dict) else volume.split(":")[0]
+            if source.startswith(("./deploy", "deploy/")):
+                sources.append(source)
+    assert sources, "nothing is mounted from ./deploy"
+    missing = [s for s in sources if not (ROOT / s).exists()]
+    assert not missing, f"mounted files that do not exist: {missing}"
+
+
+def test_dockerfile_exists(services: dict[str, dict]) -> None:
+    dockerfile = ROOT / "Dockerfile"
+    assert dockerfile.is_file()
+    text = dockerfile.read_text()
+    assert re.search(r"^FROM python:3\.11", text, re.MULTILINE)
+    assert "pip install ." in text
+    for svc in services.values():
+        build = svc.get("build")
+        if build:
+            context = build if isinstance(build, str) else build.get("context", ".")
+            name = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+            assert (ROOT / context / name).is_file()
