@@ -121,4 +121,4 @@ def test_every_consumer_is_documented(text: str) -> None:
 def test_the_check_itself_reads_tables() -> None:
     section = "text\n\n| field | type | description |\n|---|---|---|\n| `a` | x \\| y | d |\n"
     assert _field_table(section) == ["a"]
-    assert _sections("## x\n### a.b\nbody\n## y\nrest", "###") == {"a.b": "body\n"}
+    assert _sections("## x\n### a.b\nbody\n## y\nrest", "###") == {"a.b": "\nbody\n"}
