@@ -47,7 +47,7 @@ def _sections(text: str, level: str) -> dict[str, str]:
     for heading, body in zip(parts[1::2], parts[2::2], strict=True):
         heading = heading.strip("` ")
         assert heading not in sections, f"two sections are headed {heading!r}"
-        sections[heading] = re.split(r"^#{1,%d} " % len(level), body, flags=re.MULTILINE)[0]
+        sections[heading] = re.split(rf"^#{{1,{len(level)}}} ", body, flags=re.MULTILINE)[0]
     return sections
 
 

@@ -1,0 +1,130 @@
+"""Runs the whole system as `make run` does: one nats-server, every service as its own
+process started with the supervisor's own command, and an HTTP client for the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nats
+
+from shared.messaging.provisioning import provision
+from shared.natsserver import NatsServer, free_port, start_nats_server
+from shared.runtime import PROCESSES, command
+from shared.settings import SERVICES
+from tests.support import test_settings
+
+
+def wait_until(probe: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.05) -> Any:
+    """Poll `probe` until it returns something truthy, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+class System:
+    def __init__(self, root: Path, database_urls: dict[str, str]) -> None:
+        self.root = root
+        self.nats: NatsServer = start_nats_server(root / "nats")
+        settings = test_settings(self.nats.url)
+        asyncio.run(self._provision(settings))
+        self.ports = {name: free_port() for name in PROCESSES}
+        self.env = dict(
+            os.environ,
+            RAPPORT_NATS_URL=self.nats.url,
+            RAPPORT_DATA_DIR=str(root / "var"),
+            RAPPORT_LOG_FORMAT="text",
+            RAPPORT_LOG_LEVEL="WARNING",
+            RAPPORT_REQUEST_TIMEOUT="2",
+            RAPPORT_MAX_DELIVERIES=str(settings.max_deliveries),
+            RAPPORT_RETRY_BACKOFF="[0.05, 0.1]",
+            **{f"RAPPORT_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            **{f"RAPPORT_{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()},
+        )
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.logs = root / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.ports['gateway']}", timeout=10)
+
+    async def _provision(self, settings) -> None:
+        nc = await nats.connect(self.nats.url)
+        await provision(nc.jetstream(), settings)
+        await nc.close()
+
+    def start(self, name: str) -> None:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        self.processes[name] = subprocess.Popen(
+            command(name), env=self.env, stdout=log, stderr=log, start_new_session=True
+        )
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.terminate()
+        process.wait(30)
+
+    def start_all(self) -> None:
+        for name in PROCESSES:
+            self.start(name)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        def ready() -> bool:
+            try:
+                return self.http.get("/readyz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(ready, timeout=timeout, interval=0.1)
+
+    def shutdown(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+        self.http.close()
+        self.nats.stop()
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        path = self.logs / f"{name}.log"
+        return "\n".join(path.read_text().splitlines()[-lines:]) if path.exists() else ""
+
+    # --- the API, as a member's front end would call it ----------------------------------
+
+    def register(self, handle: str, **fields) -> dict:
+        body = {"handle": handle, "name": handle.title(), "email": f"{handle}@example.org"}
+        response = self.http.post("/v1/members", json=body | fields)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def known_to(self, service_operation: tuple[str, str], member_id: str) -> None:
+        """Wait until an event-fed service knows a newly registered member."""
+        path = {
+            ("connections", "list_connections"): f"/v1/members/{member_id}/connections",
+            ("aggregator", "relationships"): f"/v1/members/{member_id}/relationships",
+        }[service_operation]
+        wait_until(lambda: self.http.get(path).status_code == 200)
+
+    def registered(self, *handles: str) -> list[str]:
+        """Register members and wait until connections and the aggregator know them."""
+        ids = [self.register(h)["member_id"] for h in handles]
+        for member_id in ids:
+            self.known_to(("connections", "list_connections"), member_id)
+            self.known_to(("aggregator", "relationships"), member_id)
+        return ids
+
+    def relationships(self, member_id: str) -> dict[str, dict]:
+        response = self.http.get(f"/v1/members/{member_id}/relationships")
+        assert response.status_code == 200, response.text
+        return {item["member_id"]: item for item in response.json()["items"]}
+
+
+__all__ = ["SERVICES", "System", "wait_until"]
