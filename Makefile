@@ -41,8 +41,9 @@ bench: $(STAMP)  ## benchmarks print their figures
 provision: $(STAMP)  ## create streams and consumers on $$NATS_URL
 	$(BIN)/python -m shared.messaging.provisioning
 
-asyncapi: $(STAMP)  ## regenerate docs/asyncapi/*.json from the services' brokers
-	$(BIN)/python -m shared.asyncapi docs/asyncapi
+asyncapi: $(STAMP)  ## regenerate docs/asyncapi/<service>.json from the services' brokers
+	mkdir -p docs/asyncapi
+	for s in profiles connections aggregator; do $(BIN)/python -m shared.asyncapi $$s > docs/asyncapi/$$s.json; done
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -10,9 +10,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class Event(BaseModel):
-    """Base of every event payload. Subclasses name their type, domain and schema version."""
+    """Base of every event payload. Subclasses name their type, domain and schema version.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Consumers are tolerant readers: fields they do not know are ignored, so a producer can
+    add an optional field without a new schema version. Removing or changing a field needs
+    a new `schema_version` (and a new event model beside the old one).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
     type: ClassVar[str]
     domain: ClassVar[str]
@@ -24,9 +29,11 @@ class Event(BaseModel):
 
 
 class Envelope(BaseModel):
-    """What travels on JetStream. `id` is also the `Nats-Msg-Id` used for dedupe."""
+    """What travels on JetStream. `id` is also the `Nats-Msg-Id` used for dedupe.
 
-    model_config = ConfigDict(extra="forbid")
+    Unknown attributes (CloudEvents extensions a newer producer adds) are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
     specversion: Literal["1.0"] = "1.0"
     id: str = Field(min_length=1, max_length=64)

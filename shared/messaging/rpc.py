@@ -57,6 +57,19 @@ def rpc_endpoint(
                 ),
             )
             outcome = "conflict"
+        except Exception:
+            # Answer at once rather than let the gateway time out; the error is logged here.
+            log.exception("%s.%s failed", service, operation)
+            reply = Reply(
+                ok=False,
+                problem=Problem(
+                    type="/problems/internal",
+                    title="Internal error",
+                    status=500,
+                    detail=f"the {service} service failed to handle {operation}; it was logged",
+                ),
+            )
+            outcome = "error"
         RPC_HANDLED.labels(service, operation, outcome).inc()
         return reply.model_dump(mode="json")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from shared.messaging.rpc import ServiceUnavailable
+from shared.messaging.rpc import RemoteProblem, ServiceUnavailable
 from shared.settings import SERVICES
 
 from ..backends import BackendsDep
@@ -29,6 +29,8 @@ async def readyz(backends: BackendsDep) -> JSONResponse:
             return "ok"
         except ServiceUnavailable as error:
             return str(error)
+        except RemoteProblem as error:
+            return error.problem.detail
 
     results = dict(zip(SERVICES, await asyncio.gather(*map(ping, SERVICES)), strict=True))
     ready = all(r == "ok" for r in results.values())

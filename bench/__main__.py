@@ -1,0 +1,5 @@
+"""python -m bench: every benchmark, one after the other."""
+
+from bench import foundation
+
+foundation.main()

@@ -1,0 +1,27 @@
+"""Writes the AsyncAPI document FastStream generates for a service's broker.
+
+python -m shared.asyncapi <service>        prints it
+make asyncapi                               refreshes docs/asyncapi/<service>.json
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+
+from shared.settings import SERVICES, Settings
+
+
+def document(service: str) -> str:
+    if service not in SERVICES:
+        raise SystemExit(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
+    app = importlib.import_module(f"services.{service}.app")
+    # a fixed server address, so the document does not depend on the local environment
+    asgi = app.create_app(Settings(nats_url="nats://nats:4222", log_level="WARNING"))
+    spec = json.loads(asgi.schema.to_specification().to_json())
+    return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(document(sys.argv[1]))
