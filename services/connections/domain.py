@@ -66,9 +66,9 @@ class Pair:
     closed_requests: list[Request] = field(default_factory=list)  # closed now, to save
 
     @staticmethod
-    def key(one: str, other: str) -> tuple[str, str]:
+    def key(one: str, other: str, *, field: str = "other_id") -> tuple[str, str]:
         if one == other:
-            raise Invalid("a member cannot do this with themselves", field="other_id")
+            raise Invalid("a member cannot do this with themselves", field=field)
         return (one, other) if one < other else (other, one)
 
     def other(self, member: str) -> str:
@@ -85,14 +85,14 @@ class Pair:
     def follows(self, follower: str) -> bool:
         return follower in self.following_since
 
-    def _refuse_if_blocked(self) -> None:
+    def _refuse_if_blocked(self, field: str = "other_id") -> None:
         if self.blocked:
-            raise Forbidden("one of these members has blocked the other", field="other_id")
+            raise Forbidden("one of these members has blocked the other", field=field)
 
     # --- requests ---------------------------------------------------------------------
 
     def request(self, requester: str, request_id: str, now: datetime) -> list[Event]:
-        self._refuse_if_blocked()
+        self._refuse_if_blocked("addressee_id")
         if self.connected:
             raise Conflict("these members are already connected", field="addressee_id")
         if self.pending is not None:

@@ -60,7 +60,7 @@ def _pair_view(pair: Pair, member: str) -> dict:
 
 async def send_request(command: SendConnectionRequest, uow: UnitOfWork) -> dict:
     """Ask another member to connect; publishes connection.requested."""
-    Pair.key(command.requester_id, command.addressee_id)
+    Pair.key(command.requester_id, command.addressee_id, field="addressee_id")
     await _require_members(
         uow, requester_id=command.requester_id, addressee_id=command.addressee_id
     )

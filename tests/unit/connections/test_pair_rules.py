@@ -409,7 +409,7 @@ def test_after_a_block_neither_member_can_request(blocker, member):
     with pytest.raises(Forbidden) as error:
         pair.request(member, "r1", T1)
 
-    assert error.value.field == "other_id"
+    assert error.value.field == "addressee_id"
     assert pair.pending is None
 
 
