@@ -11,8 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SERVICES = ("profiles", "connections", "aggregator")
 """The back-end services, each its own process with its own database."""
 
-DEFAULT_HTTP_PORTS = {"gateway": 8000, "profiles": 8101, "connections": 8102, "aggregator": 8105}
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAPPORT_", extra="ignore")
@@ -27,12 +25,16 @@ class Settings(BaseSettings):
     profiles_database_url: str | None = Field(None, description="Database of profiles.")
     connections_database_url: str | None = Field(None, description="Database of connections.")
     aggregator_database_url: str | None = Field(None, description="Database of the aggregator.")
+    content_database_url: str | None = Field(None, description="Database of content.")
+    events_database_url: str | None = Field(None, description="Database of events.")
 
     host: str = Field("127.0.0.1", description="Interface every HTTP listener binds to.")
     gateway_port: int = Field(8000, description="Port of the HTTP API.")
     profiles_port: int = Field(8101, description="Metrics and health port of profiles.")
     connections_port: int = Field(8102, description="Metrics and health port of connections.")
     aggregator_port: int = Field(8105, description="Metrics and health port of the aggregator.")
+    content_port: int = Field(8103, description="Metrics and health port of content.")
+    events_port: int = Field(8104, description="Metrics and health port of events.")
 
     request_timeout: float = Field(5.0, description="Seconds the gateway waits for a service.")
     max_body_bytes: int = Field(64 * 1024, description="Largest accepted HTTP request body.")

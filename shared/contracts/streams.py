@@ -33,11 +33,17 @@ class ConsumerSpec:
         return [event_subject(EVENT_TYPES[t]) for t in self.event_types]
 
 
-DOMAINS = ("profiles", "connections")
+DOMAINS = ("profiles", "connections", "content", "events")
 
 STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("PROFILES", (domain_subjects("profiles"),), "Facts about members' profiles."),
     StreamSpec("CONNECTIONS", (domain_subjects("connections"),), "Requests, follows, blocks."),
+    StreamSpec(
+        "CONTENT", (domain_subjects("content"),), "Posts, comments, reactions, groups, messages."
+    ),
+    StreamSpec(
+        "EVENTS", (domain_subjects("events"),), "Events, RSVPs, check-ins, in-person meetings."
+    ),
     StreamSpec(
         "DEADLETTER",
         (DEAD_LETTER_SUBJECTS,),
