@@ -42,8 +42,7 @@ provision: $(STAMP)  ## create streams and consumers on $$NATS_URL
 	$(BIN)/python -m shared.messaging.provisioning
 
 asyncapi: $(STAMP)  ## regenerate docs/asyncapi/<service>.json from the services' brokers
-	mkdir -p docs/asyncapi
-	for s in profiles connections aggregator; do $(BIN)/python -m shared.asyncapi $$s > docs/asyncapi/$$s.json; done
+	$(BIN)/python -m shared.asyncapi --write docs/asyncapi
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

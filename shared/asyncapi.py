@@ -24,4 +24,19 @@ def document(service: str) -> str:
 
 
 if __name__ == "__main__":
-    sys.stdout.write(document(sys.argv[1]))
+    if sys.argv[1] == "--write":
+        import subprocess
+        from pathlib import Path
+
+        target = Path(sys.argv[2])
+        target.mkdir(parents=True, exist_ok=True)
+        for name in SERVICES:  # one process each: every service registers its own metrics
+            text = subprocess.run(
+                [sys.executable, "-m", "shared.asyncapi", name],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            (target / f"{name}.json").write_text(text)
+    else:
+        sys.stdout.write(document(sys.argv[1]))
