@@ -27,6 +27,7 @@ class ConsumerSpec:
     stream: str
     service: str
     event_types: tuple[str, ...]
+    batch_size: int = 1  # > 1: fetched in batches, each handled in one transaction
 
     @property
     def filter_subjects(self) -> list[str]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
@@ -31,7 +32,7 @@ from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EventHandler = Callable[[Event, Envelope, UnitOfWork], Awaitable[None]]
+EventHandler = Callable[[Event, Envelope, UnitOfWork], Awaitable[object]]
 
 # Slack above the application's own attempts, so that NATS never drops a message on its own
 # (a crash mid-handling also counts as a delivery).
@@ -62,24 +63,60 @@ class EventConsumer:
     service: str
 
     async def handle(self, msg: NatsMessage) -> None:
-        raw = msg.raw_message
-        attempt = raw.metadata.num_delivered
+        await self._handle_one(msg.raw_message)
+
+    async def handle_batch(self, msg: NatsMessage) -> None:
+        """A fetched batch in one transaction (bulk writes); if anything in it fails, the
+        batch is rolled back and its messages are handled one at a time, so that only the
+        failing one is retried or dead-lettered."""
+        readable: list[tuple[Msg, Envelope, Event]] = []
+        for raw in msg.raw_message:
+            parsed = await self._parse(raw)
+            if parsed is not None:
+                readable.append((raw, *parsed))
+        if not readable:
+            return
+        try:
+            async with self.unit_of_work() as uow:
+                applied = [
+                    envelope.type
+                    for _, envelope, event in readable
+                    if await self._claim_and_apply(uow, event, envelope)
+                ]
+                await uow.commit()
+        except Exception as error:
+            log.warning("batch of %s failed (%s); handling one by one", len(readable), error)
+            for raw, _, _ in readable:
+                await self._handle_one(raw)
+            return
+        for event_type in applied:
+            EVENTS_HANDLED.labels(self.service, self.spec.durable, event_type).inc()
+        for raw, _, _ in readable:
+            await raw.ack()
+
+    async def _parse(self, raw: Msg) -> tuple[Envelope, Event] | None:
         try:
             envelope = Envelope.model_validate_json(raw.data)
-            event = parse_event(envelope)
+            return envelope, parse_event(envelope)
         except (ValidationError, UnknownEventType, ValueError) as error:
-            await self.dead_letter(msg, f"unreadable message: {error}")
-            return
+            await self.dead_letter(raw, f"unreadable message: {error}")
+            return None
 
-        handler = self.handlers.get(type(event))
+    async def _handle_one(self, raw: Msg) -> None:
+        parsed = await self._parse(raw)
+        if parsed is None:
+            return
+        envelope, event = parsed
+        attempt = raw.metadata.num_delivered
         try:
-            if handler is not None:
-                await self._apply(handler, event, envelope)
+            async with self.unit_of_work() as uow:
+                applied = await self._claim_and_apply(uow, event, envelope)
+                await uow.commit()
         except Exception as error:
             HANDLER_FAILURES.labels(self.service, self.spec.durable).inc()
             if attempt >= self.settings.max_deliveries:
                 log.exception("giving up on %s %s", envelope.type, envelope.id)
-                await self.dead_letter(msg, f"{type(error).__name__}: {error}")
+                await self.dead_letter(raw, f"{type(error).__name__}: {error}")
                 return
             backoff = self.settings.retry_backoff
             delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
@@ -91,21 +128,23 @@ class EventConsumer:
                 delay,
                 error,
             )
-            await msg.nack(delay=delay)
+            await raw.nak(delay=delay)
             return
-        await msg.ack()
+        if applied:
+            EVENTS_HANDLED.labels(self.service, self.spec.durable, envelope.type).inc()
+        await raw.ack()
 
-    async def _apply(self, handler: EventHandler, event: Event, envelope: Envelope) -> None:
-        async with self.unit_of_work() as uow:
-            if not await uow.claim(self.spec.durable, envelope.id):
-                DUPLICATES_SKIPPED.labels(self.service, self.spec.durable).inc()
-                return
+    async def _claim_and_apply(self, uow: UnitOfWork, event: Event, envelope: Envelope) -> bool:
+        """Apply the event unless this consumer handled it before; False when skipped."""
+        if not await uow.claim(self.spec.durable, envelope.id):
+            DUPLICATES_SKIPPED.labels(self.service, self.spec.durable).inc()
+            return False
+        handler = self.handlers.get(type(event))
+        if handler is not None:
             await handler(event, envelope, uow)
-            await uow.commit()
-        EVENTS_HANDLED.labels(self.service, self.spec.durable, envelope.type).inc()
+        return True
 
-    async def dead_letter(self, msg: NatsMessage, error: str) -> None:
-        raw = msg.raw_message
+    async def dead_letter(self, raw: Msg, error: str) -> None:
         meta = raw.metadata
         headers = {
             "Nats-Msg-Id": f"{self.spec.durable}.{meta.sequence.stream}",
@@ -124,7 +163,7 @@ class EventConsumer:
         )
         DEAD_LETTERED.labels(self.service, self.spec.durable).inc()
         log.error("dead-lettered %s seq %s: %s", raw.subject, meta.sequence.stream, error)
-        await msg.reject()
+        await raw.term()
 
     def subscribe(self) -> None:
         self.broker.subscriber(
@@ -134,10 +173,14 @@ class EventConsumer:
             stream=JStream(self.spec.stream, declare=False),
             durable=self.spec.durable,
             config=consumer_config(self.spec, self.settings),
-            # One message at a time: FastStream runs a fetched batch concurrently, and order
-            # within a stream matters to projections.
-            pull_sub=PullSub(batch_size=1, timeout=2.0),
+            # Without batch=True FastStream runs a fetched batch concurrently, so single
+            # messages are fetched one at a time; a batch is handled in one transaction.
+            pull_sub=(
+                PullSub(batch_size=self.spec.batch_size, timeout=0.5, batch=True)
+                if self.spec.batch_size > 1
+                else PullSub(batch_size=1, timeout=2.0)
+            ),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.spec.durable}",
             description=f"{self.service} consumes {', '.join(self.spec.event_types)}",
-        )(self.handle)
+        )(self.handle_batch if self.spec.batch_size > 1 else self.handle)

@@ -17,18 +17,21 @@ from shared.messaging.consumer import EventConsumer, consumer_config
 from tests.support import eventually, test_settings
 
 SPEC = ConsumerSpec("test-members-v1", "PROFILES", "test", ("member.deleted",))
+BATCHED = ConsumerSpec("test-batched-v1", "PROFILES", "test", ("member.deleted",), batch_size=20)
 
 
 class Flaky(Exception):
     pass
 
 
-@pytest.fixture
-async def consumer_setup(clean_nats, database_factory):
-    """A consumer whose effect is a row per handled member; `failures` makes it fail."""
+@pytest.fixture(params=[SPEC, BATCHED], ids=["one-at-a-time", "batched"])
+async def consumer_setup(request, clean_nats, database_factory):
+    """A consumer whose effect is a row per handled member; `failures` makes it fail.
+    Every test runs against a consumer handling messages singly and one handling batches."""
+    spec = request.param
     settings = test_settings(clean_nats)
     nc = await nats.connect(clean_nats)
-    await nc.jetstream().add_consumer("PROFILES", consumer_config(SPEC, settings))
+    await nc.jetstream().add_consumer("PROFILES", consumer_config(spec, settings))
     await nc.close()
 
     metadata = MetaData()
@@ -47,7 +50,7 @@ async def consumer_setup(clean_nats, database_factory):
 
     broker = NatsBroker(clean_nats)
     EventConsumer(
-        spec=SPEC,
+        spec=spec,
         handlers={MemberDeleted: on_deleted},
         unit_of_work=lambda: UnitOfWork(sessions, outbox=outbox, inbox=inbox, source="/test"),
         broker=broker,
@@ -62,7 +65,7 @@ async def consumer_setup(clean_nats, database_factory):
                 select(func.count()).select_from(applied).where(applied.c.member_id == member_id)
             )
 
-    yield broker, failures, applied_for
+    yield broker, failures, applied_for, spec
     await broker.stop()
     await engine.dispose()
 
@@ -94,7 +97,7 @@ async def dead_letters(url: str) -> list:
 
 
 async def test_an_event_delivered_twice_is_applied_once(consumer_setup):
-    broker, _, applied_for = consumer_setup
+    broker, _, applied_for, _ = consumer_setup
     envelope = deleted("m1")
     await publish(broker, envelope)
     # the same event again, as a replay or a publish after the duplicate window would bring it
@@ -108,7 +111,7 @@ async def test_an_event_delivered_twice_is_applied_once(consumer_setup):
 async def test_a_failed_attempt_leaves_no_effect_and_the_redelivery_applies_it_once(
     consumer_setup,
 ):
-    broker, failures, applied_for = consumer_setup
+    broker, failures, applied_for, _ = consumer_setup
     failures["m2"] = 1
     await publish(broker, deleted("m2"))
 
@@ -121,7 +124,7 @@ async def test_a_failed_attempt_leaves_no_effect_and_the_redelivery_applies_it_o
 async def test_a_message_that_keeps_failing_is_dead_lettered_and_the_next_is_processed(
     consumer_setup, clean_nats
 ):
-    broker, failures, applied_for = consumer_setup
+    broker, failures, applied_for, spec = consumer_setup
     failures["poison"] = 1_000
     poison = deleted("poison")
     await publish(broker, poison)
@@ -131,7 +134,7 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_and_the_next_is_pro
     letters = await eventually(lambda: dead_letters(clean_nats))
     assert len(letters) == 1
     headers = letters[0].headers
-    assert headers["Rapport-Consumer"] == SPEC.durable
+    assert headers["Rapport-Consumer"] == spec.durable
     assert "Flaky: cannot handle poison yet" in headers["Rapport-Error"]
     assert headers["Rapport-Deliveries"] == "3"  # max_deliveries in the test settings
     assert Envelope.model_validate_json(letters[0].data).id == poison.id
@@ -141,7 +144,7 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_and_the_next_is_pro
 async def test_a_malformed_message_is_dead_lettered_at_once_and_never_stops_the_consumer(
     consumer_setup, clean_nats
 ):
-    broker, _, applied_for = consumer_setup
+    broker, _, applied_for, _ = consumer_setup
     await broker.publish(b"{not json", event_subject(MemberDeleted), stream="PROFILES")
     await publish(broker, deleted("after-garbage"))
 
