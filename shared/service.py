@@ -7,8 +7,9 @@ A service's `app.py` (its composition root) calls `ServiceRuntime` and registers
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
@@ -37,7 +38,18 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class ServiceRuntime:
-    def __init__(self, name: str, metadata: MetaData, settings: Settings) -> None:
+    def __init__(
+        self,
+        name: str,
+        metadata: MetaData,
+        settings: Settings,
+        *,
+        partition: tuple[int, int] = (0, 1),
+        serialize_events: bool = False,
+    ) -> None:
+        """`partition`: (index, count) of a partitioned service's instance.
+        `serialize_events`: apply one transaction at a time across all of the service's
+        consumers (for projections whose rows several streams update)."""
         self.name = name
         self.settings = settings
         configure_logging(name, level=settings.log_level, fmt=settings.log_format)
@@ -71,9 +83,18 @@ class ServiceRuntime:
             batch_size=settings.outbox_batch_size,
             poll_interval=settings.outbox_poll_interval,
         )
+        # handlers are registered by a durable's base name; a partition reads its own copy
+        self._consumers = dict(
+            zip(
+                (spec.durable for spec in consumers_of(name)),
+                consumers_of(name, partition),
+                strict=True,
+            )
+        )
         self._handlers: dict[str, dict[type[Event], EventHandler]] = {
-            spec.durable: {} for spec in consumers_of(name)
+            durable: {} for durable in self._consumers
         }
+        self._event_lock = asyncio.Lock() if serialize_events else None
         self.rpc("ping", _Ping, self._ping)
 
     def unit_of_work(self) -> UnitOfWork:
@@ -120,16 +141,37 @@ class ServiceRuntime:
         await uow.session.execute(text("SELECT 1"))
         return {"service": self.name, "status": "ok"}
 
-    def asgi(self) -> AsgiFastStream:
-        for spec in consumers_of(self.name):
-            EventConsumer(
+    async def consumer_lag(self) -> dict[str, int]:
+        """Messages each of this service's durables has not yet received."""
+        js = self.broker.connection.jetstream()
+        lag = {}
+        for spec in self._consumers.values():
+            info = await js.consumer_info(spec.stream, spec.durable)
+            lag[spec.durable] = info.num_pending or 0
+        return lag
+
+    def asgi(
+        self,
+        *,
+        after_schema: Sequence[Callable[[], Awaitable[None]]] = (),
+        after_startup: Sequence[Callable[[], Awaitable[None]]] = (),
+        on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
+    ) -> AsgiFastStream:
+        """The service as an ASGI app; the hooks run after the schema exists, after the
+        broker started, and before it stops."""
+        self._event_consumers = []
+        for durable, spec in self._consumers.items():
+            consumer = EventConsumer(
                 spec=spec,
-                handlers=self._handlers[spec.durable],
+                handlers=self._handlers[durable],
+                lock=self._event_lock,
                 unit_of_work=self.unit_of_work,
                 broker=self.broker,
                 settings=self.settings,
                 service=self.name,
-            ).subscribe()
+            )
+            consumer.subscribe()
+            self._event_consumers.append(consumer)
 
         broker = self.broker
 
@@ -144,12 +186,19 @@ class ServiceRuntime:
         return AsgiFastStream(
             self.broker,
             asgi_routes=[("/metrics", make_asgi_app(REGISTRY)), ("/healthz", healthz)],
-            on_startup=[self._create_schema],
-            after_startup=[self.relay.start],
-            on_shutdown=[self.relay.stop],
+            on_startup=[self._create_schema, *after_schema],
+            after_startup=[self.relay.start, self._start_consumers, *after_startup],
+            on_shutdown=[*on_shutdown, self._stop_consumers, self.relay.stop],
             after_shutdown=[self.engine.dispose],
             specification=AsyncAPI(title=f"rapport-{self.name}", version="1"),
         )
+
+    async def _start_consumers(self) -> None:
+        for consumer in self._event_consumers:
+            await consumer.start()
+
+    async def _stop_consumers(self) -> None:
+        await asyncio.gather(*(consumer.stop() for consumer in self._event_consumers))
 
     async def _create_schema(self) -> None:
         await create_schema(self.engine, self.metadata)

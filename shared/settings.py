@@ -53,6 +53,41 @@ class Settings(BaseSettings):
     trust_connected: float = Field(1.0, description="Trust T of a connected pair.")
     trust_follow: float = Field(0.5, description="Trust T when either member follows the other.")
 
+    # Relationship health model v1 (docs/health-model.md)
+    health_half_life_days: float = Field(30.0, description="Half-life H of interactions.")
+    health_weights: dict[str, float] = Field(
+        {
+            "reaction": 1.0,
+            "comment": 2.0,
+            "reply": 2.0,
+            "share": 2.0,
+            "mention": 2.0,
+            "direct_message": 3.0,
+            "connection_request": 1.0,
+            "connection_acceptance": 1.0,
+            "co_attendance": 2.0,
+        },
+        description="Weight of each kind of interaction (JSON object).",
+    )
+    health_meeting_cap: float = Field(13.0, description="Largest weight of one meeting.")
+    health_meeting_default_minutes: float = Field(15.0, description="Meeting length if unknown.")
+    health_activity_weights: dict[str, float] = Field(
+        {"post": 1.0, "group_message": 1.0, "check_in": 3.0},
+        description="Weight of a member's own activity in their balance (JSON object).",
+    )
+    health_thresholds: list[float] = Field(
+        [70.0, 45.0, 20.0], description="Health at which thriving, steady, fading begin."
+    )
+    health_at_risk_gap_factor: float = Field(3.0, description="At risk after this many gaps.")
+    balance_bounds: list[float] = Field(
+        [0.25, 0.75], description="Offline share below: online-heavy; above: offline-heavy."
+    )
+    nudge_reciprocate_ratio: float = Field(3.0, description="I_ba >= ratio * I_ab to nudge.")
+    nudge_reciprocate_minimum: float = Field(3.0, description="...and I_ba at least this.")
+    insights_min_group: int = Field(5, description="Smallest team shown in insights.")
+    aggregator_partitions: int = Field(1, description="How many aggregator partitions.")
+    aggregator_partition: int = Field(0, description="This aggregator instance's partition.")
+
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")
 

@@ -2,30 +2,173 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.commands import MemberRef
-from shared.contracts.events import EVENT_TYPES, MemberDeleted, MemberRegistered
+from shared.contracts.events import EVENT_TYPES
+from shared.contracts.insights import (
+    MemberQuery,
+    OrgInsightsQuery,
+    PairQuery,
+    RelationshipsQuery,
+    TeamInsightsQuery,
+)
+from shared.contracts.streams import CONSUMERS
+from shared.messaging.rpc import call
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
-from . import handlers
 from .domain import TrustWeights
-from .store import Base
+from .handlers import (
+    PartialQuery,
+    Partials,
+    Queries,
+    ensure_generation_row,
+    event_handler,
+    generation_state,
+    local_partitions,
+    owner_of,
+    remote_partitions,
+)
+from .metrics import CONSUMER_LAG, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
+from .model import HealthModel
+from .partition import Partition
+from .store import Projection, ProjectionTables, metadata
 
 NAME = "aggregator"
-MEMBERS = "aggregator-members-v1"
-CONNECTIONS = "aggregator-connections-v1"
+GAUGE_INTERVAL = 30.0
+log = logging.getLogger(__name__)
+
+
+def health_model(settings: Settings) -> HealthModel:
+    thriving, steady, fading = settings.health_thresholds
+    online_heavy, offline_heavy = settings.balance_bounds
+    return HealthModel(
+        half_life_days=settings.health_half_life_days,
+        weights=dict(settings.health_weights),
+        meeting_cap=settings.health_meeting_cap,
+        meeting_default_minutes=settings.health_meeting_default_minutes,
+        activity_weights=dict(settings.health_activity_weights),
+        thriving_at=thriving,
+        steady_at=steady,
+        fading_at=fading,
+        at_risk_gap_factor=settings.health_at_risk_gap_factor,
+        online_heavy_below=online_heavy,
+        offline_heavy_above=offline_heavy,
+    )
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
-    runtime = ServiceRuntime(NAME, Base.metadata, settings)
+    partition = Partition(settings.aggregator_partition, settings.aggregator_partitions)
+    runtime = ServiceRuntime(
+        NAME,
+        metadata,
+        settings,
+        partition=(partition.index, partition.count),
+        serialize_events=True,
+    )
+    model = health_model(settings)
     weights = TrustWeights(connected=settings.trust_connected, follow=settings.trust_follow)
-    runtime.rpc("relationships", MemberRef, handlers.relationships_query(weights))
-    runtime.on_event(MEMBERS, MemberRegistered, handlers.on_member_registered)
-    runtime.on_event(MEMBERS, MemberDeleted, handlers.on_member_deleted)
-    for event_type in EVENT_TYPES.values():
-        if event_type.domain == "connections":
-            runtime.on_event(CONNECTIONS, event_type, handlers.on_connection_event)
-    return runtime.asgi()
+
+    on_event = event_handler(model, partition)
+    for spec in CONSUMERS:
+        if spec.service == NAME:
+            for event_type in spec.event_types:
+                runtime.on_event(spec.durable, EVENT_TYPES[event_type], on_event)
+
+    partials = Partials(model, weights)
+    if partition.count == 1:
+        ask = local_partitions(partials)
+    else:
+        for operation in ("relationships", "pair", "balance", "insights"):
+            runtime.rpc(f"{partition.name}.{operation}", PartialQuery, getattr(partials, operation))
+
+        async def ask_partition(index: int, operation: str, payload: dict):
+            name = Partition(index, partition.count).name
+            return await call(
+                runtime.broker,
+                NAME,
+                f"{name}.{operation}",
+                payload,
+                timeout=settings.request_timeout,
+            )
+
+        ask = remote_partitions(ask_partition, partition.count)
+
+    queries = Queries(
+        model,
+        weights,
+        ask=ask,
+        reciprocate=(settings.nudge_reciprocate_ratio, settings.nudge_reciprocate_minimum),
+        min_group=settings.insights_min_group,
+        owner_of_pair=owner_of(partition.count),
+    )
+    runtime.rpc("relationships", RelationshipsQuery, queries.relationships)
+    runtime.rpc("pair", PairQuery, queries.pair)
+    runtime.rpc("balance", MemberQuery, queries.balance)
+    runtime.rpc("nudges", MemberQuery, queries.nudges)
+    runtime.rpc("insights_org", OrgInsightsQuery, queries.org)
+    runtime.rpc("insights_team", TeamInsightsQuery, queries.team)
+
+    gauges: list[asyncio.Task] = []
+
+    async def prepare() -> None:
+        async with runtime.unit_of_work() as uow:
+            await ensure_generation_row(uow.session)
+            live, building = await generation_state(uow.session)
+            generations = {live} | ({building} if building else set())
+            await uow.commit()
+        async with runtime.engine.begin() as connection:
+            for generation in generations:
+                tables = ProjectionTables.of(generation).all()
+                await connection.run_sync(lambda c, t=tables: metadata.create_all(c, tables=t))
+
+    async def start_gauges() -> None:
+        gauges.append(asyncio.create_task(refresh_gauges(runtime, model, weights, partials)))
+
+    async def stop_gauges() -> None:
+        for task in gauges:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return runtime.asgi(
+        after_schema=[prepare], after_startup=[start_gauges], on_shutdown=[stop_gauges]
+    )
+
+
+async def refresh_gauges(
+    runtime: ServiceRuntime, model: HealthModel, weights: TrustWeights, partials: Partials
+) -> None:
+    """Pairs by status, members by balance, and consumer lag, every GAUGE_INTERVAL."""
+    while True:
+        try:
+            async with runtime.unit_of_work() as uow:
+                part = await partials.insights(PartialQuery(at=datetime.now(UTC)), uow)
+                live, _ = await generation_state(uow.session)
+                projection = Projection(uow.session, ProjectionTables.of(live), model)
+                members = await projection.active_members()
+            for status, count in part["pairs_by_status"].items():
+                PAIRS_BY_STATUS.labels(status).set(count)
+            counts: dict[str, int] = {}
+            now = datetime.now(UTC)
+            for member in members:
+                online, offline = part["member_sums"].get(member, (0.0, 0.0))
+                status = model.balance_status(
+                    model.decayed(online, now), model.decayed(offline, now)
+                )
+                counts[status] = counts.get(status, 0) + 1
+            for status in ("online_heavy", "balanced", "offline_heavy", "inactive"):
+                MEMBERS_BY_BALANCE.labels(status).set(counts.get(status, 0))
+            for durable, pending in (await runtime.consumer_lag()).items():
+                CONSUMER_LAG.labels(durable).set(pending)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # metrics must never take the service down
+            log.exception("refreshing the aggregator's gauges failed")
+        await asyncio.sleep(GAUGE_INTERVAL)

@@ -1,4 +1,4 @@
-"""Relationship facts and the trust component of the health model. Pure Python.
+"""Relationship facts (connected, follows, blocks) and trust. Pure Python.
 
 A fact is a last-writer-wins register per (member, other, aspect), ordered by the event's
 time and then its id, so the same events in any order, with any duplicates, give the same
@@ -8,7 +8,6 @@ state.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from shared.contracts.envelope import Event
 from shared.contracts.events import (
@@ -29,17 +28,6 @@ class FactChange:
     other_id: str
     aspect: str
     active: bool
-
-
-@dataclass(frozen=True)
-class Version:
-    """Orders writes to one fact: event time, then event id as a tie-break."""
-
-    time: datetime
-    event_id: str
-
-    def newer_than(self, other: Version) -> bool:
-        return (self.time, self.event_id) > (other.time, other.event_id)
 
 
 def fact_changes(event: Event) -> list[FactChange]:
@@ -67,45 +55,27 @@ class TrustWeights:
 
 
 @dataclass(frozen=True)
-class Relationship:
-    """One related member as seen from `member_id`."""
+class Ties:
+    """What stands between a member and another, from the member's side."""
 
-    member_id: str
-    other_id: str
-    connected: bool
-    following: bool
-    followed_by: bool
-    trust: float
+    connected: bool = False
+    following: bool = False
+    followed_by: bool = False
+    blocked: bool = False
 
-    def view(self) -> dict:
-        return {
-            "member_id": self.other_id,
-            "trust": self.trust,
-            "connected": self.connected,
-            "following": self.following,
-            "followed_by": self.followed_by,
-        }
+    def trust(self, weights: TrustWeights) -> float:
+        if self.connected:
+            return weights.connected
+        if self.following or self.followed_by:
+            return weights.follow
+        return 0.0
 
 
-def relationships(
-    member_id: str, active: set[tuple[str, str, str]], weights: TrustWeights
-) -> list[Relationship]:
-    """Related members of `member_id` from the active facts (member, other, aspect) that
-    involve them; blocked pairs are invisible. Highest trust first."""
-    others = {m if o == member_id else o for m, o, _ in active} - {member_id}
-    result = []
-    for other in others:
-        if (member_id, other, BLOCKS) in active or (other, member_id, BLOCKS) in active:
-            continue
-        connected = (member_id, other, CONNECTED) in active or (
-            other,
-            member_id,
-            CONNECTED,
-        ) in active
-        following = (member_id, other, FOLLOWS) in active
-        followed_by = (other, member_id, FOLLOWS) in active
-        if not (connected or following or followed_by):
-            continue
-        trust = weights.connected if connected else weights.follow
-        result.append(Relationship(member_id, other, connected, following, followed_by, trust))
-    return sorted(result, key=lambda r: (-r.trust, r.other_id))
+def ties_between(member: str, other: str, active: set[tuple[str, str, str]]) -> Ties:
+    """The ties of `member` towards `other` from the active facts (member, other, aspect)."""
+    return Ties(
+        connected=(member, other, CONNECTED) in active or (other, member, CONNECTED) in active,
+        following=(member, other, FOLLOWS) in active,
+        followed_by=(other, member, FOLLOWS) in active,
+        blocked=(member, other, BLOCKS) in active or (other, member, BLOCKS) in active,
+    )

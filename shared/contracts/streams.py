@@ -7,7 +7,7 @@ refuses changes to an existing durable), hence the `-v1` suffixes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .events import EVENT_TYPES
 from .subjects import DEAD_LETTER_SUBJECTS, domain_subjects, event_subject
@@ -53,6 +53,8 @@ STREAMS: tuple[StreamSpec, ...] = (
     ),
 )
 
+AGGREGATOR_BATCH = 200
+
 CONNECTION_EVENTS = tuple(t for t, cls in EVENT_TYPES.items() if cls.domain == "connections")
 
 CONSUMERS: tuple[ConsumerSpec, ...] = (
@@ -62,13 +64,50 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         "connections",
         ("member.registered", "member.updated", "member.deleted"),
     ),
+    # The aggregator reads everything it projects in batches (one transaction per batch).
     ConsumerSpec(
-        "aggregator-members-v1",
+        "aggregator-members-v2",
         "PROFILES",
         "aggregator",
-        ("member.registered", "member.deleted"),
+        ("member.registered", "member.updated", "member.deleted"),
+        batch_size=AGGREGATOR_BATCH,
     ),
-    ConsumerSpec("aggregator-connections-v1", "CONNECTIONS", "aggregator", CONNECTION_EVENTS),
+    ConsumerSpec(
+        "aggregator-connections-v2",
+        "CONNECTIONS",
+        "aggregator",
+        CONNECTION_EVENTS,
+        batch_size=AGGREGATOR_BATCH,
+    ),
+    ConsumerSpec(
+        "aggregator-content-v1",
+        "CONTENT",
+        "aggregator",
+        (
+            "post.created",
+            "post.edited",
+            "comment.created",
+            "reaction.set",
+            "post.shared",
+            "group.message_posted",
+            "direct_message.sent",
+        ),
+        batch_size=AGGREGATOR_BATCH,
+    ),
+    ConsumerSpec(
+        "aggregator-events-v1",
+        "EVENTS",
+        "aggregator",
+        (
+            "event.created",
+            "event.updated",
+            "event.cancelled",
+            "rsvp.changed",
+            "attendee.checked_in",
+            "meeting.logged",
+        ),
+        batch_size=AGGREGATOR_BATCH,
+    ),
 )
 
 
@@ -76,5 +115,19 @@ def stream_for_domain(domain: str) -> str:
     return domain.upper()
 
 
-def consumers_of(service: str) -> list[ConsumerSpec]:
-    return [c for c in CONSUMERS if c.service == service]
+def consumers_of(service: str, partition: tuple[int, int] = (0, 1)) -> list[ConsumerSpec]:
+    """The durables one instance of `service` reads. A partitioned service (the aggregator
+    with N > 1 partitions) has durables of its own per partition: `<durable>-p<i>of<N>`."""
+    index, count = partition
+    specs = [c for c in CONSUMERS if c.service == service]
+    if count <= 1:
+        return specs
+    return [replace(c, durable=f"{c.durable}-p{index}of{count}") for c in specs]
+
+
+def all_consumers(aggregator_partitions: int = 1) -> list[ConsumerSpec]:
+    """Every durable to provision."""
+    specs = [c for c in CONSUMERS if c.service != "aggregator"]
+    for index in range(max(1, aggregator_partitions)):
+        specs += consumers_of("aggregator", (index, aggregator_partitions))
+    return specs

@@ -10,10 +10,15 @@ The effect and the inbox row commit in one transaction.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import nats.errors
+import nats.js.errors
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
@@ -61,23 +66,28 @@ class EventConsumer:
     broker: NatsBroker
     settings: Settings
     service: str
+    lock: asyncio.Lock | None = None  # one transaction at a time, across a service's consumers
+    _task: asyncio.Task | None = field(default=None, init=False)
+    _running: bool = field(default=False, init=False)
+    _handling: bool = field(default=False, init=False)
+    _subscription: Any = field(default=None, init=False)
 
     async def handle(self, msg: NatsMessage) -> None:
         await self._handle_one(msg.raw_message)
 
-    async def handle_batch(self, msg: NatsMessage) -> None:
+    async def handle_batch(self, messages: list[Msg]) -> None:
         """A fetched batch in one transaction (bulk writes); if anything in it fails, the
         batch is rolled back and its messages are handled one at a time, so that only the
         failing one is retried or dead-lettered."""
         readable: list[tuple[Msg, Envelope, Event]] = []
-        for raw in msg.raw_message:
+        for raw in messages:
             parsed = await self._parse(raw)
             if parsed is not None:
                 readable.append((raw, *parsed))
         if not readable:
             return
         try:
-            async with self.unit_of_work() as uow:
+            async with self._serialized(), self.unit_of_work() as uow:
                 applied = [
                     envelope.type
                     for _, envelope, event in readable
@@ -109,7 +119,7 @@ class EventConsumer:
         envelope, event = parsed
         attempt = raw.metadata.num_delivered
         try:
-            async with self.unit_of_work() as uow:
+            async with self._serialized(), self.unit_of_work() as uow:
                 applied = await self._claim_and_apply(uow, event, envelope)
                 await uow.commit()
         except Exception as error:
@@ -133,6 +143,9 @@ class EventConsumer:
         if applied:
             EVENTS_HANDLED.labels(self.service, self.spec.durable, envelope.type).inc()
         await raw.ack()
+
+    def _serialized(self) -> contextlib.AbstractAsyncContextManager:
+        return self.lock if self.lock is not None else contextlib.nullcontext()
 
     async def _claim_and_apply(self, uow: UnitOfWork, event: Event, envelope: Envelope) -> bool:
         """Apply the event unless this consumer handled it before; False when skipped."""
@@ -166,6 +179,12 @@ class EventConsumer:
         await raw.term()
 
     def subscribe(self) -> None:
+        """Single-message consumers are FastStream subscribers; batch consumers run their
+        own fetch loop (`start`), which takes whatever is available up to the batch size at
+        once (FastStream's batch subscriber waits to fill a batch, and loses its fetch task
+        to the plain TimeoutError that nats-py raises when a fetch finds nothing)."""
+        if self.spec.batch_size > 1:
+            return
         self.broker.subscriber(
             self.spec.filter_subjects[0]
             if len(self.spec.filter_subjects) == 1
@@ -173,14 +192,58 @@ class EventConsumer:
             stream=JStream(self.spec.stream, declare=False),
             durable=self.spec.durable,
             config=consumer_config(self.spec, self.settings),
-            # Without batch=True FastStream runs a fetched batch concurrently, so single
-            # messages are fetched one at a time; a batch is handled in one transaction.
-            pull_sub=(
-                PullSub(batch_size=self.spec.batch_size, timeout=0.5, batch=True)
-                if self.spec.batch_size > 1
-                else PullSub(batch_size=1, timeout=2.0)
-            ),
+            # FastStream runs a fetched batch concurrently: fetch one at a time
+            pull_sub=PullSub(batch_size=1, timeout=2.0),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.spec.durable}",
             description=f"{self.service} consumes {', '.join(self.spec.event_types)}",
-        )(self.handle_batch if self.spec.batch_size > 1 else self.handle)
+        )(self.handle)
+
+    async def start(self) -> None:
+        if self.spec.batch_size > 1 and self._task is None:
+            js = self.broker.connection.jetstream()
+            self._subscription = await js.pull_subscribe_bind(
+                durable=self.spec.durable, stream=self.spec.stream
+            )
+            self._running = True
+            self._task = asyncio.create_task(
+                self._fetch_loop(self._subscription), name=f"{self.spec.durable}-fetch"
+            )
+
+    async def stop(self) -> None:
+        """Finish the batch in hand (within the grace period); a fetch in progress is
+        abandoned, and what was fetched but not acked is redelivered."""
+        self._running = False
+        if self._task is not None:
+            if not self._handling:
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, self.settings.graceful_timeout)
+            self._task = None
+        if self._subscription is not None:
+            # else the connection's drain waits for the abandoned fetch until it times out
+            with contextlib.suppress(nats.errors.Error):
+                await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _fetch_loop(self, subscription) -> None:
+        while self._running:
+            try:
+                messages = await subscription.fetch(batch=self.spec.batch_size, timeout=1.0)
+            except TimeoutError:  # nothing to fetch (nats-py raises either TimeoutError)
+                continue
+            except (
+                nats.errors.ConnectionClosedError,
+                nats.errors.ConnectionReconnectingError,
+                nats.js.errors.ServiceUnavailableError,
+            ) as error:
+                log.warning("fetch on %s failed (%s); retrying", self.spec.durable, error)
+                await asyncio.sleep(1.0)
+                continue
+            try:
+                await self.handle_batch(messages)
+            except Exception:  # e.g. the database is down: the messages are redelivered
+                log.exception(
+                    "batch on %s failed; its messages will be redelivered", self.spec.durable
+                )
+                await asyncio.sleep(1.0)

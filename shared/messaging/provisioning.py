@@ -14,7 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from shared.contracts.streams import CONSUMERS, STREAMS, StreamSpec
+from shared.contracts.streams import STREAMS, StreamSpec, all_consumers
 from shared.messaging.consumer import consumer_config
 from shared.settings import Settings, get_settings
 
@@ -46,7 +46,7 @@ async def provision(js: JetStreamContext, settings: Settings) -> None:
         except NotFoundError:
             await js.add_stream(config)
             log.info("created stream %s", spec.name)
-    for spec in CONSUMERS:
+    for spec in all_consumers(settings.aggregator_partitions):
         wanted = consumer_config(spec, settings)
         try:
             info = await js.consumer_info(spec.stream, spec.durable)
@@ -71,7 +71,8 @@ async def main() -> None:
         await provision(nc.jetstream(), settings)
     finally:
         await nc.close()
-    print(f"provisioned {len(STREAMS)} streams and {len(CONSUMERS)} consumers")
+    consumers = len(all_consumers(settings.aggregator_partitions))
+    print(f"provisioned {len(STREAMS)} streams and {consumers} consumers")
 
 
 if __name__ == "__main__":

@@ -49,15 +49,17 @@ async def consumer_setup(request, clean_nats, database_factory):
             raise Flaky(f"cannot handle {event.member_id} yet")
 
     broker = NatsBroker(clean_nats)
-    EventConsumer(
+    consumer = EventConsumer(
         spec=spec,
         handlers={MemberDeleted: on_deleted},
         unit_of_work=lambda: UnitOfWork(sessions, outbox=outbox, inbox=inbox, source="/test"),
         broker=broker,
         settings=settings,
         service="test",
-    ).subscribe()
+    )
+    consumer.subscribe()
     await broker.start()
+    await consumer.start()
 
     async def applied_for(member_id: str) -> int:
         async with sessions() as session:
@@ -66,6 +68,7 @@ async def consumer_setup(request, clean_nats, database_factory):
             )
 
     yield broker, failures, applied_for, spec
+    await consumer.stop()
     await broker.stop()
     await engine.dispose()
 

@@ -1,0 +1,133 @@
+"""Applies one event to one generation of the projection: the model's write side.
+
+Used by the live consumers, by the rebuild's replay, and by the reference tests, so that
+every path applies events the same way.
+"""
+
+from __future__ import annotations
+
+from shared.contracts.envelope import Envelope, Event
+from shared.contracts.events import (
+    AttendeeCheckedIn,
+    ConnectionAccepted,
+    EventCancelled,
+    EventCreated,
+    EventUpdated,
+    MemberDeleted,
+    MemberRegistered,
+    MemberUpdated,
+    RsvpChanged,
+)
+
+from .domain import fact_changes
+from .interactions import activities_of, interactions_of
+from .model import HealthModel, Interaction
+from .partition import Partition
+from .store import Projection, Version
+
+
+async def project(
+    projection: Projection, event: Event, envelope: Envelope, partition: Partition
+) -> list[Interaction]:
+    """Apply `event` to `projection`; returns the interactions applied (for metrics)."""
+    model: HealthModel = projection.model
+    version = Version(envelope.time, envelope.id)
+    match event:
+        case MemberRegistered() | MemberUpdated():
+            await projection.register(
+                event.member_id, handle=event.handle, team=event.team, as_of=envelope.time
+            )
+            return []
+        case MemberDeleted(member_id=member_id):
+            await projection.erase(member_id)
+            return []
+        case EventCreated() | EventUpdated():
+            await projection.upsert_event(
+                event.event_id,
+                title=event.title,
+                format=event.format,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                cancelled=False,
+                as_of=envelope.time,
+            )
+            return []
+        case EventCancelled(event_id=event_id):
+            await projection.cancel_event(event_id, envelope.time)
+            return []
+        case RsvpChanged(event_id=event_id, member_id=member_id, status=status):
+            if not await projection.any_deleted(member_id):
+                await projection.set_rsvp(event_id, member_id, status, version)
+            return []
+
+    applied: list[Interaction] = []
+    for change in fact_changes(event):
+        if partition.owns_pair(change.member_id, change.other_id) and not (
+            await projection.any_deleted(change.member_id, change.other_id)
+        ):
+            await projection.apply_fact(
+                change.member_id, change.other_id, change.aspect, change.active, version
+            )
+    for interaction in interactions_of(event, envelope.time, model):
+        if partition.owns_pair(interaction.actor, interaction.target) and not (
+            await projection.any_deleted(interaction.actor, interaction.target)
+        ):
+            await projection.apply(interaction)
+            applied.append(interaction)
+    for activity in activities_of(event, envelope.time, model):
+        if partition.owns_member(activity.member) and not (
+            await projection.any_deleted(activity.member)
+        ):
+            await projection.apply_activity(activity)
+
+    if isinstance(event, ConnectionAccepted):
+        applied += await _connected(projection, event.requester_id, event.addressee_id, partition)
+    if isinstance(event, AttendeeCheckedIn) and event.attendance == "in_person":
+        applied += await _attended(projection, event, partition)
+    return applied
+
+
+def _co_attendance(projection: Projection, a: str, b: str, at) -> list[Interaction]:
+    weight = projection.model.weights["co_attendance"]
+    return [
+        Interaction(a, b, "co_attendance", at, weight),
+        Interaction(b, a, "co_attendance", at, weight),
+    ]
+
+
+async def _connected(
+    projection: Projection, a: str, b: str, partition: Partition
+) -> list[Interaction]:
+    """A pair connected for the first time: count the in-person events both attended."""
+    if not partition.owns_pair(a, b) or await projection.any_deleted(a, b):
+        return []
+    if not await projection.mark_connected(a, b):
+        return []
+    applied = []
+    for event_id, at in await projection.shared_attendance(a, b):
+        if await projection.claim_co_attendance(event_id, a, b):
+            for interaction in _co_attendance(projection, a, b, at):
+                await projection.apply(interaction)
+                applied.append(interaction)
+    return applied
+
+
+async def _attended(
+    projection: Projection, event: AttendeeCheckedIn, partition: Partition
+) -> list[Interaction]:
+    """An in-person check-in: co-attendance with every connected member who attended."""
+    member = event.member_id
+    if await projection.any_deleted(member):
+        return []
+    if not await projection.record_attendance(event.event_id, member, event.checked_in_at):
+        return []
+    applied = []
+    for other, their_check_in in await projection.connected_co_attendees(event.event_id, member):
+        if not partition.owns_pair(member, other):
+            continue
+        if await projection.claim_co_attendance(event.event_id, member, other):
+            at = max(event.checked_in_at, their_check_in)
+            for interaction in _co_attendance(projection, member, other, at):
+                await projection.apply(interaction)
+                applied.append(interaction)
+    return applied
