@@ -67,7 +67,7 @@ def pair_view(
         was = model.status(components(sums, trust, sums.last, model).health)
     return {
         "member_id": other,
-        "health": round(c.health, 6),
+        "health": c.health,
         "status": status,
         "components": {
             "intensity": c.intensity,

@@ -1,0 +1,459 @@
+"""The aggregator's projection on real databases: order independence and idempotency
+(property tests), and a reference check against a separate, straightforward implementation
+that recomputes health from the raw event log."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from services.aggregator.domain import TrustWeights
+from services.aggregator.handlers import PartialQuery, Partials, ensure_generation_row
+from services.aggregator.model import HealthModel
+from services.aggregator.partition import Partition
+from services.aggregator.projector import project
+from services.aggregator.store import Projection, ProjectionTables, generations
+from shared.contracts.envelope import Envelope, Event
+from shared.contracts.events import (
+    AttendeeCheckedIn,
+    CommentCreated,
+    ConnectionAccepted,
+    ConnectionRemoved,
+    ConnectionRequested,
+    DirectMessageSent,
+    MeetingLogged,
+    MemberBlocked,
+    MemberDeleted,
+    MemberFollowed,
+    MemberRegistered,
+    PostCreated,
+    PostShared,
+    ReactionSet,
+)
+from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+
+MODEL = HealthModel()
+WEIGHTS = TrustWeights()
+START = datetime(2026, 1, 1, tzinfo=UTC)
+MEMBERS = ["m1", "m2", "m3", "m4", "m5"]
+
+
+class Harness:
+    """A fresh aggregator projection in a database, fed like the consumers feed it: each
+    event claimed in the inbox, then projected, in one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def __aenter__(self) -> Harness:
+        meta = MetaData()
+        for table in (generations, *ProjectionTables.of(1).all()):
+            table.to_metadata(meta)
+        self.outbox, self.inbox = messaging_tables(meta)
+        self.engine = make_engine(self.url)
+        await create_schema(self.engine, meta)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        async with self.uow() as uow:
+            await ensure_generation_row(uow.session)
+            await uow.commit()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.engine.dispose()
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, outbox=self.outbox, inbox=self.inbox, source="/t")
+
+    async def feed(self, envelopes: list[Envelope], events: list[Event]) -> None:
+        async with self.uow() as uow:
+            for envelope, event in zip(envelopes, events, strict=True):
+                if await uow.claim("test", envelope.id):
+                    projection = Projection(uow.session, ProjectionTables.of(1), MODEL)
+                    await project(projection, event, envelope, Partition())
+            await uow.commit()
+
+    async def snapshot(self, at: datetime) -> dict:
+        partials = Partials(MODEL, WEIGHTS)
+        result = {}
+        async with self.uow() as uow:
+            for member in MEMBERS:
+                views = (await partials.relationships(PartialQuery(at=at, member_id=member), uow))[
+                    "views"
+                ]
+                balance = await partials.balance(PartialQuery(at=at, member_id=member), uow)
+                result[member] = {
+                    "pairs": {v["member_id"]: v for v in views},
+                    "balance": (balance["online"], balance["offline"]),
+                }
+        return result
+
+
+def envelope_for(event: Event, at: datetime, n: int) -> Envelope:
+    envelope = Envelope.wrap(event, source="/test", time=at)
+    return envelope.model_copy(update={"id": f"e{n:04d}"})
+
+
+# --- random event logs --------------------------------------------------------------------
+
+
+def pairs_of(draw) -> tuple[str, str]:
+    a, b = draw(st.sampled_from(list(itertools.permutations(MEMBERS, 2))))
+    return a, b
+
+
+@st.composite
+def event_logs(draw, max_size: int = 30) -> list[tuple[Event, datetime]]:
+    log: list[tuple[Event, datetime]] = [
+        (MemberRegistered(member_id=m, handle=m, name=m, email=f"{m}@x.org", team="t"), START)
+        for m in MEMBERS
+    ]
+    for n in range(draw(st.integers(1, max_size))):
+        at = START + timedelta(hours=draw(st.integers(0, 24 * 90)))
+        a, b = pairs_of(draw)
+        kind = draw(
+            st.sampled_from(
+                [
+                    "request",
+                    "accept",
+                    "remove",
+                    "follow",
+                    "block",
+                    "react",
+                    "comment",
+                    "dm",
+                    "meeting",
+                    "checkin",
+                    "post",
+                    "share",
+                    "delete",
+                ]
+            )
+        )
+        event: Event
+        match kind:
+            case "request":
+                event = ConnectionRequested(request_id=f"r{n}", requester_id=a, addressee_id=b)
+            case "accept":
+                event = ConnectionAccepted(request_id=f"r{n}", requester_id=a, addressee_id=b)
+            case "remove":
+                event = ConnectionRemoved(member_id=a, other_id=b, reason="removed")
+            case "follow":
+                event = MemberFollowed(member_id=a, other_id=b)
+            case "block":
+                event = MemberBlocked(member_id=a, other_id=b)
+            case "react":
+                event = ReactionSet(
+                    target="post", post_id=f"p{n}", actor_id=a, target_author_id=b, kind="like"
+                )
+            case "comment":
+                c = draw(st.sampled_from(MEMBERS))
+                event = CommentCreated(
+                    comment_id=f"c{n}",
+                    post_id="p",
+                    author_id=a,
+                    post_author_id=b,
+                    reply_to_author_id=c,
+                    mentioned_ids=[c],
+                )
+            case "dm":
+                event = DirectMessageSent(message_id=f"d{n}", sender_id=a, recipient_id=b)
+            case "meeting":
+                others = draw(st.lists(st.sampled_from(MEMBERS), max_size=2))
+                minutes = draw(st.one_of(st.none(), st.integers(0, 200)))
+                event = MeetingLogged(
+                    meeting_id=f"g{n}",
+                    participant_ids=[a, b, *others],
+                    started_at=at,
+                    duration_minutes=minutes,
+                )
+            case "checkin":
+                event = AttendeeCheckedIn(
+                    event_id=draw(st.sampled_from(["ev1", "ev2"])),
+                    member_id=a,
+                    attendance=draw(st.sampled_from(["in_person", "online"])),
+                    checked_in_at=at,
+                )
+            case "post":
+                event = PostCreated(
+                    post_id=f"p{n}", author_id=a, visibility="org", mentioned_ids=[b]
+                )
+            case "share":
+                event = PostShared(share_id=f"s{n}", post_id="p", actor_id=a, post_author_id=b)
+            case _:
+                event = MemberDeleted(member_id=a)
+        log.append((event, at))
+    return log
+
+
+def as_envelopes(log: list[tuple[Event, datetime]]) -> tuple[list[Envelope], list[Event]]:
+    envelopes = [envelope_for(event, at, n) for n, (event, at) in enumerate(log)]
+    return envelopes, [event for event, _ in log]
+
+
+def assert_same(left: dict, right: dict) -> None:
+    assert left.keys() == right.keys()
+    for member in left:
+        assert left[member]["pairs"].keys() == right[member]["pairs"].keys(), member
+        for other, view in left[member]["pairs"].items():
+            twin = right[member]["pairs"][other]
+            for key in (
+                "interaction_count",
+                "status",
+                "at_risk",
+                "connected",
+                "following",
+                "last_interaction",
+                "first_interaction",
+            ):
+                assert view[key] == twin[key], (member, other, key)
+            for key in ("from_member", "to_member", "online", "offline"):
+                assert view["sums"][key] == pytest.approx(twin["sums"][key], rel=1e-9, abs=1e-12)
+            assert view["health"] == pytest.approx(twin["health"], rel=1e-9, abs=1e-9)
+        for mine, theirs in zip(left[member]["balance"], right[member]["balance"], strict=True):
+            assert mine == pytest.approx(theirs, rel=1e-9, abs=1e-9)
+
+
+# --- a separate, straightforward implementation of model v1 ---------------------------
+
+
+def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
+    """Health per ordered pair and balance per member, recomputed from the raw log."""
+    h = 30 * 86400.0
+    deleted = {e.member_id for e, _ in log if isinstance(e, MemberDeleted)}
+
+    def decay(t: datetime) -> float:
+        return 2 ** (-(at - t).total_seconds() / h)
+
+    def latest(kind, a, b):
+        """The last write (by time, then event index) of a last-writer-wins fact."""
+        writes = [(t, n, value) for n, (e, t) in enumerate(log) for value in kind(e, a, b)]
+        return max(writes)[2] if writes else False
+
+    def connected_fact(e, a, b):
+        if isinstance(e, ConnectionAccepted) and {e.requester_id, e.addressee_id} == {a, b}:
+            return [True]
+        if isinstance(e, ConnectionRemoved) and {e.member_id, e.other_id} == {a, b}:
+            return [False]
+        return []
+
+    def follows(e, a, b):
+        return (
+            [True] if isinstance(e, MemberFollowed) and (e.member_id, e.other_id) == (a, b) else []
+        )
+
+    def blocks(e, a, b):
+        return (
+            [True] if isinstance(e, MemberBlocked) and (e.member_id, e.other_id) == (a, b) else []
+        )
+
+    flows: list[tuple[str, str, float, datetime, str]] = []  # actor, target, w, t, channel
+    own: list[tuple[str, float, datetime, str]] = []
+    for e, t in log:
+        if isinstance(e, ConnectionRequested):
+            flows.append((e.requester_id, e.addressee_id, 1, t, "online"))
+        elif isinstance(e, ConnectionAccepted):
+            flows.append((e.addressee_id, e.requester_id, 1, t, "online"))
+        elif isinstance(e, ReactionSet):
+            flows.append((e.actor_id, e.target_author_id, 1, t, "online"))
+        elif isinstance(e, CommentCreated):
+            flows.append((e.author_id, e.post_author_id, 2, t, "online"))
+            flows.append((e.author_id, e.reply_to_author_id, 2, t, "online"))
+            for m in set(e.mentioned_ids):
+                flows.append((e.author_id, m, 2, t, "online"))
+        elif isinstance(e, DirectMessageSent):
+            flows.append((e.sender_id, e.recipient_id, 3, t, "online"))
+        elif isinstance(e, PostShared):
+            flows.append((e.actor_id, e.post_author_id, 2, t, "online"))
+        elif isinstance(e, PostCreated):
+            own.append((e.author_id, 1, t, "online"))
+            for m in set(e.mentioned_ids):
+                flows.append((e.author_id, m, 2, t, "online"))
+        elif isinstance(e, MeetingLogged):
+            minutes = 15 if e.duration_minutes is None else e.duration_minutes
+            end = e.started_at + timedelta(minutes=minutes)
+            people = set(e.participant_ids)
+            for a in people:
+                for b in people - {a}:
+                    flows.append((a, b, min(1 + minutes / 10, 13), end, "offline"))
+        elif isinstance(e, AttendeeCheckedIn):
+            own.append(
+                (
+                    e.member_id,
+                    3,
+                    e.checked_in_at,
+                    "offline" if e.attendance == "in_person" else "online",
+                )
+            )
+    # co-attendance: both checked in in person (first check-in counts), ever connected
+    first_in_person: dict[tuple[str, str], datetime] = {}
+    for e, _ in log:
+        if isinstance(e, AttendeeCheckedIn) and e.attendance == "in_person":
+            key = (e.event_id, e.member_id)
+            first_in_person.setdefault(key, e.checked_in_at)
+    ever = {
+        frozenset((e.requester_id, e.addressee_id))
+        for e, _ in log
+        if isinstance(e, ConnectionAccepted)
+    }
+    for (ev, a), ta in first_in_person.items():
+        for (ev2, b), tb in first_in_person.items():
+            if ev == ev2 and a != b and frozenset((a, b)) in ever:
+                flows.append((a, b, 2, max(ta, tb), "offline"))
+    flows = [
+        f
+        for f in flows
+        if f[1] is not None and f[0] != f[1] and f[0] not in deleted and f[1] not in deleted
+    ]
+
+    result: dict = {"pairs": {}, "balance": {}}
+    for a, b in itertools.permutations(MEMBERS, 2):
+        if a in deleted or b in deleted:
+            continue
+        if latest(blocks, a, b) or latest(blocks, b, a):
+            continue
+        mine = [f for f in flows if (f[0], f[1]) == (a, b)]
+        theirs = [f for f in flows if (f[0], f[1]) == (b, a)]
+        i_ab = sum(w * decay(t) for _, _, w, t, _ in mine)
+        i_ba = sum(w * decay(t) for _, _, w, t, _ in theirs)
+        on = sum(w * decay(t) for *_, w, t, c in mine + theirs if c == "online")
+        off = sum(w * decay(t) for *_, w, t, c in mine + theirs if c == "offline")
+        connected = latest(connected_fact, a, b)
+        trust = 1.0 if connected else 0.5 if latest(follows, a, b) or latest(follows, b, a) else 0.0
+        if not mine and not theirs and trust == 0:
+            continue
+        total = i_ab + i_ba
+        s = 1 - math.exp(-total / 10)
+        r = 2 * min(i_ab, i_ba) / total if total else 0
+        d = 2 * min(on, off) / total if total else 0
+        result["pairs"][(a, b)] = 100 * (0.75 * s * (0.4 + 0.6 * r) + 0.15 * trust + 0.1 * d)
+    for m in MEMBERS:
+        if m in deleted:
+            continue
+        mine = [f for f in flows if m in (f[0], f[1])]
+        on = sum(w * decay(t) for *_, w, t, c in mine if c == "online")
+        off = sum(w * decay(t) for *_, w, t, c in mine if c == "offline")
+        on += sum(w * decay(t) for who, w, t, c in own if who == m and c == "online")
+        off += sum(w * decay(t) for who, w, t, c in own if who == m and c == "offline")
+        result["balance"][m] = (on, off)
+    return result
+
+
+# --- tests ------------------------------------------------------------------------------
+
+AT = START + timedelta(days=100)
+SLOW = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@SLOW
+@given(log=event_logs(), seed=st.integers(0, 2**32 - 1))
+async def test_the_same_events_in_any_order_with_duplicates_give_the_same_numbers(
+    tmp_path_factory, log, seed
+):
+    envelopes, events = as_envelopes(log)
+    shuffled = list(zip(envelopes, events, strict=True))
+    rng = random.Random(seed)
+    shuffled += rng.sample(shuffled, k=min(len(shuffled), rng.randint(1, 8)))  # redeliveries
+    rng.shuffle(shuffled)
+    base = tmp_path_factory.mktemp("orders")
+    async with (
+        Harness(f"sqlite+aiosqlite:///{base}/in-order.db") as in_order,
+        Harness(f"sqlite+aiosqlite:///{base}/shuffled.db") as any_order,
+    ):
+        await in_order.feed(envelopes, events)
+        await any_order.feed([e for e, _ in shuffled], [e for _, e in shuffled])
+        assert_same(await in_order.snapshot(AT), await any_order.snapshot(AT))
+
+
+@SLOW
+@given(log=event_logs())
+async def test_the_projection_agrees_with_a_straightforward_recomputation_from_the_log(
+    tmp_path_factory, log
+):
+    envelopes, events = as_envelopes(log)
+    base = tmp_path_factory.mktemp("reference")
+    async with Harness(f"sqlite+aiosqlite:///{base}/projection.db") as harness:
+        await harness.feed(envelopes, events)
+        snapshot = await harness.snapshot(AT)
+    expected = reference(log, AT)
+    found = {
+        (m, other): view["health"]
+        for m, s in snapshot.items()
+        for other, view in s["pairs"].items()
+    }
+    assert found.keys() == expected["pairs"].keys()
+    for key, health in expected["pairs"].items():
+        assert found[key] == pytest.approx(health, rel=1e-9, abs=1e-9), key
+    for member, (online, offline) in expected["balance"].items():
+        assert MODEL.decayed(snapshot[member]["balance"][0], AT) == pytest.approx(
+            online, rel=1e-9, abs=1e-9
+        )
+        assert MODEL.decayed(snapshot[member]["balance"][1], AT) == pytest.approx(
+            offline, rel=1e-9, abs=1e-9
+        )
+
+
+async def test_both_databases_project_a_log_identically(database_factory, tmp_path):
+    log = _fixed_log()
+    envelopes, events = as_envelopes(log)
+    async with Harness(await database_factory("aggregator")) as harness:
+        await harness.feed(envelopes, events)
+        await harness.feed(envelopes[::-1], events[::-1])  # every event again, reversed
+        snapshot = await harness.snapshot(AT)
+    expected = reference(log, AT)
+    found = {(m, o): v["health"] for m, s in snapshot.items() for o, v in s["pairs"].items()}
+    assert found == pytest.approx(expected["pairs"], rel=1e-9)
+
+
+def _fixed_log() -> list[tuple[Event, datetime]]:
+    """A deterministic log touching every kind of event, for the PostgreSQL run."""
+    rng = random.Random(7)
+    log: list[tuple[Event, datetime]] = [
+        (MemberRegistered(member_id=m, handle=m, name=m, email=f"{m}@x.org"), START)
+        for m in MEMBERS
+    ]
+    for n in range(80):
+        a, b = rng.sample(MEMBERS, 2)
+        at = START + timedelta(hours=rng.randint(0, 24 * 90))
+        log.append(
+            rng.choice(
+                [
+                    (ConnectionAccepted(request_id=f"r{n}", requester_id=a, addressee_id=b), at),
+                    (DirectMessageSent(message_id=f"d{n}", sender_id=a, recipient_id=b), at),
+                    (
+                        MeetingLogged(
+                            meeting_id=f"g{n}",
+                            participant_ids=[a, b],
+                            started_at=at,
+                            duration_minutes=rng.randint(0, 90),
+                        ),
+                        at,
+                    ),
+                    (
+                        AttendeeCheckedIn(
+                            event_id="ev", member_id=a, attendance="in_person", checked_in_at=at
+                        ),
+                        at,
+                    ),
+                    (MemberFollowed(member_id=a, other_id=b), at),
+                    (
+                        ReactionSet(
+                            target="post", post_id="p", actor_id=a, target_author_id=b, kind="like"
+                        ),
+                        at,
+                    ),
+                ]
+            )
+        )
+    return log
