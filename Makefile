@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e lint format bench provision asyncapi clean
+.PHONY: run test test-unit test-integration test-e2e lint format bench provision asyncapi rebuild clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +46,6 @@ asyncapi: $(STAMP)  ## regenerate docs/asyncapi/<service>.json from the services
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+rebuild: $(STAMP)  ## replay the streams into a fresh aggregator projection, then switch to it
+	$(BIN)/python -m services.aggregator.rebuild

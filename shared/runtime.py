@@ -26,14 +26,49 @@ from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, start_nats_server
 from shared.settings import SERVICES, Settings, get_settings
 
-PROCESSES = (*SERVICES, "gateway")
 RESTART_DELAYS = (1, 2, 5, 10, 30)
 STABLE_AFTER = 60.0  # seconds of uptime after which a restart counts as the first again
+
+
+@dataclass(frozen=True)
+class Process:
+    """One supervised process: a service, or one partition of the aggregator."""
+
+    name: str
+    service: str
+    env: dict[str, str]
+
+    @property
+    def command(self) -> list[str]:
+        return command(self.service)
 
 
 def command(service: str) -> list[str]:
     """How every service is started, by `make run` and by the end-to-end tests."""
     return [sys.executable, "-m", f"services.{service}"]
+
+
+def processes(settings: Settings) -> list[Process]:
+    """Every process of the system; N aggregator partitions are N processes, each with its
+    own port (counting up from RAPPORT_AGGREGATOR_PORT) and database."""
+    found = []
+    count = settings.aggregator_partitions
+    for service in (*SERVICES, "gateway"):
+        if service != "aggregator" or count <= 1:
+            found.append(Process(service, service, {}))
+            continue
+        for index in range(count):
+            found.append(
+                Process(
+                    f"aggregator-p{index}of{count}",
+                    "aggregator",
+                    {
+                        "RAPPORT_AGGREGATOR_PARTITION": str(index),
+                        "RAPPORT_AGGREGATOR_PORT": str(settings.aggregator_port + index),
+                    },
+                )
+            )
+    return found
 
 
 def _die_with_parent() -> None:
@@ -47,13 +82,17 @@ def say(message: str) -> None:
 
 @dataclass
 class Supervised:
-    name: str
+    spec: Process
     env: dict[str, str]
     pid_dir: Path
     process: subprocess.Popen | None = None
     started_at: float = 0.0
     restarts: int = 0
     next_start: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
     def start(self) -> None:
         self.process = subprocess.Popen(
@@ -131,7 +170,7 @@ def main() -> None:
     say("streams and consumers provisioned")
 
     env = dict(os.environ, RAPPORT_NATS_URL=url, RAPPORT_DATA_DIR=str(data_dir))
-    children = [Supervised(name, env, pid_dir) for name in PROCESSES]
+    children = [Supervised(spec, env, pid_dir) for spec in processes(settings)]
 
     stopping = False
 
@@ -147,8 +186,12 @@ def main() -> None:
     base = f"http://{settings.host}"
     say(f"API          {base}:{settings.gateway_port}/v1  (OpenAPI at /openapi.json, docs /docs)")
     say(f"readiness    {base}:{settings.gateway_port}/readyz")
-    for name in SERVICES:
-        say(f"{name:<12} metrics {base}:{settings.http_port(name)}/metrics")
+    for child in children:
+        if child.spec.service != "gateway":
+            port = child.spec.env.get("RAPPORT_AGGREGATOR_PORT") or settings.http_port(
+                child.spec.service
+            )
+            say(f"{child.name:<12} metrics {base}:{port}/metrics")
     say(f"data         {data_dir}")
     say("press Ctrl-C to stop")
 

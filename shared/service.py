@@ -27,7 +27,7 @@ from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
 from shared.logging import configure_logging
-from shared.messaging.consumer import EventConsumer, EventHandler
+from shared.messaging.consumer import BatchHandler, EventConsumer, EventHandler
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.rpc import rpc_endpoint
 from shared.settings import Settings
@@ -94,6 +94,7 @@ class ServiceRuntime:
         self._handlers: dict[str, dict[type[Event], EventHandler]] = {
             durable: {} for durable in self._consumers
         }
+        self._batch_handlers: dict[str, BatchHandler] = {}
         self._event_lock = asyncio.Lock() if serialize_events else None
         self.rpc("ping", _Ping, self._ping)
 
@@ -136,6 +137,10 @@ class ServiceRuntime:
     def on_event(self, durable: str, event: type[Event], handler: EventHandler) -> None:
         self._handlers[durable][event] = handler
 
+    def on_batch(self, durable: str, handler: BatchHandler) -> None:
+        """Handle every event of a durable, a batch at a time (see EventConsumer)."""
+        self._batch_handlers[durable] = handler
+
     async def _ping(self, _: _Ping, uow: UnitOfWork) -> dict:
         """Readiness: the service answers and its database does too."""
         await uow.session.execute(text("SELECT 1"))
@@ -165,6 +170,7 @@ class ServiceRuntime:
                 spec=spec,
                 handlers=self._handlers[durable],
                 lock=self._event_lock,
+                batch_handler=self._batch_handlers.get(durable),
                 unit_of_work=self.unit_of_work,
                 broker=self.broker,
                 settings=self.settings,

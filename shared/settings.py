@@ -92,10 +92,18 @@ class Settings(BaseSettings):
     log_format: str = Field("json", description="json or text.")
 
     def database_url(self, service: str) -> str:
-        """The configured URL for a service, or its own SQLite file under data_dir."""
+        """The configured URL for a service, or its own SQLite file under data_dir.
+
+        Each aggregator partition has a database of its own: its default file is
+        `aggregator-p<i>of<N>.sqlite3`, and `{partition}` in a configured URL is replaced by
+        the partition's index."""
         url = getattr(self, f"{service}_database_url", None)
+        name = service
+        if service == "aggregator" and self.aggregator_partitions > 1:
+            name = f"aggregator-p{self.aggregator_partition}of{self.aggregator_partitions}"
+            url = url.replace("{partition}", str(self.aggregator_partition)) if url else url
         if not url:
-            return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.sqlite3').as_posix()}"
+            return f"sqlite+aiosqlite:///{(self.data_dir / f'{name}.sqlite3').as_posix()}"
         return normalise_database_url(url)
 
     def http_port(self, service: str) -> int:

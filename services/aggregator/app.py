@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.events import EVENT_TYPES
 from shared.contracts.insights import (
     MemberQuery,
     OrgInsightsQuery,
@@ -27,8 +26,8 @@ from .handlers import (
     PartialQuery,
     Partials,
     Queries,
+    batch_handler,
     ensure_generation_row,
-    event_handler,
     generation_state,
     local_partitions,
     owner_of,
@@ -75,11 +74,10 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     model = health_model(settings)
     weights = TrustWeights(connected=settings.trust_connected, follow=settings.trust_follow)
 
-    on_event = event_handler(model, partition)
+    on_batch = batch_handler(model, partition)
     for spec in CONSUMERS:
         if spec.service == NAME:
-            for event_type in spec.event_types:
-                runtime.on_event(spec.durable, EVENT_TYPES[event_type], on_event)
+            runtime.on_batch(spec.durable, on_batch)
 
     partials = Partials(model, weights)
     if partition.count == 1:

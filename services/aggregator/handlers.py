@@ -33,7 +33,7 @@ from .domain import TrustWeights, ties_between
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums
 from .partition import Partition
-from .projector import project
+from .projector import project_batch
 from .store import Projection, ProjectionTables, generations
 from .views import (
     balance_view,
@@ -74,29 +74,30 @@ def rebuild_inbox(generation: int) -> str:
 # --- events -----------------------------------------------------------------------------
 
 
-def event_handler(model: HealthModel, partition: Partition):
-    async def on_event(event: Event, envelope: Envelope, uow: UnitOfWork) -> None:
+def batch_handler(model: HealthModel, partition: Partition):
+    """Apply a batch of new events to the live generation (and to the one being rebuilt)."""
+
+    async def on_batch(items: list[tuple[Event, Envelope]], uow: UnitOfWork) -> None:
         live, building = await generation_state(uow.session)
-        applied = await project(
-            Projection(uow.session, ProjectionTables.of(live), model),
-            event,
-            envelope,
-            partition,
+        applied = await project_batch(
+            Projection(uow.session, ProjectionTables.of(live), model), items, partition
         )
         # while a rebuild runs, live events also go into the new generation (its own inbox
         # makes the replay of the same event harmless)
-        if building is not None and await uow.claim(rebuild_inbox(building), envelope.id):
-            await project(
+        if building is not None:
+            fresh = await uow.claim_many(rebuild_inbox(building), [e.id for _, e in items])
+            await project_batch(
                 Projection(uow.session, ProjectionTables.of(building), model),
-                event,
-                envelope,
+                [(event, envelope) for event, envelope in items if envelope.id in fresh],
                 partition,
             )
         for interaction in applied:
             INTERACTIONS_APPLIED.labels(interaction.kind, interaction.channel).inc()
-        FRESHNESS.observe(max(0.0, time.time() - envelope.time.timestamp()))
+        now = time.time()
+        for _, envelope in items:
+            FRESHNESS.observe(max(0.0, now - envelope.time.timestamp()))
 
-    return on_event
+    return on_batch
 
 
 # --- partial queries (what one partition knows) ------------------------------------------

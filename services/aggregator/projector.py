@@ -21,9 +21,34 @@ from shared.contracts.events import (
 
 from .domain import fact_changes
 from .interactions import activities_of, interactions_of
-from .model import HealthModel, Interaction
+from .model import HealthModel, Interaction, pair_key
 from .partition import Partition
-from .store import Projection, Version
+from .store import Projection, Version, week_of
+
+
+async def project_batch(
+    projection: Projection, items: list[tuple[Event, Envelope]], partition: Partition
+) -> list[Interaction]:
+    """Apply a batch: the rows it touches are loaded at once and written at once."""
+    members: set[str] = set()
+    pairs: set[tuple[str, str]] = set()
+    weeks: set[tuple[str, str]] = set()
+    for event, envelope in items:
+        for i in interactions_of(event, envelope.time, projection.model):
+            if partition.owns_pair(i.actor, i.target):
+                members.update((i.actor, i.target))
+                pairs.add(pair_key(i.actor, i.target))
+                weeks.update(((i.actor, week_of(i.time)), (i.target, week_of(i.time))))
+        for a in activities_of(event, envelope.time, projection.model):
+            if partition.owns_member(a.member):
+                members.add(a.member)
+                weeks.add((a.member, week_of(a.time)))
+    await projection.prefetch(members, pairs, weeks)
+    applied: list[Interaction] = []
+    for event, envelope in items:
+        applied += await project(projection, event, envelope, partition)
+    await projection.flush()
+    return applied
 
 
 async def project(

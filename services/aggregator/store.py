@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     delete,
     func,
     insert,
@@ -188,6 +189,11 @@ class Projection:
         self.session = session
         self.t = tables
         self.model = model
+        self._pairs: dict[tuple[str, str], _CachedPair] = {}
+        self._member_sums: dict[str, list] = {}  # id -> [online, offline, exists, dirty]
+        self._weeks: dict[tuple[str, str], list] = {}
+        self._new_watermark: datetime | None = None
+        self._deleted: dict[str, bool] = {}  # member id -> erased (for ids looked up)
 
     # --- members ----------------------------------------------------------------------
 
@@ -202,12 +208,19 @@ class Projection:
         return "deleted" if row.deleted else "active"
 
     async def any_deleted(self, *member_ids: str) -> bool:
-        found = await self.session.scalar(
-            select(func.count())
-            .select_from(self.t.members)
-            .where(self.t.members.c.id.in_(set(member_ids)), self.t.members.c.deleted.is_(True))
-        )
-        return bool(found)
+        await self._load_deleted(set(member_ids))
+        return any(self._deleted[m] for m in member_ids)
+
+    async def _load_deleted(self, member_ids: set[str]) -> None:
+        wanted = [m for m in member_ids if m not in self._deleted]
+        m = self.t.members
+        for chunk in _chunks(wanted):
+            for row in await self.session.execute(
+                select(m.c.id).where(m.c.id.in_(chunk), m.c.deleted.is_(True))
+            ):
+                self._deleted[row.id] = True
+        for member in wanted:
+            self._deleted.setdefault(member, False)
 
     async def register(self, member_id: str, *, handle: str, team: str, as_of: datetime) -> None:
         m = self.t.members
@@ -229,6 +242,8 @@ class Projection:
 
     async def erase(self, member_id: str) -> None:
         """Remove every pair and balance involving the member; keep a tombstone (the id)."""
+        await self.flush()
+        self._deleted[member_id] = True
         t = self.t
         row = (
             await self.session.execute(select(t.members).where(t.members.c.id == member_id))
@@ -244,7 +259,12 @@ class Projection:
         # the partners' balances lose what they did with the erased member
         for pair in await self.pairs_of(member_id):
             partner = pair.b if pair.a == member_id else pair.a
-            await self._add_member_sums(partner, -pair.online, -pair.offline)
+            s = t.member_sums
+            await self.session.execute(
+                update(s)
+                .where(s.c.member_id == partner)
+                .values(online=s.c.online - pair.online, offline=s.c.offline - pair.offline)
+            )
         await self.session.execute(
             delete(t.pairs).where(or_(t.pairs.c.a == member_id, t.pairs.c.b == member_id))
         )
@@ -338,12 +358,14 @@ class Projection:
     # --- interactions -----------------------------------------------------------------
 
     async def pair(self, a: str, b: str) -> PairSums | None:
+        await self.flush()
         a, b = pair_key(a, b)
         p = self.t.pairs
         row = (await self.session.execute(select(p).where(p.c.a == a, p.c.b == b))).first()
         return _sums(row) if row else None
 
     async def pairs_of(self, member_id: str) -> list[PairSums]:
+        await self.flush()
         p = self.t.pairs
         rows = await self.session.execute(
             select(p).where(or_(p.c.a == member_id, p.c.b == member_id))
@@ -351,87 +373,158 @@ class Projection:
         return [_sums(r) for r in rows]
 
     async def all_pairs(self) -> list[PairSums]:
+        await self.flush()
         return [_sums(r) for r in await self.session.execute(select(self.t.pairs))]
+
+    # Interactions and activities are accumulated in memory and written in bulk by
+    # `flush()` (once per batch); every other method flushes first, so reads and the
+    # order-dependent paths (erasure, co-attendance) always see what was applied.
+
+    async def prefetch(
+        self, members: set[str], pairs: set[tuple[str, str]], weeks: set[tuple[str, str]]
+    ) -> None:
+        """Load the rows a batch will touch, a query per table."""
+        await self._load_deleted(members)
+        p, s, w = self.t.pairs, self.t.member_sums, self.t.weeks
+        wanted_pairs = [k for k in pairs if k not in self._pairs]
+        for chunk in _chunks(wanted_pairs):
+            condition = or_(*(and_(p.c.a == a, p.c.b == b) for a, b in chunk))
+            for row in await self.session.execute(select(p).where(condition)):
+                self._pairs[(row.a, row.b)] = _CachedPair(_sums(row), exists=True)
+        for key in wanted_pairs:
+            self._pairs.setdefault(key, _CachedPair(PairSums(*key), exists=False))
+        wanted = [m for m in members if m not in self._member_sums]
+        for chunk in _chunks(wanted):
+            for row in await self.session.execute(select(s).where(s.c.member_id.in_(chunk))):
+                self._member_sums[row.member_id] = [row.online, row.offline, True, False]
+        for member in wanted:
+            self._member_sums.setdefault(member, [0.0, 0.0, False, False])
+        wanted_weeks = [k for k in weeks if k not in self._weeks]
+        for chunk in _chunks(wanted_weeks):
+            condition = or_(*(and_(w.c.member_id == m, w.c.week == k) for m, k in chunk))
+            for row in await self.session.execute(select(w).where(condition)):
+                self._weeks[(row.member_id, row.week)] = [row.online, row.offline, True, False]
+        for key in wanted_weeks:
+            self._weeks.setdefault(key, [0.0, 0.0, False, False])
 
     async def apply(self, interaction: Interaction) -> None:
         """Add one interaction to its pair, both members' balances and the watermark."""
-        a, b = pair_key(interaction.actor, interaction.target)
-        p = self.t.pairs
-        row = (await self.session.execute(select(p).where(p.c.a == a, p.c.b == b))).first()
-        sums = _sums(row) if row else PairSums(a, b)
-        sums.add(interaction, self.model)
-        values = dict(
-            ab=sums.ab,
-            ba=sums.ba,
-            online=sums.online,
-            offline=sums.offline,
-            count=sums.count,
-            first=sums.first,
-            last=sums.last,
-            by_kind=dict(sums.by_kind),
+        key = pair_key(interaction.actor, interaction.target)
+        week = week_of(interaction.time)
+        await self.prefetch(
+            {interaction.actor, interaction.target},
+            {key},
+            {(interaction.actor, week), (interaction.target, week)},
         )
-        if row is None:
-            await self.session.execute(insert(p).values(a=a, b=b, ever_connected=False, **values))
-        else:
-            await self.session.execute(update(p).where(p.c.a == a, p.c.b == b).values(**values))
+        cached = self._pairs[key]
+        cached.sums.add(interaction, self.model)
+        cached.dirty = True
         stored = interaction.weight * self.model.growth(interaction.time)
         on, off = (stored, 0.0) if interaction.channel == ONLINE else (0.0, stored)
-        raw_on, raw_off = (
+        raw = (
             (interaction.weight, 0.0)
             if interaction.channel == ONLINE
             else (0.0, interaction.weight)
         )
         for member in (interaction.actor, interaction.target):
-            await self._add_member_sums(member, on, off)
-            await self._add_week(member, week_of(interaction.time), raw_on, raw_off)
-        await self._advance_watermark(interaction.time)
+            _add(self._member_sums[member], on, off)
+            _add(self._weeks[(member, week)], *raw)
+        self._advance_watermark(interaction.time)
 
     async def apply_activity(self, activity: Activity) -> None:
+        week = week_of(activity.time)
+        await self.prefetch({activity.member}, set(), {(activity.member, week)})
         stored = activity.weight * self.model.growth(activity.time)
         on, off = (stored, 0.0) if activity.channel == ONLINE else (0.0, stored)
         raw = (activity.weight, 0.0) if activity.channel == ONLINE else (0.0, activity.weight)
-        await self._add_member_sums(activity.member, on, off)
-        await self._add_week(activity.member, week_of(activity.time), *raw)
-        await self._advance_watermark(activity.time)
+        _add(self._member_sums[activity.member], on, off)
+        _add(self._weeks[(activity.member, week)], *raw)
+        self._advance_watermark(activity.time)
 
-    async def _add_member_sums(self, member_id: str, online: float, offline: float) -> None:
-        s = self.t.member_sums
-        done = await self.session.execute(
-            update(s)
-            .where(s.c.member_id == member_id)
-            .values(online=s.c.online + online, offline=s.c.offline + offline)
-        )
-        if done.rowcount == 0:
+    def _advance_watermark(self, t: datetime) -> None:
+        if self._new_watermark is None or t > self._new_watermark:
+            self._new_watermark = t
+
+    async def flush(self) -> None:
+        """Write what `apply` accumulated: inserts and updates in bulk."""
+        p, s, w = self.t.pairs, self.t.member_sums, self.t.weeks
+        dirty_pairs = [c for c in self._pairs.values() if c.dirty]
+        inserts = [c.row() | {"ever_connected": False} for c in dirty_pairs if not c.exists]
+        updates = [c.row() | {"ka": c.sums.a, "kb": c.sums.b} for c in dirty_pairs if c.exists]
+        if inserts:
+            await self.session.execute(insert(p), inserts)
+        if updates:
             await self.session.execute(
-                insert(s).values(member_id=member_id, online=online, offline=offline)
+                update(p)
+                .where(p.c.a == bindparam("ka"), p.c.b == bindparam("kb"))
+                .values(
+                    {
+                        k: bindparam(k)
+                        for k in (
+                            "ab",
+                            "ba",
+                            "online",
+                            "offline",
+                            "count",
+                            "first",
+                            "last",
+                            "by_kind",
+                        )
+                    }
+                ),
+                updates,
             )
+        await self._flush_sums(s, self._member_sums, ("member_id",))
+        await self._flush_sums(w, self._weeks, ("member_id", "week"))
+        if self._new_watermark is not None:
+            current = await self.session.scalar(
+                select(self.t.watermark.c.at).where(self.t.watermark.c.id == 1)
+            )
+            if current is None:
+                await self.session.execute(
+                    insert(self.t.watermark).values(id=1, at=self._new_watermark)
+                )
+            elif self._new_watermark > current:
+                await self.session.execute(
+                    update(self.t.watermark)
+                    .where(self.t.watermark.c.id == 1)
+                    .values(at=self._new_watermark)
+                )
+        self._pairs.clear()
+        self._member_sums.clear()
+        self._weeks.clear()
+        self._new_watermark = None
 
-    async def _add_week(self, member_id: str, week: str, online: float, offline: float) -> None:
-        w = self.t.weeks
-        done = await self.session.execute(
-            update(w)
-            .where(w.c.member_id == member_id, w.c.week == week)
-            .values(online=w.c.online + online, offline=w.c.offline + offline)
-        )
-        if done.rowcount == 0:
+    async def _flush_sums(self, table: Table, cache: dict, key_columns: tuple[str, ...]) -> None:
+        inserts, updates = [], []
+        for key, (online, offline, exists, dirty) in cache.items():
+            if not dirty:
+                continue
+            keys = dict(zip(key_columns, key if isinstance(key, tuple) else (key,), strict=True))
+            if exists:
+                updates.append(
+                    {f"k_{k}": v for k, v in keys.items()} | {"online": online, "offline": offline}
+                )
+            else:
+                inserts.append(keys | {"online": online, "offline": offline})
+        if inserts:
+            await self.session.execute(insert(table), inserts)
+        if updates:
             await self.session.execute(
-                insert(w).values(member_id=member_id, week=week, online=online, offline=offline)
+                update(table)
+                .where(*(table.c[k] == bindparam(f"k_{k}") for k in key_columns))
+                .values(online=bindparam("online"), offline=bindparam("offline")),
+                updates,
             )
-
-    async def _advance_watermark(self, t: datetime) -> None:
-        w = self.t.watermark
-        current = await self.session.scalar(select(w.c.at).where(w.c.id == 1))
-        if current is None:
-            await self.session.execute(insert(w).values(id=1, at=t))
-        elif t > current:
-            await self.session.execute(update(w).where(w.c.id == 1).values(at=t))
 
     async def watermark(self) -> datetime | None:
+        await self.flush()
         return await self.session.scalar(
             select(self.t.watermark.c.at).where(self.t.watermark.c.id == 1)
         )
 
     async def member_sums(self, member_id: str) -> tuple[float, float]:
+        await self.flush()
         s = self.t.member_sums
         row = (
             await self.session.execute(
@@ -441,11 +534,13 @@ class Projection:
         return (row.online, row.offline) if row else (0.0, 0.0)
 
     async def all_member_sums(self) -> dict[str, tuple[float, float]]:
+        await self.flush()
         s = self.t.member_sums
         return {r.member_id: (r.online, r.offline) for r in await self.session.execute(select(s))}
 
     async def weeks_of(self, member_ids: list[str] | None, since: str) -> dict[str, tuple]:
         """Raw online/offline weight per week since `since`, summed over the members."""
+        await self.flush()
         w = self.t.weeks
         query = (
             select(w.c.week, func.sum(w.c.online), func.sum(w.c.offline))
@@ -459,6 +554,7 @@ class Projection:
     # --- co-attendance -------------------------------------------------------------------
 
     async def mark_connected(self, a: str, b: str) -> bool:
+        await self.flush()
         """Record that the pair has been connected; True the first time."""
         a, b = pair_key(a, b)
         p = self.t.pairs
@@ -508,6 +604,7 @@ class Projection:
     ) -> list[tuple[str, datetime]]:
         """In-person attendees of the event ever connected with the member, and when they
         checked in."""
+        await self.flush()
         t, p = self.t.attendance, self.t.pairs
         rows = await self.session.execute(
             select(t.c.member_id, t.c.checked_in_at)
@@ -648,6 +745,39 @@ class Projection:
         for row in rows:
             result[row.event_id].add(row.member_id)
         return result
+
+
+class _CachedPair:
+    def __init__(self, sums: PairSums, *, exists: bool) -> None:
+        self.sums = sums
+        self.exists = exists
+        self.dirty = False
+
+    def row(self) -> dict:
+        s = self.sums
+        return dict(
+            a=s.a,
+            b=s.b,
+            ab=s.ab,
+            ba=s.ba,
+            online=s.online,
+            offline=s.offline,
+            count=s.count,
+            first=s.first,
+            last=s.last,
+            by_kind=dict(s.by_kind),
+        )
+
+
+def _add(cell: list, online: float, offline: float) -> None:
+    cell[0] += online
+    cell[1] += offline
+    cell[3] = True
+
+
+def _chunks(items: list, size: int = 400):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _sums(row) -> PairSums:

@@ -38,6 +38,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event, Envelope, UnitOfWork], Awaitable[object]]
+BatchHandler = Callable[[list[tuple[Event, Envelope]], UnitOfWork], Awaitable[object]]
 
 # Slack above the application's own attempts, so that NATS never drops a message on its own
 # (a crash mid-handling also counts as a delivery).
@@ -67,6 +68,9 @@ class EventConsumer:
     settings: Settings
     service: str
     lock: asyncio.Lock | None = None  # one transaction at a time, across a service's consumers
+    # Handles a whole batch of new events at once (bulk writes); when set, it replaces the
+    # per-type handlers for batches and for single messages alike.
+    batch_handler: BatchHandler | None = None
     _task: asyncio.Task | None = field(default=None, init=False)
     _running: bool = field(default=False, init=False)
     _handling: bool = field(default=False, init=False)
@@ -88,11 +92,9 @@ class EventConsumer:
             return
         try:
             async with self._serialized(), self.unit_of_work() as uow:
-                applied = [
-                    envelope.type
-                    for _, envelope, event in readable
-                    if await self._claim_and_apply(uow, event, envelope)
-                ]
+                applied = await self._claim_and_apply_all(
+                    uow, [(event, envelope) for _, envelope, event in readable]
+                )
                 await uow.commit()
         except Exception as error:
             log.warning("batch of %s failed (%s); handling one by one", len(readable), error)
@@ -101,6 +103,9 @@ class EventConsumer:
             return
         for event_type in applied:
             EVENTS_HANDLED.labels(self.service, self.spec.durable, event_type).inc()
+        skipped = len(readable) - len(applied)
+        if skipped:
+            DUPLICATES_SKIPPED.labels(self.service, self.spec.durable).inc(skipped)
         for raw, _, _ in readable:
             await raw.ack()
 
@@ -120,7 +125,7 @@ class EventConsumer:
         attempt = raw.metadata.num_delivered
         try:
             async with self._serialized(), self.unit_of_work() as uow:
-                applied = await self._claim_and_apply(uow, event, envelope)
+                applied = bool(await self._claim_and_apply_all(uow, [(event, envelope)]))
                 await uow.commit()
         except Exception as error:
             HANDLER_FAILURES.labels(self.service, self.spec.durable).inc()
@@ -142,20 +147,32 @@ class EventConsumer:
             return
         if applied:
             EVENTS_HANDLED.labels(self.service, self.spec.durable, envelope.type).inc()
+        else:
+            DUPLICATES_SKIPPED.labels(self.service, self.spec.durable).inc()
         await raw.ack()
 
     def _serialized(self) -> contextlib.AbstractAsyncContextManager:
         return self.lock if self.lock is not None else contextlib.nullcontext()
 
-    async def _claim_and_apply(self, uow: UnitOfWork, event: Event, envelope: Envelope) -> bool:
-        """Apply the event unless this consumer handled it before; False when skipped."""
-        if not await uow.claim(self.spec.durable, envelope.id):
-            DUPLICATES_SKIPPED.labels(self.service, self.spec.durable).inc()
-            return False
-        handler = self.handlers.get(type(event))
-        if handler is not None:
-            await handler(event, envelope, uow)
-        return True
+    async def _claim_and_apply_all(
+        self, uow: UnitOfWork, items: list[tuple[Event, Envelope]]
+    ) -> list[str]:
+        """Apply the events this consumer has not handled before; their types."""
+        fresh = await uow.claim_many(self.spec.durable, [e.id for _, e in items])
+        new: list[tuple[Event, Envelope]] = []
+        for event, envelope in items:
+            if envelope.id in fresh:
+                fresh.discard(envelope.id)  # a duplicate inside the batch counts once
+                new.append((event, envelope))
+        if self.batch_handler is not None:
+            if new:
+                await self.batch_handler(new, uow)
+        else:
+            for event, envelope in new:
+                handler = self.handlers.get(type(event))
+                if handler is not None:
+                    await handler(event, envelope, uow)
+        return [envelope.type for _, envelope in new]
 
     async def dead_letter(self, raw: Msg, error: str) -> None:
         meta = raw.metadata

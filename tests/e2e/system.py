@@ -16,8 +16,8 @@ import nats
 
 from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, free_port, start_nats_server
-from shared.runtime import PROCESSES, command
-from shared.settings import SERVICES
+from shared.runtime import Process, processes
+from shared.settings import SERVICES, Settings
 from tests.support import test_settings
 
 
@@ -34,12 +34,21 @@ def wait_until(probe: Callable[[], Any], *, timeout: float = 5.0, interval: floa
 
 
 class System:
-    def __init__(self, root: Path, database_urls: dict[str, str]) -> None:
+    def __init__(
+        self,
+        root: Path,
+        database_urls: dict[str, str],
+        *,
+        aggregator_partitions: int = 1,
+        partition_database_urls: list[str] | None = None,
+    ) -> None:
         self.root = root
         self.nats: NatsServer = start_nats_server(root / "nats")
-        settings = test_settings(self.nats.url)
+        settings = test_settings(self.nats.url, aggregator_partitions=aggregator_partitions)
         asyncio.run(self._provision(settings))
-        self.ports = {name: free_port() for name in PROCESSES}
+        self.specs: dict[str, Process] = {p.name: p for p in processes(settings)}
+        self.ports = {name: free_port() for name in self.specs}
+        partition_urls = partition_database_urls or []
         self.env = dict(
             os.environ,
             RAPPORT_NATS_URL=self.nats.url,
@@ -49,9 +58,29 @@ class System:
             RAPPORT_REQUEST_TIMEOUT="2",
             RAPPORT_MAX_DELIVERIES=str(settings.max_deliveries),
             RAPPORT_RETRY_BACKOFF="[0.05, 0.1]",
-            **{f"RAPPORT_{name.upper()}_PORT": str(port) for name, port in self.ports.items()},
+            RAPPORT_AGGREGATOR_PARTITIONS=str(aggregator_partitions),
+            **{
+                f"RAPPORT_{name.upper()}_PORT": str(port)
+                for name, port in self.ports.items()
+                if name in self.specs and self.specs[name].service == name
+            },
             **{f"RAPPORT_{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()},
         )
+        self.process_env = {
+            name: spec.env
+            | {"RAPPORT_AGGREGATOR_PORT": str(self.ports[name])}
+            | (
+                {
+                    "RAPPORT_AGGREGATOR_DATABASE_URL": partition_urls[
+                        int(spec.env["RAPPORT_AGGREGATOR_PARTITION"])
+                    ]
+                }
+                if partition_urls
+                else {}
+            )
+            for name, spec in self.specs.items()
+            if spec.env
+        }
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -65,7 +94,11 @@ class System:
     def start(self, name: str) -> None:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes[name] = subprocess.Popen(
-            command(name), env=self.env, stdout=log, stderr=log, start_new_session=True
+            self.specs[name].command,
+            env=self.env | self.process_env.get(name, {}),
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
 
     def stop(self, name: str) -> None:
@@ -74,7 +107,7 @@ class System:
         process.wait(30)
 
     def start_all(self) -> None:
-        for name in PROCESSES:
+        for name in self.specs:
             self.start(name)
         self.wait_ready()
 
@@ -131,4 +164,4 @@ class System:
         }
 
 
-__all__ = ["SERVICES", "System", "wait_until"]
+__all__ = ["SERVICES", "Settings", "System", "wait_until"]

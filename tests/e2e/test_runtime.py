@@ -11,7 +11,8 @@ import sys
 import httpx
 
 from shared.natsserver import free_port
-from shared.runtime import PROCESSES
+from shared.runtime import processes
+from shared.settings import Settings
 from tests.e2e.system import wait_until
 
 
@@ -29,7 +30,8 @@ def alive(pid: int) -> bool:
 
 
 def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
-    ports = {name: free_port() for name in PROCESSES}
+    names = [p.name for p in processes(Settings())]
+    ports = {name: free_port() for name in names}
     env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "RAPPORT_NATS_URL")}
     env |= {f"RAPPORT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
     env |= {"RAPPORT_DATA_DIR": str(tmp_path / "var"), "RAPPORT_LOG_LEVEL": "WARNING"}
@@ -53,7 +55,7 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
 
     try:
         wait_until(ready, timeout=60, interval=0.2)
-        pids = {name: pid_of(name) for name in PROCESSES}
+        pids = {name: pid_of(name) for name in names}
         assert (tmp_path / "var" / "nats").is_dir()  # its own nats-server, data under ./var
 
         os.kill(pids["connections"], signal.SIGKILL)

@@ -19,7 +19,7 @@ from services.aggregator.domain import TrustWeights
 from services.aggregator.handlers import PartialQuery, Partials, ensure_generation_row
 from services.aggregator.model import HealthModel
 from services.aggregator.partition import Partition
-from services.aggregator.projector import project
+from services.aggregator.projector import project_batch
 from services.aggregator.store import Projection, ProjectionTables, generations
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
@@ -72,13 +72,22 @@ class Harness:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions, outbox=self.outbox, inbox=self.inbox, source="/t")
 
-    async def feed(self, envelopes: list[Envelope], events: list[Event]) -> None:
-        async with self.uow() as uow:
-            for envelope, event in zip(envelopes, events, strict=True):
-                if await uow.claim("test", envelope.id):
-                    projection = Projection(uow.session, ProjectionTables.of(1), MODEL)
-                    await project(projection, event, envelope, Partition())
-            await uow.commit()
+    async def feed(self, envelopes: list[Envelope], events: list[Event], batch: int = 7) -> None:
+        """In batches, as the aggregator's consumers deliver them: the inbox drops what
+        was handled before, the rest is projected in bulk."""
+        items = list(zip(events, envelopes, strict=True))
+        for start in range(0, len(items), batch):
+            async with self.uow() as uow:
+                chunk = items[start : start + batch]
+                fresh = await uow.claim_many("test", [e.id for _, e in chunk])
+                new = []
+                for event, envelope in chunk:
+                    if envelope.id in fresh:
+                        fresh.discard(envelope.id)
+                        new.append((event, envelope))
+                projection = Projection(uow.session, ProjectionTables.of(1), MODEL)
+                await project_batch(projection, new, Partition())
+                await uow.commit()
 
     async def snapshot(self, at: datetime) -> dict:
         partials = Partials(MODEL, WEIGHTS)
