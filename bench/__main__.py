@@ -1,5 +1,9 @@
 """python -m bench: every benchmark, one after the other."""
 
-from bench import foundation
+import sys
 
-foundation.main()
+from bench import aggregator, foundation
+
+for benchmark in (foundation, aggregator):
+    sys.argv = sys.argv[:1]  # each runs with its defaults
+    benchmark.main()

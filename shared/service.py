@@ -63,6 +63,7 @@ class ServiceRuntime:
             graceful_timeout=settings.graceful_timeout,
             name=f"rapport-{name}",
             max_reconnect_attempts=-1,
+            log_level=logging.DEBUG,  # a line per message is noise (and costs) at INFO
         )
         self._publishers = {
             event_subject(cls): self.broker.publisher(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -243,6 +244,7 @@ class Projection:
     async def erase(self, member_id: str) -> None:
         """Remove every pair and balance involving the member; keep a tombstone (the id)."""
         await self.flush()
+        self._forget_cached_rows()  # rows are deleted and partners' sums changed below
         self._deleted[member_id] = True
         t = self.t
         row = (
@@ -388,7 +390,8 @@ class Projection:
         p, s, w = self.t.pairs, self.t.member_sums, self.t.weeks
         wanted_pairs = [k for k in pairs if k not in self._pairs]
         for chunk in _chunks(wanted_pairs):
-            condition = or_(*(and_(p.c.a == a, p.c.b == b) for a, b in chunk))
+            # a row-value IN: one cached statement whatever the batch (an OR would not be)
+            condition = tuple_(p.c.a, p.c.b).in_(chunk)
             for row in await self.session.execute(select(p).where(condition)):
                 self._pairs[(row.a, row.b)] = _CachedPair(_sums(row), exists=True)
         for key in wanted_pairs:
@@ -401,7 +404,7 @@ class Projection:
             self._member_sums.setdefault(member, [0.0, 0.0, False, False])
         wanted_weeks = [k for k in weeks if k not in self._weeks]
         for chunk in _chunks(wanted_weeks):
-            condition = or_(*(and_(w.c.member_id == m, w.c.week == k) for m, k in chunk))
+            condition = tuple_(w.c.member_id, w.c.week).in_(chunk)
             for row in await self.session.execute(select(w).where(condition)):
                 self._weeks[(row.member_id, row.week)] = [row.online, row.offline, True, False]
         for key in wanted_weeks:
@@ -490,10 +493,19 @@ class Projection:
                     .where(self.t.watermark.c.id == 1)
                     .values(at=self._new_watermark)
                 )
+        # the cached rows stay (now written) for the rest of the transaction
+        for cached in dirty_pairs:
+            cached.exists, cached.dirty = True, False
+        for cache in (self._member_sums, self._weeks):
+            for cell in cache.values():
+                if cell[3]:
+                    cell[2], cell[3] = True, False
+        self._new_watermark = None
+
+    def _forget_cached_rows(self) -> None:
         self._pairs.clear()
         self._member_sums.clear()
         self._weeks.clear()
-        self._new_watermark = None
 
     async def _flush_sums(self, table: Table, cache: dict, key_columns: tuple[str, ...]) -> None:
         inserts, updates = [], []

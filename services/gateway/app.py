@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -22,7 +23,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(NAME, level=settings.log_level, fmt=settings.log_format)
     broker = NatsBroker(
-        settings.nats_url.split(","), name="rapport-gateway", max_reconnect_attempts=-1
+        settings.nats_url.split(","),
+        name="rapport-gateway",
+        max_reconnect_attempts=-1,
+        log_level=logging.DEBUG,
     )
 
     @asynccontextmanager
