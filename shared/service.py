@@ -26,7 +26,12 @@ from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
 from shared.logging import configure_logging
-from shared.messaging.consumer import EventConsumer, EventHandler
+from shared.messaging.consumer import (
+    EventConsumer,
+    EventHandler,
+    MessageConsumer,
+    MessageHandler,
+)
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.rpc import rpc_endpoint
 from shared.settings import Settings
@@ -72,8 +77,9 @@ class ServiceRuntime:
             poll_interval=settings.outbox_poll_interval,
         )
         self._handlers: dict[str, dict[type[Event], EventHandler]] = {
-            spec.durable: {} for spec in consumers_of(name)
+            spec.durable: {} for spec in consumers_of(name) if not spec.raw
         }
+        self._message_handlers: dict[str, MessageHandler] = {}
         self.rpc("ping", _Ping, self._ping)
 
     def unit_of_work(self) -> UnitOfWork:
@@ -115,6 +121,10 @@ class ServiceRuntime:
     def on_event(self, durable: str, event: type[Event], handler: EventHandler) -> None:
         self._handlers[durable][event] = handler
 
+    def on_message(self, durable: str, handler: MessageHandler) -> None:
+        """Handle the raw messages of a durable consumer whose spec lists subjects."""
+        self._message_handlers[durable] = handler
+
     async def _ping(self, _: _Ping, uow: UnitOfWork) -> dict:
         """Readiness: the service answers and its database does too."""
         await uow.session.execute(text("SELECT 1"))
@@ -122,14 +132,17 @@ class ServiceRuntime:
 
     def asgi(self) -> AsgiFastStream:
         for spec in consumers_of(self.name):
-            EventConsumer(
+            common = dict(
                 spec=spec,
-                handlers=self._handlers[spec.durable],
                 unit_of_work=self.unit_of_work,
                 broker=self.broker,
                 settings=self.settings,
                 service=self.name,
-            ).subscribe()
+            )
+            if spec.raw:
+                MessageConsumer(**common, handler=self._message_handlers[spec.durable]).subscribe()
+            else:
+                EventConsumer(**common, handlers=self._handlers[spec.durable]).subscribe()
 
         broker = self.broker
 

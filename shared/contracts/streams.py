@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .events import EVENT_TYPES
-from .subjects import DEAD_LETTER_SUBJECTS, domain_subjects, event_subject
+from .subjects import DEAD_LETTER_SUBJECTS, WEBHOOK_SUBJECTS, domain_subjects, event_subject
 
 
 @dataclass(frozen=True)
@@ -23,13 +23,23 @@ class StreamSpec:
 
 @dataclass(frozen=True)
 class ConsumerSpec:
+    """A durable consumer of event types (envelopes), or of raw `subjects` (messages that are
+    not envelopes, such as webhook deliveries) when `event_types` is empty."""
+
     durable: str
     stream: str
     service: str
     event_types: tuple[str, ...]
+    subjects: tuple[str, ...] = ()
+
+    @property
+    def raw(self) -> bool:
+        return not self.event_types
 
     @property
     def filter_subjects(self) -> list[str]:
+        if self.raw:
+            return list(self.subjects)
         return [event_subject(EVENT_TYPES[t]) for t in self.event_types]
 
 
@@ -43,6 +53,12 @@ STREAMS: tuple[StreamSpec, ...] = (
     ),
     StreamSpec(
         "EVENTS", (domain_subjects("events"),), "Events, RSVPs, check-ins, in-person meetings."
+    ),
+    StreamSpec(
+        "WEBHOOKS",
+        (WEBHOOK_SUBJECTS,),
+        "Raw signed webhook deliveries, stored by the gateway before it answers 202.",
+        max_age_days=30,
     ),
     StreamSpec(
         "DEADLETTER",
@@ -68,6 +84,13 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         ("member.registered", "member.deleted"),
     ),
     ConsumerSpec("aggregator-connections-v1", "CONNECTIONS", "aggregator", CONNECTION_EVENTS),
+    ConsumerSpec(
+        "events-members-v1",
+        "PROFILES",
+        "events",
+        ("member.registered", "member.updated", "member.deleted"),
+    ),
+    ConsumerSpec("events-webhooks-v1", "WEBHOOKS", "events", (), subjects=(WEBHOOK_SUBJECTS,)),
 )
 
 

@@ -1,6 +1,8 @@
 """Idempotent event consumers with bounded retries and a dead-letter stream.
 
-Every durable consumer acks explicitly (AckPolicy.MANUAL in FastStream, explicit in NATS):
+Two kinds: `EventConsumer` for envelopes (facts), `MessageConsumer` for raw messages such as
+webhook deliveries. Every durable consumer acks explicitly (AckPolicy.MANUAL in FastStream,
+explicit in NATS):
 - the envelope or payload does not parse: dead-lettered at once (retrying cannot help);
 - the handler fails: nak with the configured backoff, until the last allowed attempt, then
   dead-lettered with the error and terminated, so the consumer moves on;
@@ -12,11 +14,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
@@ -32,6 +35,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event, Envelope, UnitOfWork], Awaitable[None]]
+MessageHandler = Callable[[Msg, UnitOfWork], Awaitable[None]]
 
 # Slack above the application's own attempts, so that NATS never drops a message on its own
 # (a crash mid-handling also counts as a delivery).
@@ -53,56 +57,29 @@ def consumer_config(spec: ConsumerSpec, settings: Settings) -> ConsumerConfig:
 
 
 @dataclass
-class EventConsumer:
+class _DurableConsumer:
+    """Retries with backoff, dead letters and the subscription, shared by both kinds."""
+
     spec: ConsumerSpec
-    handlers: dict[type[Event], EventHandler]
     unit_of_work: Callable[[], UnitOfWork]
     broker: NatsBroker
     settings: Settings
     service: str
 
-    async def handle(self, msg: NatsMessage) -> None:
-        raw = msg.raw_message
-        attempt = raw.metadata.num_delivered
-        try:
-            envelope = Envelope.model_validate_json(raw.data)
-            event = parse_event(envelope)
-        except (ValidationError, UnknownEventType, ValueError) as error:
-            await self.dead_letter(msg, f"unreadable message: {error}")
+    async def retry_or_give_up(self, msg: NatsMessage, error: Exception, what: str) -> None:
+        """A failed attempt: nak with the next backoff, or dead-letter after the last one."""
+        attempt = msg.raw_message.metadata.num_delivered
+        HANDLER_FAILURES.labels(self.service, self.spec.durable).inc()
+        if attempt >= self.settings.max_deliveries:
+            log.error("giving up on %s: %s", what, error, exc_info=error)
+            await self.dead_letter(msg, f"{type(error).__name__}: {error}")
             return
-
-        handler = self.handlers.get(type(event))
-        try:
-            if handler is not None:
-                await self._apply(handler, event, envelope)
-        except Exception as error:
-            HANDLER_FAILURES.labels(self.service, self.spec.durable).inc()
-            if attempt >= self.settings.max_deliveries:
-                log.exception("giving up on %s %s", envelope.type, envelope.id)
-                await self.dead_letter(msg, f"{type(error).__name__}: {error}")
-                return
-            backoff = self.settings.retry_backoff
-            delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
-            log.warning(
-                "handling %s %s failed (attempt %s), retrying in %ss: %s",
-                envelope.type,
-                envelope.id,
-                attempt,
-                delay,
-                error,
-            )
-            await msg.nack(delay=delay)
-            return
-        await msg.ack()
-
-    async def _apply(self, handler: EventHandler, event: Event, envelope: Envelope) -> None:
-        async with self.unit_of_work() as uow:
-            if not await uow.claim(self.spec.durable, envelope.id):
-                DUPLICATES_SKIPPED.labels(self.service, self.spec.durable).inc()
-                return
-            await handler(event, envelope, uow)
-            await uow.commit()
-        EVENTS_HANDLED.labels(self.service, self.spec.durable, envelope.type).inc()
+        backoff = self.settings.retry_backoff
+        delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
+        log.warning(
+            "handling %s failed (attempt %s), retrying in %ss: %s", what, attempt, delay, error
+        )
+        await msg.nack(delay=delay)
 
     async def dead_letter(self, msg: NatsMessage, error: str) -> None:
         raw = msg.raw_message
@@ -126,6 +103,9 @@ class EventConsumer:
         log.error("dead-lettered %s seq %s: %s", raw.subject, meta.sequence.stream, error)
         await msg.reject()
 
+    async def handle(self, msg: NatsMessage) -> None:
+        raise NotImplementedError
+
     def subscribe(self) -> None:
         self.broker.subscriber(
             self.spec.filter_subjects[0]
@@ -139,5 +119,62 @@ class EventConsumer:
             pull_sub=PullSub(batch_size=1, timeout=2.0),
             ack_policy=AckPolicy.MANUAL,
             title=f"{self.spec.durable}",
-            description=f"{self.service} consumes {', '.join(self.spec.event_types)}",
+            description=f"{self.service} consumes "
+            + (", ".join(self.spec.event_types) or ", ".join(self.spec.subjects)),
         )(self.handle)
+
+
+@dataclass
+class EventConsumer(_DurableConsumer):
+    """Consumes envelopes: parses them, claims the event id in the inbox, applies."""
+
+    handlers: dict[type[Event], EventHandler] = field(default_factory=dict)
+
+    async def handle(self, msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        try:
+            envelope = Envelope.model_validate_json(raw.data)
+            event = parse_event(envelope)
+        except (ValidationError, UnknownEventType, ValueError) as error:
+            await self.dead_letter(msg, f"unreadable message: {error}")
+            return
+
+        handler = self.handlers.get(type(event))
+        try:
+            if handler is not None:
+                await self._apply(handler, event, envelope)
+        except Exception as error:
+            await self.retry_or_give_up(msg, error, f"{envelope.type} {envelope.id}")
+            return
+        await msg.ack()
+
+    async def _apply(self, handler: EventHandler, event: Event, envelope: Envelope) -> None:
+        async with self.unit_of_work() as uow:
+            if not await uow.claim(self.spec.durable, envelope.id):
+                DUPLICATES_SKIPPED.labels(self.service, self.spec.durable).inc()
+                return
+            await handler(event, envelope, uow)
+            await uow.commit()
+        EVENTS_HANDLED.labels(self.service, self.spec.durable, envelope.type).inc()
+
+
+@dataclass
+class MessageConsumer(_DurableConsumer):
+    """Consumes raw messages that are not envelopes (webhook deliveries). The handler gets
+    the NATS message and a unit of work, commits itself and is idempotent on its own terms
+    (an envelope's inbox does not apply: there is no event id)."""
+
+    handler: MessageHandler | None = None
+
+    async def handle(self, msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        assert self.handler is not None
+        try:
+            async with self.unit_of_work() as uow:
+                await self.handler(raw, uow)
+        except Exception as error:
+            await self.retry_or_give_up(
+                msg, error, f"{raw.subject} seq {raw.metadata.sequence.stream}"
+            )
+            return
+        await msg.ack()
