@@ -17,7 +17,7 @@ class UpsertEvent:
 
     external_id: str
     title: str
-    kind: str
+    kind: str | None  # None: the platform does not say (a new event is a meetup)
     format: str
     starts_at: datetime
     ends_at: datetime

@@ -116,7 +116,7 @@ class Guest(_Tolerant):
             UpsertEvent(
                 external_id=event.id,
                 title=event.name[:200],
-                kind="meetup",
+                kind=None,
                 format=event.format,
                 starts_at=event.start_at,
                 ends_at=event.end_at,
