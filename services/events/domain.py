@@ -137,6 +137,7 @@ class Attendance:
     event_id: str
     member_id: str | None = None
     email: str | None = None
+    row_id: int | None = None  # where it is stored, once it is
     rsvp: str | None = None
     rsvp_at: datetime | None = None
     checked_in_at: datetime | None = None

@@ -62,26 +62,28 @@ def delivery_handler(policy: Policy):
         if await Deliveries(uow.session).seen(delivery.source, delivery.webhook_id):
             WEBHOOK_DELIVERIES.labels(delivery.source, "duplicate").inc()
             return
-        await normalise_and_record(uow, delivery, policy)
+        await normalise_and_record(uow, delivery, policy, new=True)
 
     return on_delivery
 
 
-async def normalise_and_record(uow: UnitOfWork, delivery: Delivery, policy: Policy) -> None:
+async def normalise_and_record(
+    uow: UnitOfWork, delivery: Delivery, policy: Policy, *, new: bool
+) -> None:
     """Apply the delivery and remember it, in one transaction; or, when it cannot be
     normalised, undo everything and remember it as failed with the reason."""
     try:
         for intent in _intents(delivery):
             await publish_all(uow, await apply(intent, uow, delivery, policy))
         delivery.normalised(now())
-        await Deliveries(uow.session).save(delivery)
+        await Deliveries(uow.session).save(delivery, new=new)
         await uow.commit()
     except DomainError as error:
         await uow.session.rollback()
         uow.published.clear()
         where = f"{error.field}: " if error.field else ""
         delivery.failed(f"{where}{error.detail}", now())
-        await Deliveries(uow.session).save(delivery)
+        await Deliveries(uow.session).save(delivery, new=new)
         await uow.commit()
         log.warning("webhook %s from %s failed: %s", delivery.webhook_id, delivery.source, error)
     WEBHOOK_DELIVERIES.labels(delivery.source, delivery.status).inc()
@@ -231,7 +233,7 @@ def replay_handler(policy: Policy):
         if delivery is None:
             raise NotFound(f"no delivery with id {command.delivery_id}", field="delivery_id")
         delivery.replay()
-        await normalise_and_record(uow, delivery, policy)
+        await normalise_and_record(uow, delivery, policy, new=False)
         return delivery.view()
 
     return replay_delivery

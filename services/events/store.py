@@ -189,12 +189,13 @@ class Gatherings:
         return _to_gathering(row, [(r.source, r.external_id) for r in refs])
 
     async def by_external_ref(self, source: str, external_id: str) -> Gathering | None:
-        event_id = await self.session.scalar(
-            select(ExternalRefRow.event_id).where(
-                ExternalRefRow.source == source, ExternalRefRow.external_id == external_id
-            )
+        """The gathering with this reference (its other references are not loaded)."""
+        row = await self.session.scalar(
+            select(GatheringRow)
+            .join(ExternalRefRow, ExternalRefRow.event_id == GatheringRow.id)
+            .where(ExternalRefRow.source == source, ExternalRefRow.external_id == external_id)
         )
-        return await self.get(event_id) if event_id else None
+        return _to_gathering(row, [(source, external_id)]) if row else None
 
     async def owner_of_ref(self, source: str, external_id: str) -> str | None:
         return await self.session.scalar(
@@ -326,23 +327,10 @@ class Attendances:
         return [_to_attendance(row) for row in rows]
 
     async def save(self, attendance: Attendance) -> None:
-        """Insert or update by the attendee's key; a pending row is replaced once matched."""
-        await self.drop_pending(attendance.event_id, attendance.email)
+        """Insert a new attendance, or update the row it was loaded from."""
         row = None
-        if attendance.member_id is not None:
-            row = await self.session.scalar(
-                select(AttendanceRow).where(
-                    AttendanceRow.event_id == attendance.event_id,
-                    AttendanceRow.member_id == attendance.member_id,
-                )
-            )
-        elif attendance.email is not None:
-            row = await self.session.scalar(
-                select(AttendanceRow).where(
-                    AttendanceRow.event_id == attendance.event_id,
-                    AttendanceRow.email == attendance.email,
-                )
-            )
+        if attendance.row_id is not None:
+            row = await self.session.get(AttendanceRow, attendance.row_id)
         if row is None:
             row = AttendanceRow(event_id=attendance.event_id)
             self.session.add(row)
@@ -350,6 +338,7 @@ class Attendances:
         row.rsvp, row.rsvp_at = attendance.rsvp, attendance.rsvp_at
         row.checked_in_at, row.attendance = attendance.checked_in_at, attendance.attendance
         await self.session.flush()
+        attendance.row_id = row.id
 
     async def drop_pending(self, event_id: str, email: str | None) -> None:
         if email is None:
@@ -385,6 +374,7 @@ class Attendances:
 
 def _to_attendance(row: AttendanceRow) -> Attendance:
     return Attendance(
+        row_id=row.id,
         event_id=row.event_id,
         member_id=row.member_id,
         email=row.email,
@@ -525,8 +515,8 @@ class Deliveries:
         row = await self.session.get(DeliveryRow, delivery_id)
         return _to_delivery(row) if row else None
 
-    async def save(self, delivery: Delivery) -> None:
-        row = await self.session.get(DeliveryRow, delivery.id)
+    async def save(self, delivery: Delivery, *, new: bool = False) -> None:
+        row = None if new else await self.session.get(DeliveryRow, delivery.id)
         if row is None:
             row = DeliveryRow(id=delivery.id)
             self.session.add(row)
