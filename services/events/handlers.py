@@ -21,7 +21,7 @@ from shared.contracts.gatherings import (
     UpdateEvent,
 )
 from shared.db import UnitOfWork
-from shared.errors import Invalid, NotFound
+from shared.errors import Conflict, Invalid, NotFound
 
 from .domain import (
     Attendance,
@@ -84,7 +84,7 @@ async def add_gathering(uow: UnitOfWork, gathering: Gathering) -> list[Event]:
     gatherings = Gatherings(uow.session)
     for source, external_id in gathering.external_refs:
         if await gatherings.owner_of_ref(source, external_id) is not None:
-            raise Invalid(
+            raise Conflict(
                 f"the external reference {source}/{external_id} belongs to another event",
                 field="external_refs",
             )
