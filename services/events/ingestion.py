@@ -19,6 +19,7 @@ from shared.contracts.envelope import Event
 from shared.contracts.gatherings import DeliveryQuery, DeliveryRef
 from shared.db import UnitOfWork
 from shared.errors import DomainError, NotFound
+from shared.messaging.consumer import Unreadable
 from shared.metrics import WEBHOOK_DELIVERIES, WEBHOOK_INGESTION_LATENCY
 from shared.webhooks.adapters import ADAPTERS, PayloadInvalid, UnsupportedType, normalise
 from shared.webhooks.intents import AnswerRsvp, CheckIn, Intent, LogMeeting, UpsertEvent
@@ -45,15 +46,18 @@ class Unnormalisable(DomainError):
 
 def delivery_of(message: Msg, received: datetime) -> Delivery:
     headers = message.headers or {}
-    return Delivery(
-        id=new_delivery_id(received),
-        source=headers[SOURCE],
-        webhook_id=headers[WEBHOOK_ID],
-        adapter=message.subject.rsplit(".", 1)[-1],
-        body=message.data,
-        sent_at=datetime.fromtimestamp(int(headers[TIMESTAMP]), UTC),
-        received_at=datetime.fromisoformat(headers[RECEIVED_AT]),
-    )
+    try:
+        return Delivery(
+            id=new_delivery_id(received),
+            source=headers[SOURCE],
+            webhook_id=headers[WEBHOOK_ID],
+            adapter=message.subject.rsplit(".", 1)[-1],
+            body=message.data,
+            sent_at=datetime.fromtimestamp(int(headers[TIMESTAMP]), UTC),
+            received_at=datetime.fromisoformat(headers[RECEIVED_AT]),
+        )
+    except (KeyError, ValueError, OverflowError) as error:
+        raise Unreadable(f"not a delivery stored by the gateway: {error!r}") from None
 
 
 def delivery_handler(policy: Policy):

@@ -37,6 +37,12 @@ log = logging.getLogger(__name__)
 EventHandler = Callable[[Event, Envelope, UnitOfWork], Awaitable[None]]
 MessageHandler = Callable[[Msg, UnitOfWork], Awaitable[None]]
 
+
+class Unreadable(Exception):
+    """Raised by a message handler for a message that can never be handled (retrying
+    cannot help): it is dead-lettered at once."""
+
+
 # Slack above the application's own attempts, so that NATS never drops a message on its own
 # (a crash mid-handling also counts as a delivery).
 DELIVERY_SLACK = 3
@@ -172,6 +178,9 @@ class MessageConsumer(_DurableConsumer):
         try:
             async with self.unit_of_work() as uow:
                 await self.handler(raw, uow)
+        except Unreadable as error:
+            await self.dead_letter(msg, f"unreadable message: {error}")
+            return
         except Exception as error:
             await self.retry_or_give_up(
                 msg, error, f"{raw.subject} seq {raw.metadata.sequence.stream}"

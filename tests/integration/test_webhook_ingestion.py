@@ -281,3 +281,20 @@ async def test_a_source_over_its_rate_gets_429_with_retry_after(clean_nats, data
         other = await harness.http.post("/v1/webhooks/luma", content=body, headers=headers)
         assert other.status_code == 202
     await harness.http.aclose()
+
+
+async def test_a_message_that_is_not_a_stored_delivery_is_dead_lettered_at_once(
+    harness: Harness,
+):
+    async with harness.events_running():
+        nc = await nats.connect(harness.nats_url)
+        js = nc.jetstream()
+        await js.publish("rapport.webhooks.rapport", b"{}", headers={"Nats-Msg-Id": "stray"})
+        await eventually(harness.drained)
+        info = await js.stream_info("DEADLETTER")
+        letter = await js.get_msg("DEADLETTER", info.state.last_seq)
+        await nc.close()
+        assert letter.headers["Rapport-Consumer"] == WEBHOOKS
+        assert letter.headers["Rapport-Deliveries"] == "1"
+        assert "not a delivery stored by the gateway" in letter.headers["Rapport-Error"]
+        assert await harness.deliveries("failed") == []
