@@ -2,8 +2,8 @@
 
 import sys
 
-from bench import aggregator, foundation
+from bench import aggregator, foundation, webhooks
 
-for benchmark in (foundation, aggregator):
+for benchmark in (foundation, aggregator, webhooks):
     sys.argv = sys.argv[:1]  # each runs with its defaults
     benchmark.main()

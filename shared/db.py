@@ -55,7 +55,10 @@ class UTCDateTime(TypeDecorator):
 
 
 def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """Add the outbox and inbox tables to a service's metadata."""
+    """Add the outbox and inbox tables to a service's metadata (once: a second app built in
+    the same process, as tests do, reuses them)."""
+    if "outbox" in metadata.tables:
+        return metadata.tables["outbox"], metadata.tables["inbox"]
     outbox = Table(
         "outbox",
         metadata,

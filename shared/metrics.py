@@ -49,3 +49,17 @@ HTTP_LATENCY = Histogram(
     ["route", "method"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+WEBHOOK_DELIVERIES = Counter(
+    "rapport_webhook_deliveries_total",
+    "Webhook deliveries by source and outcome. The gateway counts accepted, duplicate, "
+    "bad_signature, stale, too_large, rate_limited, invalid and unavailable; the events "
+    "service counts normalised, failed and duplicate (a redelivery after the JetStream "
+    "duplicate window).",
+    ["source", "outcome"],
+)
+WEBHOOK_INGESTION_LATENCY = Histogram(
+    "rapport_webhook_ingestion_seconds",
+    "From the gateway receiving a webhook delivery to the events service normalising it.",
+    ["source"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+)

@@ -27,7 +27,13 @@ from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
 from shared.logging import configure_logging
-from shared.messaging.consumer import BatchHandler, EventConsumer, EventHandler
+from shared.messaging.consumer import (
+    BatchHandler,
+    EventConsumer,
+    EventHandler,
+    MessageConsumer,
+    MessageHandler,
+)
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.rpc import rpc_endpoint
 from shared.settings import Settings
@@ -93,9 +99,10 @@ class ServiceRuntime:
             )
         )
         self._handlers: dict[str, dict[type[Event], EventHandler]] = {
-            durable: {} for durable in self._consumers
+            durable: {} for durable, spec in self._consumers.items() if not spec.raw
         }
         self._batch_handlers: dict[str, BatchHandler] = {}
+        self._message_handlers: dict[str, MessageHandler] = {}
         self._event_lock = asyncio.Lock() if serialize_events else None
         self.rpc("ping", _Ping, self._ping)
 
@@ -142,6 +149,10 @@ class ServiceRuntime:
         """Handle every event of a durable, a batch at a time (see EventConsumer)."""
         self._batch_handlers[durable] = handler
 
+    def on_message(self, durable: str, handler: MessageHandler) -> None:
+        """Handle the raw messages of a durable consumer whose spec lists subjects."""
+        self._message_handlers[durable] = handler
+
     async def _ping(self, _: _Ping, uow: UnitOfWork) -> dict:
         """Readiness: the service answers and its database does too."""
         await uow.session.execute(text("SELECT 1"))
@@ -167,15 +178,22 @@ class ServiceRuntime:
         broker started, and before it stops."""
         self._event_consumers = []
         for durable, spec in self._consumers.items():
-            consumer = EventConsumer(
+            common = dict(
                 spec=spec,
-                handlers=self._handlers[durable],
-                lock=self._event_lock,
-                batch_handler=self._batch_handlers.get(durable),
                 unit_of_work=self.unit_of_work,
                 broker=self.broker,
                 settings=self.settings,
                 service=self.name,
+            )
+            consumer = (
+                MessageConsumer(**common, handler=self._message_handlers[durable])
+                if spec.raw
+                else EventConsumer(
+                    **common,
+                    handlers=self._handlers[durable],
+                    lock=self._event_lock,
+                    batch_handler=self._batch_handlers.get(durable),
+                )
             )
             consumer.subscribe()
             self._event_consumers.append(consumer)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("profiles", "connections", "aggregator")
+SERVICES = ("profiles", "connections", "aggregator", "events")
 """The back-end services, each its own process with its own database."""
 
 
@@ -49,6 +52,31 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = Field(1.0, description="Outbox relay poll interval, seconds.")
     outbox_batch_size: int = Field(200, description="Outbox rows published per relay pass.")
     graceful_timeout: float = Field(15.0, description="Seconds in-flight handlers get at stop.")
+
+    webhook_secrets: dict[str, list[SecretStr]] = Field(
+        {},
+        description="Signing secrets per webhook source, JSON {source: [whsec_..., ...]}; "
+        "every listed secret is valid (two while rotating). A source not listed is a 404.",
+    )
+    webhook_source_adapters: dict[str, str] = Field(
+        {},
+        description="Payload adapter of a source whose name is not an adapter's, "
+        "JSON {source: adapter}.",
+    )
+    webhook_max_body_bytes: int = Field(256 * 1024, description="Largest webhook body.")
+    webhook_tolerance: float = Field(
+        300.0, description="Seconds a webhook-timestamp may be old or ahead."
+    )
+    webhook_rate: float = Field(
+        200.0, description="Deliveries per second each source may sustain (429 above)."
+    )
+    webhook_burst: int = Field(1000, description="Deliveries a source may send at once.")
+    webhook_publish_timeout: float = Field(
+        5.0, description="Seconds the gateway waits for JetStream to store a delivery."
+    )
+    meeting_future_tolerance: float = Field(
+        300.0, description="Seconds a meeting or check-in may lie in the future (clock skew)."
+    )
 
     trust_connected: float = Field(1.0, description="Trust T of a connected pair.")
     trust_follow: float = Field(0.5, description="Trust T when either member follows the other.")
@@ -91,6 +119,28 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")
 
+    @field_validator("webhook_secrets")
+    @classmethod
+    def _secrets_are_standard(cls, value: dict[str, list[SecretStr]]):
+        for source, secrets in value.items():
+            if not SOURCE_NAME.fullmatch(source) or source in RESERVED_SOURCES:
+                raise ValueError(f"webhook source name {source!r} is not allowed")
+            if not secrets:
+                raise ValueError(f"webhook source {source!r} has no secret")
+            for secret in secrets:
+                secret_key(secret.get_secret_value())  # raises on a malformed secret
+        return value
+
+    def webhook_sources(self) -> dict[str, str]:
+        """Every configured webhook source and its payload adapter."""
+        return {
+            source: self.webhook_source_adapters.get(source, source)
+            for source in self.webhook_secrets
+        }
+
+    def webhook_keys(self, source: str) -> list[bytes]:
+        return [secret_key(s.get_secret_value()) for s in self.webhook_secrets.get(source, [])]
+
     def database_url(self, service: str) -> str:
         """The configured URL for a service, or its own SQLite file under data_dir.
 
@@ -108,6 +158,24 @@ class Settings(BaseSettings):
 
     def http_port(self, service: str) -> int:
         return getattr(self, f"{service}_port")
+
+
+SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+RESERVED_SOURCES = {"deliveries"}  # a path of its own under /v1/webhooks
+
+
+def secret_key(secret: str) -> bytes:
+    """The HMAC key of a Standard Webhooks secret: `whsec_` then base64 of the key bytes."""
+    if not secret.startswith("whsec_"):
+        raise ValueError("a webhook secret starts with whsec_")
+    try:
+        encoded = secret.removeprefix("whsec_")
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        raise ValueError("a webhook secret is whsec_ followed by base64") from None
+    if len(key) < 24:
+        raise ValueError("a webhook secret holds at least 24 random bytes")
+    return key
 
 
 def normalise_database_url(url: str) -> str:

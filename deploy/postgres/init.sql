@@ -4,3 +4,4 @@
 CREATE DATABASE profiles;
 CREATE DATABASE connections;
 CREATE DATABASE aggregator;
+CREATE DATABASE events;

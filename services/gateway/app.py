@@ -10,11 +10,13 @@ from faststream.nats import NatsBroker
 
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
+from shared.webhooks.adapters import ADAPTERS
 
 from . import problems
 from .backends import Backends
 from .middleware import BodySizeLimit, RequestMetrics
-from .routes import connections, members, operations, relationships
+from .routes import connections, events, meetings, members, operations, relationships, webhooks
+from .webhooks import RateLimits
 
 NAME = "gateway"
 
@@ -22,6 +24,9 @@ NAME = "gateway"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(NAME, level=settings.log_level, fmt=settings.log_format)
+    unknown = {s: a for s, a in settings.webhook_sources().items() if a not in ADAPTERS}
+    if unknown:
+        raise ValueError(f"webhook sources with no such payload adapter: {unknown}")
     broker = NatsBroker(
         settings.nats_url.split(","),
         name="rapport-gateway",
@@ -39,12 +44,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Rapport API",
         version="1",
-        description="Org-wide professional networking: members, connections, relationships.",
+        description="Org-wide professional networking: members, connections, relationships, "
+        "events and meetings, and signed webhooks from event platforms.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.webhook_limits = RateLimits(settings.webhook_rate, settings.webhook_burst)
     problems.install(app)
-    for module in (members, connections, relationships, operations):
+    for module in (members, connections, relationships, events, meetings, webhooks, operations):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        limit=settings.max_body_bytes,
+        path_limits={webhooks.PREFIX: settings.webhook_max_body_bytes},
+        on_refused=webhooks.count_refused_body(settings),
+    )
     app.add_middleware(RequestMetrics)
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -11,19 +12,38 @@ from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 
 class BodySizeLimit:
-    """Refuses bodies over `limit` bytes with 413, by Content-Length or while streaming."""
+    """Refuses bodies over the limit with 413, by Content-Length or while streaming.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+    `limit` holds for every path but those starting with a prefix of `path_limits`, which
+    have their own (webhooks take larger bodies). `on_refused(scope)` is told of each 413.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int,
+        path_limits: dict[str, int] | None = None,
+        on_refused: Callable[[Scope], None] | None = None,
+    ) -> None:
+        self.app, self.default = app, limit
+        self.path_limits = path_limits or {}
+        self.on_refused = on_refused
+
+    def limit_for(self, path: str) -> int:
+        for prefix, limit in self.path_limits.items():
+            if path.startswith(prefix):
+                return limit
+        return self.default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit():
-            if int(declared) > self.limit:
-                await self._refuse(send)
+            if int(declared) > limit:
+                await self._refuse(scope, send, limit)
                 return
             await self.app(scope, receive, send)  # the server enforces Content-Length
             return
@@ -35,8 +55,8 @@ class BodySizeLimit:
                 return  # the client went away
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.limit:
-                await self._refuse(send)
+            if size > limit:
+                await self._refuse(scope, send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -51,14 +71,16 @@ class BodySizeLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
+        if self.on_refused is not None:
+            self.on_refused(scope)
         body = json.dumps(
             {
                 "type": "/problems/too-large",
                 "title": "Request body too large",
                 "status": 413,
-                "detail": f"the body is over {self.limit} bytes",
-                "errors": [{"field": "body", "message": f"at most {self.limit} bytes"}],
+                "detail": f"the body is over {limit} bytes",
+                "errors": [{"field": "body", "message": f"at most {limit} bytes"}],
             }
         ).encode()
         await send(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .events import EVENT_TYPES
-from .subjects import DEAD_LETTER_SUBJECTS, domain_subjects, event_subject
+from .subjects import DEAD_LETTER_SUBJECTS, WEBHOOK_SUBJECTS, domain_subjects, event_subject
 
 
 @dataclass(frozen=True)
@@ -23,14 +23,24 @@ class StreamSpec:
 
 @dataclass(frozen=True)
 class ConsumerSpec:
+    """A durable consumer of event types (envelopes), or of raw `subjects` (messages that are
+    not envelopes, such as webhook deliveries) when `event_types` is empty."""
+
     durable: str
     stream: str
     service: str
     event_types: tuple[str, ...]
     batch_size: int = 1  # > 1: fetched in batches, each handled in one transaction
+    subjects: tuple[str, ...] = ()
+
+    @property
+    def raw(self) -> bool:
+        return not self.event_types
 
     @property
     def filter_subjects(self) -> list[str]:
+        if self.raw:
+            return list(self.subjects)
         return [event_subject(EVENT_TYPES[t]) for t in self.event_types]
 
 
@@ -44,6 +54,12 @@ STREAMS: tuple[StreamSpec, ...] = (
     ),
     StreamSpec(
         "EVENTS", (domain_subjects("events"),), "Events, RSVPs, check-ins, in-person meetings."
+    ),
+    StreamSpec(
+        "WEBHOOKS",
+        (WEBHOOK_SUBJECTS,),
+        "Raw signed webhook deliveries, stored by the gateway before it answers 202.",
+        max_age_days=30,
     ),
     StreamSpec(
         "DEADLETTER",
@@ -108,6 +124,13 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         ),
         batch_size=AGGREGATOR_BATCH,
     ),
+    ConsumerSpec(
+        "events-members-v1",
+        "PROFILES",
+        "events",
+        ("member.registered", "member.updated", "member.deleted"),
+    ),
+    ConsumerSpec("events-webhooks-v1", "WEBHOOKS", "events", (), subjects=(WEBHOOK_SUBJECTS,)),
 )
 
 

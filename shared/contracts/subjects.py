@@ -3,6 +3,7 @@
 - facts:    rapport.<domain>.<event type>        e.g. rapport.profiles.member.registered
 - commands and queries (core NATS request/reply): rapport.rpc.<service>.<operation>
 - dead letters: rapport.deadletter.<durable consumer>
+- raw webhook deliveries: rapport.webhooks.<payload adapter>  e.g. rapport.webhooks.luma
 """
 
 from __future__ import annotations
@@ -29,3 +30,11 @@ def dead_letter_subject(durable: str) -> str:
 
 
 DEAD_LETTER_SUBJECTS = f"{PREFIX}.deadletter.>"
+
+
+def webhook_subject(adapter: str) -> str:
+    """Where the gateway stores a raw webhook delivery: one subject per payload adapter."""
+    return f"{PREFIX}.webhooks.{adapter}"
+
+
+WEBHOOK_SUBJECTS = f"{PREFIX}.webhooks.>"

@@ -1,6 +1,8 @@
 """Idempotent event consumers with bounded retries and a dead-letter stream.
 
-Every durable consumer acks explicitly (AckPolicy.MANUAL in FastStream, explicit in NATS):
+Two kinds: `EventConsumer` for envelopes (facts), singly or in batches, and
+`MessageConsumer` for raw messages such as webhook deliveries. Every durable consumer acks
+explicitly (AckPolicy.MANUAL in FastStream, explicit in NATS):
 - the envelope or payload does not parse: dead-lettered at once (retrying cannot help);
 - the handler fails: nak with the configured backoff, until the last allowed attempt, then
   dead-lettered with the error and terminated, so the consumer moves on;
@@ -39,6 +41,13 @@ log = logging.getLogger(__name__)
 
 EventHandler = Callable[[Event, Envelope, UnitOfWork], Awaitable[object]]
 BatchHandler = Callable[[list[tuple[Event, Envelope]], UnitOfWork], Awaitable[object]]
+MessageHandler = Callable[[Msg, UnitOfWork], Awaitable[None]]
+
+
+class Unreadable(Exception):
+    """Raised by a message handler for a message that can never be handled (retrying
+    cannot help): it is dead-lettered at once."""
+
 
 # Slack above the application's own attempts, so that NATS never drops a message on its own
 # (a crash mid-handling also counts as a delivery).
@@ -60,13 +69,109 @@ def consumer_config(spec: ConsumerSpec, settings: Settings) -> ConsumerConfig:
 
 
 @dataclass
-class EventConsumer:
+class _DurableConsumer:
+    """Retries with backoff, dead letters and the subscription, shared by both kinds."""
+
     spec: ConsumerSpec
-    handlers: dict[type[Event], EventHandler]
     unit_of_work: Callable[[], UnitOfWork]
     broker: NatsBroker
     settings: Settings
     service: str
+
+    async def retry_or_give_up(self, raw: Msg, error: Exception, what: str) -> None:
+        """A failed attempt: nak with the next backoff, or dead-letter after the last one."""
+        attempt = raw.metadata.num_delivered
+        HANDLER_FAILURES.labels(self.service, self.spec.durable).inc()
+        if attempt >= self.settings.max_deliveries:
+            log.error("giving up on %s: %s", what, error, exc_info=error)
+            await self.dead_letter(raw, f"{type(error).__name__}: {error}")
+            return
+        backoff = self.settings.retry_backoff
+        delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
+        log.warning(
+            "handling %s failed (attempt %s), retrying in %ss: %s", what, attempt, delay, error
+        )
+        await raw.nak(delay=delay)
+
+    async def dead_letter(self, raw: Msg, error: str) -> None:
+        meta = raw.metadata
+        headers = {
+            "Nats-Msg-Id": f"{self.spec.durable}.{meta.sequence.stream}",
+            "Rapport-Error": error[:2000],
+            "Rapport-Consumer": self.spec.durable,
+            "Rapport-Original-Subject": raw.subject,
+            "Rapport-Original-Stream": meta.stream,
+            "Rapport-Original-Sequence": str(meta.sequence.stream),
+            "Rapport-Deliveries": str(meta.num_delivered),
+        }
+        await self.broker.publish(
+            raw.data,
+            dead_letter_subject(self.spec.durable),
+            headers=headers,
+            stream="DEADLETTER",
+        )
+        DEAD_LETTERED.labels(self.service, self.spec.durable).inc()
+        log.error("dead-lettered %s seq %s: %s", raw.subject, meta.sequence.stream, error)
+        await raw.term()
+
+    async def handle(self, msg: NatsMessage) -> None:
+        raise NotImplementedError
+
+    def subscribe(self) -> None:
+        """A FastStream pull subscriber fetching one message at a time (FastStream runs a
+        fetched batch concurrently, and order within a stream matters to projections)."""
+        self.broker.subscriber(
+            self.spec.filter_subjects[0]
+            if len(self.spec.filter_subjects) == 1
+            else f"rapport.{self.spec.stream.lower()}.>",
+            stream=JStream(self.spec.stream, declare=False),
+            durable=self.spec.durable,
+            config=consumer_config(self.spec, self.settings),
+            pull_sub=PullSub(batch_size=1, timeout=2.0),
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{self.spec.durable}",
+            description=f"{self.service} consumes "
+            + (", ".join(self.spec.event_types) or ", ".join(self.spec.subjects)),
+        )(self.handle)
+
+    async def start(self) -> None:
+        """Start what FastStream does not run (batch fetch loops)."""
+
+    async def stop(self) -> None:
+        """Stop what `start` started."""
+
+
+@dataclass
+class MessageConsumer(_DurableConsumer):
+    """Consumes raw messages that are not envelopes (webhook deliveries). The handler gets
+    the NATS message and a unit of work, commits itself and is idempotent on its own terms
+    (an envelope's inbox does not apply: there is no event id)."""
+
+    handler: MessageHandler | None = None
+
+    async def handle(self, msg: NatsMessage) -> None:
+        raw = msg.raw_message
+        assert self.handler is not None
+        try:
+            async with self.unit_of_work() as uow:
+                await self.handler(raw, uow)
+        except Unreadable as error:
+            await self.dead_letter(raw, f"unreadable message: {error}")
+            return
+        except Exception as error:
+            await self.retry_or_give_up(
+                raw, error, f"{raw.subject} seq {raw.metadata.sequence.stream}"
+            )
+            return
+        await raw.ack()
+
+
+@dataclass
+class EventConsumer(_DurableConsumer):
+    """Consumes envelopes: parses them, claims the event ids in the inbox, applies; singly
+    through FastStream, or in batches with a fetch loop of its own."""
+
+    handlers: dict[type[Event], EventHandler] = field(default_factory=dict)
     lock: asyncio.Lock | None = None  # one transaction at a time, across a service's consumers
     # Handles a whole batch of new events at once (bulk writes); when set, it replaces the
     # per-type handlers for batches and for single messages alike.
@@ -122,28 +227,12 @@ class EventConsumer:
         if parsed is None:
             return
         envelope, event = parsed
-        attempt = raw.metadata.num_delivered
         try:
             async with self._serialized(), self.unit_of_work() as uow:
                 applied = bool(await self._claim_and_apply_all(uow, [(event, envelope)]))
                 await uow.commit()
         except Exception as error:
-            HANDLER_FAILURES.labels(self.service, self.spec.durable).inc()
-            if attempt >= self.settings.max_deliveries:
-                log.exception("giving up on %s %s", envelope.type, envelope.id)
-                await self.dead_letter(raw, f"{type(error).__name__}: {error}")
-                return
-            backoff = self.settings.retry_backoff
-            delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
-            log.warning(
-                "handling %s %s failed (attempt %s), retrying in %ss: %s",
-                envelope.type,
-                envelope.id,
-                attempt,
-                delay,
-                error,
-            )
-            await raw.nak(delay=delay)
+            await self.retry_or_give_up(raw, error, f"{envelope.type} {envelope.id}")
             return
         if applied:
             EVENTS_HANDLED.labels(self.service, self.spec.durable, envelope.type).inc()
@@ -174,47 +263,13 @@ class EventConsumer:
                     await handler(event, envelope, uow)
         return [envelope.type for _, envelope in new]
 
-    async def dead_letter(self, raw: Msg, error: str) -> None:
-        meta = raw.metadata
-        headers = {
-            "Nats-Msg-Id": f"{self.spec.durable}.{meta.sequence.stream}",
-            "Rapport-Error": error[:2000],
-            "Rapport-Consumer": self.spec.durable,
-            "Rapport-Original-Subject": raw.subject,
-            "Rapport-Original-Stream": meta.stream,
-            "Rapport-Original-Sequence": str(meta.sequence.stream),
-            "Rapport-Deliveries": str(meta.num_delivered),
-        }
-        await self.broker.publish(
-            raw.data,
-            dead_letter_subject(self.spec.durable),
-            headers=headers,
-            stream="DEADLETTER",
-        )
-        DEAD_LETTERED.labels(self.service, self.spec.durable).inc()
-        log.error("dead-lettered %s seq %s: %s", raw.subject, meta.sequence.stream, error)
-        await raw.term()
-
     def subscribe(self) -> None:
         """Single-message consumers are FastStream subscribers; batch consumers run their
         own fetch loop (`start`), which takes whatever is available up to the batch size at
         once (FastStream's batch subscriber waits to fill a batch, and loses its fetch task
         to the plain TimeoutError that nats-py raises when a fetch finds nothing)."""
-        if self.spec.batch_size > 1:
-            return
-        self.broker.subscriber(
-            self.spec.filter_subjects[0]
-            if len(self.spec.filter_subjects) == 1
-            else f"rapport.{self.spec.stream.lower()}.>",
-            stream=JStream(self.spec.stream, declare=False),
-            durable=self.spec.durable,
-            config=consumer_config(self.spec, self.settings),
-            # FastStream runs a fetched batch concurrently: fetch one at a time
-            pull_sub=PullSub(batch_size=1, timeout=2.0),
-            ack_policy=AckPolicy.MANUAL,
-            title=f"{self.spec.durable}",
-            description=f"{self.service} consumes {', '.join(self.spec.event_types)}",
-        )(self.handle)
+        if self.spec.batch_size == 1:
+            super().subscribe()
 
     async def start(self) -> None:
         if self.spec.batch_size > 1 and self._task is None:

@@ -18,7 +18,7 @@ from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, free_port, start_nats_server
 from shared.runtime import Process, processes
 from shared.settings import SERVICES, Settings
-from tests.support import test_settings
+from tests.support import WEBHOOK_ENV, test_settings
 
 
 def wait_until(probe: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.05) -> Any:
@@ -59,6 +59,7 @@ class System:
             RAPPORT_MAX_DELIVERIES=str(settings.max_deliveries),
             RAPPORT_RETRY_BACKOFF="[0.05, 0.1]",
             RAPPORT_AGGREGATOR_PARTITIONS=str(aggregator_partitions),
+            **WEBHOOK_ENV,
             **{
                 f"RAPPORT_{name.upper()}_PORT": str(port)
                 for name, port in self.ports.items()

@@ -16,7 +16,14 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from services.gateway.routes import connections, members, relationships
+from services.gateway.routes import (
+    connections,
+    events,
+    meetings,
+    members,
+    relationships,
+    webhooks,
+)
 from tests.e2e.system import System, wait_until
 
 PROBLEM = "application/problem+json"
@@ -523,7 +530,7 @@ def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system:
     }
     routed = {
         (method, route.path)
-        for module in (members, connections, relationships)
+        for module in (members, connections, relationships, events, meetings, webhooks)
         for route in module.router.routes
         if isinstance(route, APIRoute) and route.path.startswith("/v1")
         for method in route.methods
@@ -546,6 +553,20 @@ def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system:
         ("PUT", "/v1/members/{member_id}/blocks/{other_id}"),
         ("DELETE", "/v1/members/{member_id}/blocks/{other_id}"),
         ("GET", "/v1/members/{member_id}/relationships"),
+        ("POST", "/v1/events"),
+        ("GET", "/v1/events"),
+        ("GET", "/v1/events/{event_id}"),
+        ("PATCH", "/v1/events/{event_id}"),
+        ("POST", "/v1/events/{event_id}/cancel"),
+        ("GET", "/v1/events/{event_id}/attendees"),
+        ("PUT", "/v1/events/{event_id}/rsvps/{member_id}"),
+        ("PUT", "/v1/events/{event_id}/check-ins/{member_id}"),
+        ("POST", "/v1/meetings"),
+        ("GET", "/v1/meetings/{meeting_id}"),
+        ("GET", "/v1/members/{member_id}/meetings"),
+        ("POST", "/v1/webhooks/{source}"),
+        ("GET", "/v1/webhooks/deliveries"),
+        ("POST", "/v1/webhooks/deliveries/{delivery_id}/replay"),
     }
     assert api <= routed
     assert routed <= documented

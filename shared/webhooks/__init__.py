@@ -1,0 +1,1 @@
+"""Webhook payloads: what each event platform sends, turned into Rapport's intents."""

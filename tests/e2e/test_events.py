@@ -1,0 +1,313 @@
+"""Events, RSVPs, check-ins and in-person meetings through HTTP, every service its own
+process. Refusals are 4xx problems naming the field, and store nothing."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from tests.e2e.system import System, wait_until
+
+PROBLEM = "application/problem+json"
+NOW = datetime.now(UTC)
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def members(system: System, *prefixes: str) -> list[str]:
+    """Registered members that the events service already knows."""
+    ids = [system.register(unique(p))["member_id"] for p in prefixes]
+    for member_id in ids:
+        wait_until(
+            lambda m=member_id: system.http.get(f"/v1/members/{m}/meetings").status_code == 200
+        )
+    return ids
+
+
+def problem(response: httpx.Response, status: int, field: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert field in [e["field"] for e in body["errors"]], body
+    return body
+
+
+def event_body(**changes) -> dict:
+    return {
+        "title": "Rapport meetup",
+        "kind": "meetup",
+        "format": "in_person",
+        "starts_at": (NOW + timedelta(days=7)).isoformat(),
+        "ends_at": (NOW + timedelta(days=7, hours=3)).isoformat(),
+        "timezone": "Europe/Lisbon",
+        "venue": "LX Factory",
+    } | changes
+
+
+def create(system: System, **changes) -> dict:
+    response = system.http.post("/v1/events", json=event_body(**changes))
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def attendees(system: System, event_id: str) -> dict:
+    response = system.http.get(f"/v1/events/{event_id}/attendees")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def meetings_of(system: System, member_id: str) -> list[dict]:
+    response = system.http.get(f"/v1/members/{member_id}/meetings")
+    assert response.status_code == 200, response.text
+    return response.json()["items"]
+
+
+def listed(system: System, **params) -> list[str]:
+    response = system.http.get("/v1/events", params=params | {"limit": 200})
+    assert response.status_code == 200, response.text
+    return [e["event_id"] for e in response.json()["items"]]
+
+
+# --- events -----------------------------------------------------------------------------------
+
+
+def test_an_event_is_created_listed_updated_and_cancelled(shared_system: System):
+    ref = {"source": "meetup-com", "external_id": unique("mtp")}
+    created = shared_system.http.post("/v1/events", json=event_body(external_refs=[ref]))
+    assert created.status_code == 201, created.text
+    event = created.json()
+    assert created.headers["location"] == f"/v1/events/{event['event_id']}"
+    assert event["external_refs"] == [ref] and event["status"] == "scheduled"
+    assert shared_system.http.get(created.headers["location"]).json() == event
+
+    week = {
+        "from": (NOW + timedelta(days=6)).isoformat(),
+        "to": (NOW + timedelta(days=8)).isoformat(),
+    }
+    assert event["event_id"] in listed(shared_system, **week, format="in_person")
+    assert event["event_id"] not in listed(shared_system, **week, format="online")
+    assert event["event_id"] not in listed(shared_system, to=(NOW + timedelta(days=1)).isoformat())
+
+    patched = shared_system.http.patch(
+        f"/v1/events/{event['event_id']}", json={"title": "Rapport summit", "kind": "conference"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["title"], patched.json()["kind"]) == ("Rapport summit", "conference")
+
+    cancelled = shared_system.http.post(f"/v1/events/{event['event_id']}/cancel")
+    assert cancelled.json()["status"] == "cancelled"
+    assert event["event_id"] not in listed(shared_system, **week)
+
+
+def test_rsvps_and_check_ins_are_one_per_member_and_changeable(shared_system: System):
+    ana, ben = members(shared_system, "rsvp-ana", "rsvp-ben")
+    event = create(shared_system, format="hybrid", starts_at=(NOW - timedelta(hours=1)).isoformat())
+    base = f"/v1/events/{event['event_id']}"
+
+    assert (
+        shared_system.http.put(f"{base}/rsvps/{ana}", json={"status": "maybe"}).status_code == 200
+    )
+    changed = shared_system.http.put(f"{base}/rsvps/{ana}", json={"status": "going"})
+    assert changed.json()["rsvp"] == "going"
+    online = shared_system.http.put(f"{base}/check-ins/{ana}", json={"attendance": "online"})
+    assert online.json()["attendance"] == "online", online.text
+    in_person = shared_system.http.put(f"{base}/check-ins/{ana}", json={"attendance": "in_person"})
+    assert in_person.json()["attendance"] == "in_person"
+    assert in_person.json()["checked_in_at"] == online.json()["checked_in_at"]
+    assert shared_system.http.put(f"{base}/check-ins/{ben}").json()["attendance"] == "in_person"
+
+    listing = attendees(shared_system, event["event_id"])
+    by_member = {a["member_id"]: a for a in listing["items"]}
+    assert set(by_member) == {ana, ben}
+    assert by_member[ana]["rsvp"] == "going" and by_member[ben]["rsvp"] is None
+    assert listing["pending_attendees"] == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"ends_at": (NOW + timedelta(days=6)).isoformat()}, "ends_at"),
+        ({"starts_at": "2026-06-01T10:00:00"}, "starts_at"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"kind": "party"}, "kind"),
+        ({"title": ""}, "title"),
+    ],
+    ids=["ends-before-start", "no-offset", "unknown-zone", "unknown-kind", "empty-title"],
+)
+def test_a_bad_event_is_a_422_naming_the_field_and_stores_nothing(
+    shared_system: System, changes: dict, field: str
+):
+    before = listed(shared_system)
+    response = shared_system.http.post("/v1/events", json=event_body(**changes))
+    problem(response, 422, field)
+    assert listed(shared_system) == before
+
+
+def test_an_update_ending_before_the_start_is_a_422_and_changes_nothing(shared_system: System):
+    event = create(shared_system)
+    response = shared_system.http.patch(
+        f"/v1/events/{event['event_id']}", json={"ends_at": (NOW + timedelta(days=1)).isoformat()}
+    )
+    problem(response, 422, "ends_at")
+    assert shared_system.http.get(f"/v1/events/{event['event_id']}").json() == event
+
+
+def test_an_external_reference_of_another_event_is_a_409(shared_system: System):
+    ref = {"source": "luma", "external_id": unique("evt")}
+    create(shared_system, external_refs=[ref])
+    problem(
+        shared_system.http.post("/v1/events", json=event_body(external_refs=[ref])),
+        409,
+        "external_refs",
+    )
+
+
+@pytest.mark.parametrize("action", ["rsvps", "check-ins"])
+def test_rsvp_or_check_in_to_a_cancelled_event_is_a_409_and_stores_nothing(
+    shared_system: System, action: str
+):
+    (ana,) = members(shared_system, "late")
+    event = create(shared_system, starts_at=(NOW - timedelta(hours=1)).isoformat())
+    shared_system.http.post(f"/v1/events/{event['event_id']}/cancel")
+
+    body = {"status": "going"} if action == "rsvps" else {}
+    response = shared_system.http.put(f"/v1/events/{event['event_id']}/{action}/{ana}", json=body)
+
+    problem(response, 409, "event_id")
+    assert attendees(shared_system, event["event_id"])["items"] == []
+
+
+def test_rsvps_name_unknown_events_and_members_with_404(shared_system: System):
+    (ana,) = members(shared_system, "lost")
+    event = create(shared_system)
+    problem(
+        shared_system.http.put(f"/v1/events/{UNKNOWN_ID}/rsvps/{ana}", json={"status": "going"}),
+        404,
+        "event_id",
+    )
+    problem(
+        shared_system.http.put(
+            f"/v1/events/{event['event_id']}/rsvps/{UNKNOWN_ID}", json={"status": "going"}
+        ),
+        404,
+        "member_id",
+    )
+    problem(
+        shared_system.http.put(
+            f"/v1/events/{event['event_id']}/rsvps/{ana}", json={"status": "perhaps"}
+        ),
+        422,
+        "status",
+    )
+    assert attendees(shared_system, event["event_id"])["items"] == []
+
+
+def test_checking_in_online_to_an_in_person_event_is_a_422(shared_system: System):
+    (ana,) = members(shared_system, "remote")
+    event = create(shared_system, starts_at=(NOW - timedelta(hours=1)).isoformat())
+    response = shared_system.http.put(
+        f"/v1/events/{event['event_id']}/check-ins/{ana}", json={"attendance": "online"}
+    )
+    problem(response, 422, "attendance")
+    assert attendees(shared_system, event["event_id"])["items"] == []
+
+
+# --- meetings -------------------------------------------------------------------------------
+
+
+def test_a_meeting_from_last_month_at_an_event_is_logged_for_every_participant(
+    shared_system: System,
+):
+    ana, ben, chen = members(shared_system, "met-a", "met-b", "met-c")
+    event = create(
+        shared_system,
+        starts_at=(NOW - timedelta(days=31)).isoformat(),
+        ends_at=(NOW - timedelta(days=30)).isoformat(),
+    )
+    started = NOW - timedelta(days=30, hours=20)
+    response = shared_system.http.post(
+        "/v1/meetings",
+        json={
+            "participant_ids": [ana, ben, chen],
+            "started_at": started.isoformat(),
+            "ended_at": (started + timedelta(minutes=40)).isoformat(),
+            "event_id": event["event_id"],
+            "source": "calendar",
+        },
+    )
+    assert response.status_code == 201, response.text
+    meeting = response.json()
+    assert meeting["duration_minutes"] == 40 and meeting["status"] == "logged"
+    assert shared_system.http.get(response.headers["location"]).json() == meeting
+    for member_id in (ana, ben, chen):
+        assert [m["meeting_id"] for m in meetings_of(shared_system, member_id)] == [
+            meeting["meeting_id"]
+        ]
+
+
+@pytest.mark.parametrize(
+    ("shape", "field"),
+    [
+        ("alone", "participant_ids"),
+        ("thirteen", "participant_ids"),
+        ("twice", "participant_ids"),
+        ("future", "started_at"),
+        ("ends-before-start", "ended_at"),
+    ],
+)
+def test_a_bad_meeting_is_a_422_naming_the_field_and_stores_nothing(
+    shared_system: System, shape: str, field: str
+):
+    ana, ben = members(shared_system, "bad-a", "bad-b")
+    body = {"participant_ids": [ana, ben], "started_at": (NOW - timedelta(hours=1)).isoformat()}
+    if shape == "alone":
+        body["participant_ids"] = [ana]
+    elif shape == "thirteen":
+        body["participant_ids"] = [ana, ben, *(str(uuid.uuid4()) for _ in range(11))]
+    elif shape == "twice":
+        body["participant_ids"] = [ana, ben, ana]
+    elif shape == "future":
+        body["started_at"] = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    else:
+        body["ended_at"] = (NOW - timedelta(hours=2)).isoformat()
+
+    problem(shared_system.http.post("/v1/meetings", json=body), 422, field)
+    assert meetings_of(shared_system, ana) == [] and meetings_of(shared_system, ben) == []
+
+
+def test_a_meeting_with_an_unknown_member_is_a_404_and_stores_nothing(shared_system: System):
+    (ana,) = members(shared_system, "half")
+    response = shared_system.http.post(
+        "/v1/meetings",
+        json={"participant_ids": [ana, UNKNOWN_ID], "started_at": NOW.isoformat()},
+    )
+    problem(response, 404, "participant_ids")
+    assert meetings_of(shared_system, ana) == []
+
+
+# --- erasure ----------------------------------------------------------------------------------
+
+
+def test_an_erased_members_rsvps_check_ins_and_meetings_are_erased(shared_system: System):
+    ana, ben = members(shared_system, "erased", "stays")
+    event = create(shared_system, starts_at=(NOW - timedelta(hours=1)).isoformat())
+    base = f"/v1/events/{event['event_id']}"
+    for member_id in (ana, ben):
+        shared_system.http.put(f"{base}/rsvps/{member_id}", json={"status": "going"})
+        shared_system.http.put(f"{base}/check-ins/{member_id}")
+    meeting = shared_system.http.post(
+        "/v1/meetings", json={"participant_ids": [ana, ben], "started_at": NOW.isoformat()}
+    ).json()
+
+    assert shared_system.http.delete(f"/v1/members/{ana}").status_code == 204
+
+    wait_until(lambda: shared_system.http.get(f"/v1/members/{ana}/meetings").status_code == 404)
+    assert [a["member_id"] for a in attendees(shared_system, event["event_id"])["items"]] == [ben]
+    assert meetings_of(shared_system, ben) == []  # a meeting of one is no meeting
+    assert shared_system.http.get(f"/v1/meetings/{meeting['meeting_id']}").status_code == 404
