@@ -5,10 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("profiles", "connections", "aggregator")
+SERVICES = ("profiles", "connections", "content", "aggregator")
 """The back-end services, each its own process with its own database."""
 
 
@@ -52,6 +52,24 @@ class Settings(BaseSettings):
 
     trust_connected: float = Field(1.0, description="Trust T of a connected pair.")
     trust_follow: float = Field(0.5, description="Trust T when either member follows the other.")
+
+    content_half_life_days: float = Field(
+        7.0, gt=0, description="Half-life of engagement in a post's content value, days."
+    )
+    content_weight_reaction: float = Field(1.0, ge=0, description="Value of a reaction.")
+    content_weight_comment: float = Field(2.0, ge=0, description="Value of commenting.")
+    content_weight_share: float = Field(3.0, ge=0, description="Value of a share.")
+    content_stats_window_days: float = Field(
+        90.0, gt=0, description="Window of a member's content stats, days."
+    )
+    content_max_mentions: int = Field(
+        50, ge=0, description="Mentions resolved per post, comment or message; more stay text."
+    )
+    cursor_secret: SecretStr | None = Field(
+        None,
+        description="Key signing pagination cursors; unset: content generates one at first "
+        "start and keeps it in its database.",
+    )
 
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")

@@ -13,7 +13,7 @@ from shared.settings import Settings, get_settings
 from . import problems
 from .backends import Backends
 from .middleware import BodySizeLimit, RequestMetrics
-from .routes import connections, members, operations, relationships
+from .routes import connections, content, members, operations, relationships
 
 NAME = "gateway"
 
@@ -35,11 +35,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Rapport API",
         version="1",
-        description="Org-wide professional networking: members, connections, relationships.",
+        description=(
+            "Org-wide professional networking: members, connections, relationships, posts, "
+            "groups, chats and the feed."
+        ),
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (members, connections, relationships, operations):
+    for module in (members, connections, content, relationships, operations):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(RequestMetrics)

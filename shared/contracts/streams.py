@@ -68,6 +68,25 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         ("member.registered", "member.deleted"),
     ),
     ConsumerSpec("aggregator-connections-v1", "CONNECTIONS", "aggregator", CONNECTION_EVENTS),
+    ConsumerSpec(
+        "content-members-v1",
+        "PROFILES",
+        "content",
+        ("member.registered", "member.updated", "member.deleted"),
+    ),
+    ConsumerSpec(
+        "content-connections-v1",
+        "CONNECTIONS",
+        "content",
+        (
+            "connection.accepted",
+            "connection.removed",
+            "member.followed",
+            "member.unfollowed",
+            "member.blocked",
+            "member.unblocked",
+        ),
+    ),
 )
 
 

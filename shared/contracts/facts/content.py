@@ -82,7 +82,7 @@ class CommentCreated(_ContentEvent):
 
 
 class CommentDeleted(_ContentEvent):
-    """A comment was deleted."""
+    """A comment was deleted, by its author or by the post's author."""
 
     type = "comment.deleted"
 
@@ -90,6 +90,7 @@ class CommentDeleted(_ContentEvent):
     post_id: Id
     author_id: Id
     post_author_id: Id
+    actor_id: Id | None = None
 
     def entity(self) -> str:
         return self.comment_id
