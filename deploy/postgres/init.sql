@@ -3,4 +3,5 @@
 -- One database per service: no service reads another's tables.
 CREATE DATABASE profiles;
 CREATE DATABASE connections;
+CREATE DATABASE content;
 CREATE DATABASE aggregator;
