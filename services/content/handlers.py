@@ -161,9 +161,15 @@ class Content:
         )
 
     async def _visible_post(
-        self, uow: UnitOfWork, post_id: str, viewer_id: str, field: str = "post_id"
+        self,
+        uow: UnitOfWork,
+        post_id: str,
+        viewer_id: str,
+        field: str = "post_id",
+        *,
+        with_mentions: bool = False,
     ) -> Post:
-        post = await Posts(uow.session).get(post_id)
+        post = await Posts(uow.session).get(post_id, with_mentions=with_mentions)
         if post is None:
             raise NotFound(f"no post with id {post_id}", field=field)
         standing = await Relations(uow.session).standing(viewer_id, post.author_id)
@@ -210,7 +216,13 @@ class Content:
         )
         await Posts(uow.session).add(post)
         await _publish(uow, events)
-        return await self._post_view(uow, post.id, command.author_id)
+        return queries.post_view(
+            post,
+            cards=await Members(uow.session).cards([post.author_id, *post.mentioned_ids]),
+            mentioned=post.mentioned_ids,
+            audience=await Relations(uow.session).audience(post.author_id),
+            clock=self.clock(),
+        )
 
     async def get_post(self, query: PostAction, uow: UnitOfWork) -> dict:
         """A post as `member_id` sees it, with its counts and content value."""
@@ -222,7 +234,7 @@ class Content:
         """The author changes the body or the link; post.edited when something changed."""
         changes = command.changes
         await Members(uow.session).require(changes.member_id, "member_id")
-        post = await self._visible_post(uow, command.post_id, changes.member_id)
+        post = await self._visible_post(uow, command.post_id, changes.member_id, with_mentions=True)
         mentioned = (
             await self._mentions(uow, changes.body, post.author_id) if changes.body else None
         )
@@ -264,7 +276,8 @@ class Content:
         await Comments(uow.session).add(comment)
         await Posts(uow.session).rescore([post.id], self.config.rules)
         await _publish(uow, events)
-        return (await self._comment_views(uow, [comment.id], command.author_id))[0]
+        cards = await Members(uow.session).cards(_comment_members([comment]))
+        return _comment_view(comment, cards, {}, None)
 
     async def _visible_comment(
         self, uow: UnitOfWork, post: Post, comment_id: str, viewer_id: str, field: str
@@ -321,32 +334,10 @@ class Content:
     async def _comment_views(
         self, uow: UnitOfWork, comment_ids: list[str], viewer_id: str
     ) -> list[dict]:
-        comments = [await Comments(uow.session).get(i) for i in comment_ids]
-        comments = [c for c in comments if c is not None]
+        comments = await Comments(uow.session).many(comment_ids)
         counts, mine = await queries.comment_reactions(uow.session, comment_ids, viewer_id)
-        cards = await Members(uow.session).cards(
-            {
-                *(c.author_id for c in comments),
-                *(c.reply_to_author_id for c in comments if c.reply_to_author_id),
-                *(m for c in comments for m in c.mentioned_ids),
-            }
-        )
-        return [
-            {
-                "id": c.id,
-                "post_id": c.post_id,
-                "author": cards.get(c.author_id, {"member_id": c.author_id}),
-                "body": c.body,
-                "thread_id": c.thread_id,
-                "reply_to_comment_id": c.reply_to_comment_id,
-                "reply_to": cards.get(c.reply_to_author_id) if c.reply_to_author_id else None,
-                "mentions": [cards[m] for m in c.mentioned_ids if m in cards],
-                "created_at": c.created_at.isoformat(),
-                "reactions": counts.get(c.id, {}),
-                "my_reaction": mine.get(c.id),
-            }
-            for c in comments
-        ]
+        cards = await Members(uow.session).cards(_comment_members(comments))
+        return [_comment_view(c, cards, counts.get(c.id, {}), mine.get(c.id)) for c in comments]
 
     # --- reactions and shares -------------------------------------------------------
 
@@ -792,6 +783,32 @@ class Content:
             await relations.apply(member_id, other_id, aspect, active, version)
         for member_id in involved:
             await relations.refresh_audience(member_id)
+
+
+def _comment_members(comments: list[domain.Comment]) -> set[str]:
+    return {
+        *(c.author_id for c in comments),
+        *(c.reply_to_author_id for c in comments if c.reply_to_author_id),
+        *(m for c in comments for m in c.mentioned_ids),
+    }
+
+
+def _comment_view(
+    c: domain.Comment, cards: dict[str, dict], reactions: dict[str, int], mine: str | None
+) -> dict:
+    return {
+        "id": c.id,
+        "post_id": c.post_id,
+        "author": cards.get(c.author_id, {"member_id": c.author_id}),
+        "body": c.body,
+        "thread_id": c.thread_id,
+        "reply_to_comment_id": c.reply_to_comment_id,
+        "reply_to": cards.get(c.reply_to_author_id) if c.reply_to_author_id else None,
+        "mentions": [cards[m] for m in c.mentioned_ids if m in cards],
+        "created_at": c.created_at.isoformat(),
+        "reactions": reactions or dict.fromkeys(queries.REACTION_KINDS, 0),
+        "my_reaction": mine,
+    }
 
 
 def _group_message_view(message: domain.GroupMessage, cards: dict[str, dict]) -> dict:

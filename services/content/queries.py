@@ -150,27 +150,53 @@ async def post_views(
     views = {}
     for post_id in ids:
         row = rows.get(post_id)
-        if row is None:
-            continue
-        audience = audiences.get(row.author_id, 0)
-        views[post_id] = {
-            "id": row.id,
-            "author": cards.get(row.author_id, {"member_id": row.author_id}),
-            "body": row.body,
-            "visibility": row.visibility,
-            "group_id": row.group_id,
-            "link": row.link,
-            "mentions": [cards[m] for m in mentions.get(post_id, []) if m in cards],
-            "created_at": row.created_at.isoformat(),
-            "edited_at": row.edited_at.isoformat() if row.edited_at else None,
-            "reactions": reactions[post_id],
-            "comments": comments.get(post_id, 0),
-            "shares": shares.get(post_id, 0),
-            "my_reaction": mine.get(post_id),
-            "author_audience": audience,
-            "value": round(value_at(row.anchor, audience, clock.now, clock.rules), 6),
-        }
+        if row is not None:
+            views[post_id] = post_view(
+                row,
+                cards=cards,
+                mentioned=mentions.get(post_id, []),
+                reactions=reactions[post_id],
+                comments=comments.get(post_id, 0),
+                shares=shares.get(post_id, 0),
+                mine=mine.get(post_id),
+                audience=audiences.get(row.author_id, 0),
+                anchor=row.anchor,
+                clock=clock,
+            )
     return views
+
+
+def post_view(
+    post,
+    *,
+    cards: dict[str, dict],
+    mentioned: list[str],
+    audience: int,
+    clock: Clock,
+    anchor: float | None = None,
+    reactions: dict[str, int] | None = None,
+    comments: int = 0,
+    shares: int = 0,
+    mine: str | None = None,
+) -> dict:
+    """A post (a row, or a domain Post) as the API shows it; a new post has no engagement."""
+    return {
+        "id": post.id,
+        "author": cards.get(post.author_id, {"member_id": post.author_id}),
+        "body": post.body,
+        "visibility": post.visibility,
+        "group_id": post.group_id,
+        "link": post.link,
+        "mentions": [cards[m] for m in mentioned if m in cards],
+        "created_at": post.created_at.isoformat(),
+        "edited_at": post.edited_at.isoformat() if post.edited_at else None,
+        "reactions": reactions or dict.fromkeys(REACTION_KINDS, 0),
+        "comments": comments,
+        "shares": shares,
+        "my_reaction": mine,
+        "author_audience": audience,
+        "value": round(value_at(anchor, audience, clock.now, clock.rules), 6),
+    }
 
 
 # --- the feed ---------------------------------------------------------------------------
@@ -232,52 +258,59 @@ def _rank():
     )
 
 
-def _feed_entries(viewer_id: str):
-    posts = (
-        select(
-            literal("post", String).label("kind"),
-            PostRow.id.label("entry_id"),
-            PostRow.id.label("post_id"),
-            PostRow.author_id.label("actor_id"),
-            PostRow.created_at.label("at"),
-            _rank().label("rank"),
-        )
+def _entries(kind: str, entry_id, actor_id, at) -> Select:
+    """One kind of feed entry: kind, entry_id, post_id, actor_id, at, rank."""
+    return select(
+        literal(kind, String).label("kind"),
+        entry_id.label("entry_id"),
+        PostRow.id.label("post_id"),
+        actor_id.label("actor_id"),
+        at.label("at"),
+        _rank().label("rank"),
+    )
+
+
+def _post_branch(viewer_id: str, *where: ColumnElement[bool]) -> Select:
+    return (
+        _entries("post", PostRow.id, PostRow.author_id, PostRow.created_at)
         .select_from(PostRow)
         .outerjoin(AudienceRow, AudienceRow.member_id == PostRow.author_id)
-        .where(
-            or_(
-                PostRow.author_id == viewer_id,
-                and_(
-                    PostRow.visibility.in_(("connections", "org")),
-                    PostRow.author_id.in_(_facts(viewer_id, CONNECTED)),
-                ),
-                and_(
-                    PostRow.visibility == "org",
-                    PostRow.author_id.in_(_facts(viewer_id, FOLLOWS)),
-                ),
-                and_(PostRow.visibility == "group", PostRow.group_id.in_(_groups_of(viewer_id))),
-            ),
-            _not_blocked_with(viewer_id, PostRow.author_id),
-            _not_muted_post(viewer_id),
-        )
+        .where(*where, _not_blocked_with(viewer_id, PostRow.author_id), _not_muted_post(viewer_id))
     )
+
+
+def _feed_branches(viewer_id: str) -> list[tuple[Select, Any, Any]]:
+    """The feed's sources, each a query an index can serve, disjoint from the others:
+    (query, its time column, its entry id column)."""
+    connected, followed = _facts(viewer_id, CONNECTED), _facts(viewer_id, FOLLOWS)
+    posts = [
+        _post_branch(
+            viewer_id,
+            PostRow.author_id.in_(connected),
+            PostRow.visibility.in_(("connections", "org")),
+        ),
+        _post_branch(
+            viewer_id,
+            PostRow.author_id.in_(followed),
+            PostRow.author_id.not_in(connected),
+            PostRow.visibility == "org",
+        ),
+        _post_branch(
+            viewer_id,
+            PostRow.group_id.in_(_groups_of(viewer_id)),
+            PostRow.visibility == "group",
+            PostRow.author_id != viewer_id,
+        ),
+        _post_branch(viewer_id, PostRow.author_id == viewer_id),
+    ]
     shares = (
-        select(
-            literal("share", String).label("kind"),
-            ShareRow.id.label("entry_id"),
-            ShareRow.post_id.label("post_id"),
-            ShareRow.sharer_id.label("actor_id"),
-            ShareRow.created_at.label("at"),
-            _rank().label("rank"),
-        )
+        _entries("share", ShareRow.id, ShareRow.sharer_id, ShareRow.created_at)
         .select_from(ShareRow)
         .join(PostRow, PostRow.id == ShareRow.post_id)
         .outerjoin(AudienceRow, AudienceRow.member_id == PostRow.author_id)
         .where(
-            or_(
-                ShareRow.sharer_id == viewer_id,
-                ShareRow.sharer_id.in_(_facts(viewer_id, CONNECTED)),
-                ShareRow.sharer_id.in_(_facts(viewer_id, FOLLOWS)),
+            ShareRow.sharer_id.in_(
+                union_all(connected, followed, select(literal(viewer_id, String)))
             ),
             _not_blocked_with(viewer_id, ShareRow.sharer_id),
             ShareRow.sharer_id.not_in(_muted_by(viewer_id)),
@@ -285,7 +318,28 @@ def _feed_entries(viewer_id: str):
             _not_muted_post(viewer_id),
         )
     )
-    return union_all(posts, shares).subquery("entries")
+    return [
+        *((branch, PostRow.created_at, PostRow.id) for branch in posts),
+        (shares, ShareRow.created_at, ShareRow.id),
+    ]
+
+
+def _after(order: str, after: tuple, rank, at, entry_id) -> ColumnElement[bool]:
+    """Keyset condition: entries strictly after the position, in the feed's order."""
+    if order == "value":
+        position_rank, position_at, position_id = after
+        return or_(
+            rank < position_rank,
+            and_(rank == position_rank, _before(at, entry_id, position_at, position_id)),
+        )
+    position_at, position_id = after
+    # `at <= ...` first, so that an index on the time serves the range
+    return and_(at <= position_at, _before(at, entry_id, position_at, position_id))
+
+
+def _ordering(order: str, rank, at, entry_id) -> list:
+    by_time = [at.desc(), entry_id.desc()]
+    return [rank.desc(), *by_time] if order == "value" else by_time
 
 
 async def feed_page(
@@ -297,21 +351,21 @@ async def feed_page(
     after: tuple | None,
 ) -> list[dict]:
     """The next `limit` + 1 entries after the position `after` ((time, id), or (rank,
-    time, id) by value): kind, entry_id, post_id, actor_id, at, rank."""
-    entries = _feed_entries(viewer_id)
-    c = entries.c
-    query = select(entries)
-    if order == "value":
-        query = query.order_by(c.rank.desc(), c.at.desc(), c.entry_id.desc())
+    time, id) by value): kind, entry_id, post_id, actor_id, at, rank. Each source is cut
+    to a page before they are merged."""
+    pages = []
+    for branch, at, entry_id in _feed_branches(viewer_id):
+        rank = _rank()
         if after is not None:
-            rank, at, entry_id = after
-            query = query.where(
-                or_(c.rank < rank, and_(c.rank == rank, _before(c.at, c.entry_id, at, entry_id)))
+            branch = branch.where(_after(order, after, rank, at, entry_id))
+        pages.append(
+            select(
+                branch.order_by(*_ordering(order, rank, at, entry_id)).limit(limit + 1).subquery()
             )
-    else:
-        query = query.order_by(c.at.desc(), c.entry_id.desc())
-        if after is not None:
-            query = query.where(_before(c.at, c.entry_id, *after))
+        )
+    entries = union_all(*pages).subquery("entries")
+    c = entries.c
+    query = select(entries).order_by(*_ordering(order, c.rank, c.at, c.entry_id))
     rows = await session.execute(query.limit(limit + 1))
     return [dict(r._mapping) for r in rows]
 

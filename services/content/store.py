@@ -6,7 +6,7 @@ blocks whom (fed by events).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     Boolean,
@@ -19,8 +19,10 @@ from sqlalchemy import (
     UniqueConstraint,
     delete,
     func,
+    literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +45,7 @@ from .domain import (
     Share,
     Standing,
 )
-from .value import COMMENT, REACTION, SHARE, Engagement, ValueRules, anchor, audience_log2, credits
+from .value import COMMENT, REACTION, SHARE, ValueRules, anchor, audience_log2
 
 
 class Base(DeclarativeBase):
@@ -344,15 +346,20 @@ class Relations:
             return changed
         return False
 
-    async def _active(self, member_id: str, other_id: str, aspect: str) -> bool:
-        row = await self.session.get(FactRow, (member_id, other_id, aspect))
-        return bool(row and row.active)
-
     async def standing(self, member_id: str, other_id: str) -> Standing:
+        rows = await self.session.execute(
+            select(FactRow.member_id, FactRow.aspect).where(
+                FactRow.active.is_(True),
+                or_(
+                    (FactRow.member_id == member_id) & (FactRow.other_id == other_id),
+                    (FactRow.member_id == other_id) & (FactRow.other_id == member_id),
+                ),
+            )
+        )
+        facts = {(r.member_id, r.aspect) for r in rows}
         return Standing(
-            connected=await self._active(member_id, other_id, CONNECTED),
-            blocked=await self._active(member_id, other_id, BLOCKS)
-            or await self._active(other_id, member_id, BLOCKS),
+            connected=(member_id, CONNECTED) in facts,
+            blocked=(member_id, BLOCKS) in facts or (other_id, BLOCKS) in facts,
         )
 
     async def blocked_with(self, member_id: str, others: Iterable[str]) -> set[str]:
@@ -420,11 +427,15 @@ class Mentions:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def record(self, item_id: str, member_ids: list[str]) -> None:
-        await self.session.execute(delete(MentionRow).where(MentionRow.item_id == item_id))
+    async def add(self, item_id: str, member_ids: list[str]) -> None:
         for position, member_id in enumerate(member_ids):
             self.session.add(MentionRow(item_id=item_id, member_id=member_id, position=position))
-        await self.session.flush()
+        if member_ids:
+            await self.session.flush()
+
+    async def replace(self, item_id: str, member_ids: list[str]) -> None:
+        await self.session.execute(delete(MentionRow).where(MentionRow.item_id == item_id))
+        await self.add(item_id, member_ids)
 
     async def of(self, item_ids: Iterable[str]) -> dict[str, list[str]]:
         item_ids = list(set(item_ids))
@@ -450,11 +461,13 @@ class Posts:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, post_id: str) -> Post | None:
+    async def get(self, post_id: str, *, with_mentions: bool = False) -> Post | None:
         row = await self.session.get(PostRow, post_id)
         if row is None:
             return None
-        mentioned = (await Mentions(self.session).of([post_id])).get(post_id, [])
+        mentioned = []
+        if with_mentions:
+            mentioned = (await Mentions(self.session).of([post_id])).get(post_id, [])
         return _to_post(row, mentioned)
 
     async def add(self, post: Post) -> None:
@@ -472,12 +485,12 @@ class Posts:
             )
         )
         await self.session.flush()
-        await Mentions(self.session).record(post.id, post.mentioned_ids)
+        await Mentions(self.session).add(post.id, post.mentioned_ids)
 
     async def save(self, post: Post) -> None:
         row = await self.session.get(PostRow, post.id)
         row.body, row.link, row.edited_at = post.body, post.link, post.edited_at
-        await Mentions(self.session).record(post.id, post.mentioned_ids)
+        await Mentions(self.session).replace(post.id, post.mentioned_ids)
 
     async def delete(self, post_ids: Iterable[str]) -> None:
         """Posts go with their comments, reactions, shares and mentions."""
@@ -503,32 +516,32 @@ class Posts:
         query = query.where(PostRow.group_id == group_id) if group_id else query
         return list(await self.session.scalars(query))
 
-    async def engagements(self, post_id: str) -> list[Engagement]:
-        """Every act on the post itself: reactions to it, comments on it, shares of it."""
-        s = self.session
-        reactions = await s.execute(
-            select(ReactionRow.actor_id, ReactionRow.created_at).where(
-                ReactionRow.target_id == post_id
+    async def credits(self, post_id: str, author_id: str) -> dict[tuple[str, str], datetime]:
+        """(member, kind) -> earliest time, of members other than the author, on the post
+        itself: reactions to it, comments on it, shares of it (value.credits, in SQL)."""
+
+        def earliest(table, actor, post_column, kind: str):
+            return (
+                select(actor, literal(kind, String), func.min(table.created_at))
+                .where(post_column == post_id, actor != author_id)
+                .group_by(actor)
+            )
+
+        rows = await self.session.execute(
+            union_all(
+                earliest(ReactionRow, ReactionRow.actor_id, ReactionRow.target_id, REACTION),
+                earliest(CommentRow, CommentRow.author_id, CommentRow.post_id, COMMENT),
+                earliest(ShareRow, ShareRow.sharer_id, ShareRow.post_id, SHARE),
             )
         )
-        comments = await s.execute(
-            select(CommentRow.author_id, CommentRow.created_at).where(CommentRow.post_id == post_id)
-        )
-        shares = await s.execute(
-            select(ShareRow.sharer_id, ShareRow.created_at).where(ShareRow.post_id == post_id)
-        )
-        return [
-            *(Engagement(r[0], REACTION, r[1]) for r in reactions),
-            *(Engagement(r[0], COMMENT, r[1]) for r in comments),
-            *(Engagement(r[0], SHARE, r[1]) for r in shares),
-        ]
+        return {(member, kind): _aware(at) for member, kind, at in rows}
 
     async def rescore(self, post_ids: Iterable[str], rules: ValueRules) -> None:
         """Store each post's anchored engagement again, from what is there now."""
         for post_id in set(post_ids):
             row = await self.session.get(PostRow, post_id)
             if row is not None:
-                row.anchor = anchor(credits(row.author_id, await self.engagements(post_id)), rules)
+                row.anchor = anchor(await self.credits(post_id, row.author_id), rules)
         await self.session.flush()
 
     async def all_ids(self, after: str | None, limit: int) -> list[str]:
@@ -536,6 +549,13 @@ class Posts:
         if after is not None:
             query = query.where(PostRow.id > after)
         return list(await self.session.scalars(query))
+
+
+def _aware(at: datetime | str) -> datetime:
+    """A time read through an aggregate: SQLite hands back text, naive; it is UTC."""
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _to_post(row: PostRow, mentioned: list[str]) -> Post:
@@ -558,10 +578,20 @@ class Comments:
 
     async def get(self, comment_id: str) -> Comment | None:
         row = await self.session.get(CommentRow, comment_id)
-        if row is None:
-            return None
-        mentioned = (await Mentions(self.session).of([comment_id])).get(comment_id, [])
-        return _to_comment(row, mentioned)
+        return _to_comment(row, []) if row else None
+
+    async def many(self, comment_ids: list[str]) -> list[Comment]:
+        """The comments, in the order asked, with their mentions."""
+        if not comment_ids:
+            return []
+        rows = {
+            r.id: r
+            for r in await self.session.scalars(
+                select(CommentRow).where(CommentRow.id.in_(comment_ids))
+            )
+        }
+        mentions = await Mentions(self.session).of(comment_ids)
+        return [_to_comment(rows[i], mentions.get(i, [])) for i in comment_ids if i in rows]
 
     async def replies(self, comment_id: str) -> list[Comment]:
         rows = await self.session.scalars(
@@ -583,7 +613,7 @@ class Comments:
             )
         )
         await self.session.flush()
-        await Mentions(self.session).record(comment.id, comment.mentioned_ids)
+        await Mentions(self.session).add(comment.id, comment.mentioned_ids)
 
     async def delete(self, comment_ids: list[str]) -> None:
         """Comments go with the reactions to them; replies to them stay, as top-level
@@ -840,7 +870,7 @@ class GroupMessages:
             )
         )
         await self.session.flush()
-        await Mentions(self.session).record(message.id, message.mentioned_ids)
+        await Mentions(self.session).add(message.id, message.mentioned_ids)
 
 
 class DirectMessages:
