@@ -353,9 +353,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--connections", type=int, default=500)
     parser.add_argument("--posts-each", type=int, default=3)
-    parser.add_argument("--writes", type=int, default=400)
+    parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--workers", type=int, default=8)
-    parser.add_argument("--reads", type=int, default=200)
+    parser.add_argument("--reads", type=int, default=100)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as root:
