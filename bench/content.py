@@ -67,7 +67,7 @@ def report(name: str, samples: list[float], wall: float | None = None) -> None:
     ms = [s * 1000 for s in samples]
     rate = f"  {len(ms) / wall:7.1f} /s" if wall else ""
     print(
-        f"  {name:<34} n={len(ms):<5} p50={percentile(ms, 0.5):7.2f} ms  "
+        f"  {name:<44} n={len(ms):<5} p50={percentile(ms, 0.5):7.2f} ms  "
         f"p95={percentile(ms, 0.95):7.2f} ms{rate}",
         flush=True,
     )
@@ -282,48 +282,39 @@ async def concurrently(base_url: str, requests: list[tuple], workers: int) -> tu
 
 
 def writes(system: System, org: Org, count: int, workers: int) -> None:
+    """Each kind of write with one client (latency), then with `workers` (throughput)."""
     rng = random.Random(11)
     base = str(system.http.base_url)
-    authors = rng.sample(org.ids, count)
-    posts = [
-        (
-            "POST",
-            "/v1/posts",
-            {"author_id": a, "body": f"Benchmark post {n} @m{n}", "visibility": "org"},
-        )
-        for n, a in enumerate(authors)
-    ]
-    latencies, wall = asyncio.run(concurrently(base, posts, workers))
-    report("POST /v1/posts", latencies, wall)
     targets = [
-        p["id"]
-        for p in (
-            system.http.post(
-                "/v1/posts", json={"author_id": a, "body": "target", "visibility": "org"}
-            ).json()
-            for a in org.ids[1:21]
-        )
+        system.http.post(
+            "/v1/posts", json={"author_id": a, "body": "target", "visibility": "org"}
+        ).json()["id"]
+        for a in org.ids[1:21]
     ]
-    comments = [
-        (
-            "POST",
-            f"/v1/posts/{rng.choice(targets)}/comments",
-            {"author_id": rng.choice(org.ids), "body": f"Comment {n}"},
-        )
-        for n in range(count)
-    ]
-    latencies, wall = asyncio.run(concurrently(base, comments, workers))
-    report("POST /v1/posts/{id}/comments", latencies, wall)
-    reactions = [
-        (
-            "PUT",
-            f"/v1/posts/{rng.choice(targets)}/reactions/{rng.choice(org.ids)}",
-            {"kind": rng.choice(KINDS)},
-        )
-        for _ in range(count)
-    ]
-    latencies, wall = asyncio.run(concurrently(base, reactions, workers))
-    report("PUT /v1/posts/{id}/reactions/{m}", latencies, wall)
+
+    def post(n: int) -> tuple:
+        author = rng.choice(org.ids)
+        body = {"author_id": author, "body": f"Benchmark post {n} @m{n}", "visibility": "org"}
+        return ("POST", "/v1/posts", body)
+
+    def comment(n: int) -> tuple:
+        body = {"author_id": rng.choice(org.ids), "body": f"Comment {n}"}
+        return ("POST", f"/v1/posts/{rng.choice(targets)}/comments", body)
+
+    def reaction(n: int) -> tuple:
+        path = f"/v1/posts/{rng.choice(targets)}/reactions/{rng.choice(org.ids)}"
+        return ("PUT", path, {"kind": rng.choice(KINDS)})
+
+    for name, request in (
+        ("POST /v1/posts", post),
+        ("POST /v1/posts/{id}/comments", comment),
+        ("PUT /v1/posts/{id}/reactions/{m}", reaction),
+    ):
+        for clients, n in ((1, count // 3), (workers, count)):
+            latencies, wall = asyncio.run(
+                concurrently(base, [request(i) for i in range(n)], clients)
+            )
+            report(f"{name} ({clients} client{'s' if clients > 1 else ''})", latencies, wall)
 
 
 def feed_reads(system: System, org: Org, count: int) -> None:

@@ -361,6 +361,7 @@ def set_reaction(
             target_author_id=comment.author_id if comment else post.author_id,
             kind=kind,  # type: ignore[arg-type]
             previous_kind=previous,  # type: ignore[arg-type]
+            post_author_id=post.author_id,
         )
     ]
 
@@ -378,6 +379,7 @@ def remove_reaction(
             actor_id=existing.actor_id,
             target_author_id=comment.author_id if comment else post.author_id,
             kind=existing.kind,  # type: ignore[arg-type]
+            post_author_id=post.author_id,
         )
     ]
 

@@ -474,8 +474,8 @@ class Content:
         """Join a group (open, or private when invited), or, as the owner of a private group,
         invite a member to it; group.member_joined when someone joins."""
         members = Members(uow.session)
-        await members.require(command.actor_id, "actor_id")
         await members.require(command.member_id, "member_id")
+        await members.require(command.actor_id, "actor_id")
         group = await self._group(uow, command.group_id, command.actor_id, command.member_id)
         standing = await Relations(uow.session).standing(command.actor_id, command.member_id)
         now = _now()

@@ -326,6 +326,7 @@ async def test_every_content_event_is_published_once_naming_the_members_it_conce
                 "comment_id": None,
                 "actor_id": ben,
                 "target_author_id": ana,
+                "post_author_id": ana,
                 "kind": "like",
                 "previous_kind": None,
             },
@@ -335,6 +336,7 @@ async def test_every_content_event_is_published_once_naming_the_members_it_conce
                 "comment_id": None,
                 "actor_id": ben,
                 "target_author_id": ana,
+                "post_author_id": ana,
                 "kind": "celebrate",
                 "previous_kind": "like",
             },
@@ -346,6 +348,7 @@ async def test_every_content_event_is_published_once_naming_the_members_it_conce
                 "comment_id": None,
                 "actor_id": ben,
                 "target_author_id": ana,
+                "post_author_id": ana,
                 "kind": "celebrate",
             }
         ],

@@ -108,6 +108,7 @@ class ReactionSet(_ContentEvent):
     target_author_id: Id
     kind: ReactionKind
     previous_kind: ReactionKind | None = None
+    post_author_id: Id | None = None
 
     def entity(self) -> str:
         return self.comment_id or self.post_id
@@ -124,6 +125,7 @@ class ReactionRemoved(_ContentEvent):
     actor_id: Id
     target_author_id: Id
     kind: ReactionKind
+    post_author_id: Id | None = None
 
     def entity(self) -> str:
         return self.comment_id or self.post_id

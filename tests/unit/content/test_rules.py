@@ -278,6 +278,7 @@ def test_a_reaction_names_the_author_of_what_it_reacts_to():
             actor_id=CHEN,
             target_author_id=BEN,
             kind="like",
+            post_author_id=ANA,
         )
     ]
 
@@ -304,7 +305,12 @@ def test_removing_a_reaction_that_is_not_there_is_not_found():
     existing = Reaction("p1", None, BEN, "support", T0, T0)
     assert domain.remove_reaction(existing, post=post(), comment=None) == [
         ReactionRemoved(
-            target="post", post_id="p1", actor_id=BEN, target_author_id=ANA, kind="support"
+            target="post",
+            post_id="p1",
+            actor_id=BEN,
+            target_author_id=ANA,
+            kind="support",
+            post_author_id=ANA,
         )
     ]
 
