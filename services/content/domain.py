@@ -513,9 +513,9 @@ def join_or_invite(
 def leave_or_remove(
     group: Group, *, member_id: str, actor_id: str, successor: Membership | None
 ) -> list[Event]:
-    """A member leaves (or declines an invitation), or the owner removes a member. When the
-    owner goes, `successor` (the longest-standing other member) becomes the owner; the last
-    member out deletes the group."""
+    """A member leaves (or declines an invitation), or the owner removes a member (or
+    withdraws an invitation). When the owner goes, `successor` (the longest-standing other
+    member) becomes the owner; the last member out deletes the group."""
     if actor_id != member_id:
         if actor_id != group.owner_id:
             raise Forbidden("only the owner removes members", field="actor_id")
@@ -523,8 +523,8 @@ def leave_or_remove(
     else:
         reason = "left"
     if not group.is_member(member_id):
-        if actor_id == member_id and group.invited.pop(member_id, None):
-            return []  # an invitation declined
+        if group.invited.pop(member_id, None):
+            return []  # an invitation declined, or withdrawn by the owner
         raise NotFound("this member is not in the group", field="member_id")
     _depart(group, member_id, successor)
     return [GroupMemberLeft(group_id=group.id, member_id=member_id, reason=reason)]

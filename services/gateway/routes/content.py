@@ -271,7 +271,7 @@ async def put_group_member(
 @router.delete(
     "/v1/groups/{group_id}/members/{member_id}",
     status_code=NO_CONTENT,
-    summary="Leave a group or decline an invitation; as its owner, remove a member",
+    summary="Leave a group or decline an invitation; as its owner, remove or uninvite a member",
 )
 async def remove_group_member(
     group_id: IdPath,

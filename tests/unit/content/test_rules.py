@@ -441,6 +441,14 @@ def test_declining_an_invitation_is_leaving_before_joining():
     assert BEN not in g.invited
 
 
+def test_the_owner_withdraws_an_invitation():
+    g = group("private")
+    domain.join_or_invite(g, member_id=BEN, actor_id=ANA, standing=STRANGER, now=T0)
+    assert domain.leave_or_remove(g, member_id=BEN, actor_id=ANA, successor=None) == []
+    with pytest.raises(Forbidden):
+        domain.join_or_invite(g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0)
+
+
 def test_an_erased_member_leaves_their_groups():
     g = group("open", BEN)
     assert domain.erase_member(g, BEN, None) == [
