@@ -430,15 +430,21 @@ class Content:
     async def get_group(self, query: GroupView, uow: UnitOfWork) -> dict:
         """A group, its first members and the viewer's status. A private group is shown to
         its members and invitees only."""
-        await Members(uow.session).require(query.member_id, "member_id")
-        group = await self._group(uow, query.group_id, query.member_id)
+        group = await self._visible_group(uow, query.group_id, query.member_id)
+        return await self._group_view(uow, group.id, query.member_id)
+
+    async def _visible_group(self, uow: UnitOfWork, group_id: str, reader_id: str) -> Group:
+        """The group, if the reader may see it: a private group only to its members and
+        invitees (to others it does not exist)."""
+        await Members(uow.session).require(reader_id, "member_id")
+        group = await self._group(uow, group_id, reader_id)
         if (
             group.privacy == domain.PRIVATE
-            and not group.is_member(query.member_id)
-            and query.member_id not in group.invited
+            and not group.is_member(reader_id)
+            and reader_id not in group.invited
         ):
-            raise NotFound(f"no group with id {query.group_id}", field="group_id")
-        return await self._group_view(uow, group.id, query.member_id)
+            raise NotFound(f"no group with id {group_id}", field="group_id")
+        return group
 
     async def _group_view(self, uow: UnitOfWork, group_id: str, viewer_id: str) -> dict:
         group = await self._group(uow, group_id, viewer_id)
@@ -552,12 +558,7 @@ class Content:
 
     async def list_group_messages(self, query: GroupMessagesPage, uow: UnitOfWork) -> dict:
         """A group's chat, newest first, a page at a time (members only)."""
-        await Members(uow.session).require(query.member_id, "member_id")
-        group = await self._group(uow, query.group_id, query.member_id)
-        if group.privacy == domain.PRIVATE and not (
-            group.is_member(query.member_id) or query.member_id in group.invited
-        ):
-            raise NotFound(f"no group with id {query.group_id}", field="group_id")
+        group = await self._visible_group(uow, query.group_id, query.member_id)
         group.require_member(query.member_id, "member_id", "read its chat")
         scope = f"group-messages:{group.id}:{query.member_id}"
         after = self._read_cursor(query.cursor, scope, "ts")
