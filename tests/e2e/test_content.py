@@ -418,3 +418,57 @@ def test_a_cursor_of_another_members_feed_is_refused(shared_system: System):
         f"/v1/members/{ben}/feed", params={"cursor": page["next_cursor"]}
     )
     problem(response, 400, "cursor")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "field"),
+    [
+        ("POST", "/v1/posts/{unknown}/comments", {"author_id": "{member}", "body": "x"}, "post_id"),
+        ("PUT", "/v1/posts/{unknown}/reactions/{member}", {"kind": "like"}, "post_id"),
+        ("POST", "/v1/posts/{unknown}/shares", {"member_id": "{member}"}, "post_id"),
+        (
+            "POST",
+            "/v1/posts",
+            {"author_id": "{member}", "body": "x", "group_id": "{unknown}"},
+            "group_id",
+        ),
+        ("PUT", "/v1/groups/{unknown}/members/{member}", None, "group_id"),
+        (
+            "POST",
+            "/v1/groups/{unknown}/messages",
+            {"author_id": "{member}", "body": "x"},
+            "group_id",
+        ),
+        ("PUT", "/v1/members/{member}/mutes/{unknown}", None, "target_id"),
+    ],
+    ids=["comment", "reaction", "share", "group-post", "join", "group-message", "mute"],
+)
+def test_an_unknown_post_group_or_mute_target_is_not_found_and_stores_nothing(
+    shared_system: System, method: str, path: str, body: dict | None, field: str
+):
+    (member,) = members(shared_system, "member")
+
+    def filled(text: str) -> str:
+        return text.replace("{unknown}", UNKNOWN_ID).replace("{member}", member)
+
+    json = {k: filled(v) for k, v in body.items()} if body else None
+    response = shared_system.http.request(method, filled(path), json=json)
+
+    problem(response, 404, field)
+    assert stats(shared_system, member)["posts"] == 0
+    assert ok(shared_system.http.get(f"/v1/members/{member}/mutes"))["items"] == []
+
+
+def test_only_the_author_edits_or_deletes_a_post_and_it_stays_as_it_was(shared_system: System):
+    ana, ben = members(shared_system, "ana", "ben")
+    post = publish(shared_system, ana, "original")
+    path = f"/v1/posts/{post['id']}"
+
+    problem(
+        shared_system.http.patch(path, json={"member_id": ben, "body": "mine"}), 403, "member_id"
+    )
+    problem(shared_system.http.request("DELETE", path, json={"member_id": ben}), 403, "member_id")
+    problem(shared_system.http.patch(path, json={"member_id": ana, "body": ""}), 422, "body")
+
+    seen = post_view(shared_system, post["id"], ana)
+    assert (seen["body"], seen["edited_at"]) == ("original", None)
