@@ -121,6 +121,13 @@ class Content:
     async def prepare(self, uow: UnitOfWork) -> None:
         """Load (or create) the cursor key; score every post again if the value rules
         changed since they were scored."""
+        try:
+            await self._prepare(uow)
+        except IntegrityError:  # another replica prepared at the same moment: use its key
+            await uow.session.rollback()
+            await self._prepare(uow)
+
+    async def _prepare(self, uow: UnitOfWork) -> None:
         state = State(uow.session)
         if self.config.cursor_secret:
             self.cursors.key = hashlib.sha256(self.config.cursor_secret.encode()).digest()
@@ -137,12 +144,7 @@ class Content:
                 await posts.rescore(batch, self.config.rules)
                 after = batch[-1]
             await state.put("value_rules", signature)
-        try:
-            await uow.commit()
-        except IntegrityError:  # another replica prepared at the same moment: use its key
-            await uow.session.rollback()
-            if not self.config.cursor_secret:
-                self.cursors.key = bytes.fromhex(await State(uow.session).get("cursor_key"))
+        await uow.commit()
 
     # --- shared checks --------------------------------------------------------------
 
