@@ -2,8 +2,8 @@
 
 import sys
 
-from bench import aggregator, foundation, webhooks
+from bench import aggregator, content, foundation, webhooks
 
-for benchmark in (foundation, aggregator, webhooks):
+for benchmark in (foundation, content, aggregator, webhooks):
     sys.argv = sys.argv[:1]  # each runs with its defaults
     benchmark.main()

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-SERVICES = ("profiles", "connections", "aggregator", "events")
+SERVICES = ("profiles", "connections", "content", "events", "aggregator")
 """The back-end services, each its own process with its own database."""
 
 
@@ -115,6 +115,23 @@ class Settings(BaseSettings):
     insights_min_group: int = Field(5, description="Smallest team shown in insights.")
     aggregator_partitions: int = Field(1, description="How many aggregator partitions.")
     aggregator_partition: int = Field(0, description="This aggregator instance's partition.")
+    content_half_life_days: float = Field(
+        7.0, gt=0, description="Half-life of engagement in a post's content value, days."
+    )
+    content_weight_reaction: float = Field(1.0, ge=0, description="Value of a reaction.")
+    content_weight_comment: float = Field(2.0, ge=0, description="Value of commenting.")
+    content_weight_share: float = Field(3.0, ge=0, description="Value of a share.")
+    content_stats_window_days: float = Field(
+        90.0, gt=0, description="Window of a member's content stats, days."
+    )
+    content_max_mentions: int = Field(
+        50, ge=0, description="Mentions resolved per post, comment or message; more stay text."
+    )
+    cursor_secret: SecretStr | None = Field(
+        None,
+        description="Key signing pagination cursors; unset: content generates one at first "
+        "start and keeps it in its database.",
+    )
 
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")

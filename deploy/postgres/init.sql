@@ -3,5 +3,6 @@
 -- One database per service: no service reads another's tables.
 CREATE DATABASE profiles;
 CREATE DATABASE connections;
+CREATE DATABASE content;
 CREATE DATABASE aggregator;
 CREATE DATABASE events;

@@ -15,7 +15,16 @@ from shared.webhooks.adapters import ADAPTERS
 from . import problems
 from .backends import Backends
 from .middleware import BodySizeLimit, RequestMetrics
-from .routes import connections, events, meetings, members, operations, relationships, webhooks
+from .routes import (
+    connections,
+    content,
+    events,
+    meetings,
+    members,
+    operations,
+    relationships,
+    webhooks,
+)
 from .webhooks import RateLimits
 
 NAME = "gateway"
@@ -44,14 +53,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="Rapport API",
         version="1",
-        description="Org-wide professional networking: members, connections, relationships, "
-        "events and meetings, and signed webhooks from event platforms.",
+        description=(
+            "Org-wide professional networking: members, connections, relationship health, "
+            "posts, groups, chats and the feed, events and meetings, and signed webhooks "
+            "from event platforms."
+        ),
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.webhook_limits = RateLimits(settings.webhook_rate, settings.webhook_burst)
     problems.install(app)
-    for module in (members, connections, relationships, events, meetings, webhooks, operations):
+    for module in (
+        members,
+        connections,
+        content,
+        relationships,
+        events,
+        meetings,
+        webhooks,
+        operations,
+    ):
         app.include_router(module.router)
     app.add_middleware(
         BodySizeLimit,

@@ -131,6 +131,25 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         ("member.registered", "member.updated", "member.deleted"),
     ),
     ConsumerSpec("events-webhooks-v1", "WEBHOOKS", "events", (), subjects=(WEBHOOK_SUBJECTS,)),
+    ConsumerSpec(
+        "content-members-v1",
+        "PROFILES",
+        "content",
+        ("member.registered", "member.updated", "member.deleted"),
+    ),
+    ConsumerSpec(
+        "content-connections-v1",
+        "CONNECTIONS",
+        "content",
+        (
+            "connection.accepted",
+            "connection.removed",
+            "member.followed",
+            "member.unfollowed",
+            "member.blocked",
+            "member.unblocked",
+        ),
+    ),
 )
 
 

@@ -144,15 +144,17 @@ class System:
         path = {
             ("connections", "list_connections"): f"/v1/members/{member_id}/connections",
             ("aggregator", "relationships"): f"/v1/members/{member_id}/relationships",
+            ("content", "content_stats"): f"/v1/members/{member_id}/content-stats",
         }[service_operation]
         wait_until(lambda: self.http.get(path).status_code == 200)
 
     def registered(self, *handles: str) -> list[str]:
-        """Register members and wait until connections and the aggregator know them."""
+        """Register members and wait until every event-fed service knows them."""
         ids = [self.register(h)["member_id"] for h in handles]
         for member_id in ids:
             self.known_to(("connections", "list_connections"), member_id)
             self.known_to(("aggregator", "relationships"), member_id)
+            self.known_to(("content", "content_stats"), member_id)
         return ids
 
     def relationships(self, member_id: str) -> dict[str, dict]:

@@ -18,6 +18,7 @@ from fastapi.routing import APIRoute
 
 from services.gateway.routes import (
     connections,
+    content,
     events,
     meetings,
     members,
@@ -530,7 +531,7 @@ def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system:
     }
     routed = {
         (method, route.path)
-        for module in (members, connections, relationships, events, meetings, webhooks)
+        for module in (members, connections, content, relationships, events, meetings, webhooks)
         for route in module.router.routes
         if isinstance(route, APIRoute) and route.path.startswith("/v1")
         for method in route.methods
@@ -553,6 +554,11 @@ def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system:
         ("PUT", "/v1/members/{member_id}/blocks/{other_id}"),
         ("DELETE", "/v1/members/{member_id}/blocks/{other_id}"),
         ("GET", "/v1/members/{member_id}/relationships"),
+        ("GET", "/v1/relationships/{member_id}/{other_id}"),
+        ("GET", "/v1/members/{member_id}/balance"),
+        ("GET", "/v1/members/{member_id}/nudges"),
+        ("GET", "/v1/insights/org"),
+        ("GET", "/v1/insights/teams/{team}"),
         ("POST", "/v1/events"),
         ("GET", "/v1/events"),
         ("GET", "/v1/events/{event_id}"),
@@ -567,6 +573,31 @@ def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system:
         ("POST", "/v1/webhooks/{source}"),
         ("GET", "/v1/webhooks/deliveries"),
         ("POST", "/v1/webhooks/deliveries/{delivery_id}/replay"),
+        ("POST", "/v1/posts"),
+        ("GET", "/v1/posts/{post_id}"),
+        ("PATCH", "/v1/posts/{post_id}"),
+        ("DELETE", "/v1/posts/{post_id}"),
+        ("POST", "/v1/posts/{post_id}/comments"),
+        ("GET", "/v1/posts/{post_id}/comments"),
+        ("DELETE", "/v1/posts/{post_id}/comments/{comment_id}"),
+        ("PUT", "/v1/posts/{post_id}/reactions/{member_id}"),
+        ("DELETE", "/v1/posts/{post_id}/reactions/{member_id}"),
+        ("PUT", "/v1/posts/{post_id}/comments/{comment_id}/reactions/{member_id}"),
+        ("DELETE", "/v1/posts/{post_id}/comments/{comment_id}/reactions/{member_id}"),
+        ("POST", "/v1/posts/{post_id}/shares"),
+        ("POST", "/v1/groups"),
+        ("GET", "/v1/groups/{group_id}"),
+        ("PUT", "/v1/groups/{group_id}/members/{member_id}"),
+        ("DELETE", "/v1/groups/{group_id}/members/{member_id}"),
+        ("POST", "/v1/groups/{group_id}/messages"),
+        ("GET", "/v1/groups/{group_id}/messages"),
+        ("POST", "/v1/direct-messages"),
+        ("GET", "/v1/members/{member_id}/conversations/{other_id}"),
+        ("GET", "/v1/members/{member_id}/feed"),
+        ("GET", "/v1/members/{member_id}/mutes"),
+        ("PUT", "/v1/members/{member_id}/mutes/{target_id}"),
+        ("DELETE", "/v1/members/{member_id}/mutes/{target_id}"),
+        ("GET", "/v1/members/{member_id}/content-stats"),
     }
     assert api <= routed
     assert routed <= documented

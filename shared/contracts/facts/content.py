@@ -82,7 +82,7 @@ class CommentCreated(_ContentEvent):
 
 
 class CommentDeleted(_ContentEvent):
-    """A comment was deleted."""
+    """A comment was deleted, by its author or by the post's author."""
 
     type = "comment.deleted"
 
@@ -90,6 +90,7 @@ class CommentDeleted(_ContentEvent):
     post_id: Id
     author_id: Id
     post_author_id: Id
+    actor_id: Id | None = None
 
     def entity(self) -> str:
         return self.comment_id
@@ -107,6 +108,7 @@ class ReactionSet(_ContentEvent):
     target_author_id: Id
     kind: ReactionKind
     previous_kind: ReactionKind | None = None
+    post_author_id: Id | None = None
 
     def entity(self) -> str:
         return self.comment_id or self.post_id
@@ -123,6 +125,7 @@ class ReactionRemoved(_ContentEvent):
     actor_id: Id
     target_author_id: Id
     kind: ReactionKind
+    post_author_id: Id | None = None
 
     def entity(self) -> str:
         return self.comment_id or self.post_id

@@ -1,0 +1,1 @@
+"""Content: posts, comments, reactions, shares, groups, group chat, direct messages, the feed."""
