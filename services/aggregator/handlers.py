@@ -31,7 +31,7 @@ from shared.errors import Forbidden, Invalid, NotFound
 
 from .domain import TrustWeights, ties_between
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
-from .model import HealthModel, PairSums
+from .model import HealthModel, PairSums, components
 from .partition import Partition
 from .projector import project_batch
 from .store import Projection, ProjectionTables, generations
@@ -110,6 +110,10 @@ class PartialQuery(BaseModel):
     member_id: str | None = None
     other_id: str | None = None
     members: list[str] | None = None
+    # relationships: `ranking` gives only what ordering needs (member, health, status);
+    # `others` restricts the full views to these members (the page being answered)
+    ranking: bool = False
+    others: list[str] | None = None
 
 
 class Partials:
@@ -128,6 +132,8 @@ class Partials:
         facts = await p.active_facts_of(member)
         sums = {(s.b if s.a == member else s.a): s for s in await p.pairs_of(member)}
         others = ({o for m, o, _ in facts} | {m for m, o, _ in facts} | set(sums)) - {member}
+        if q.others is not None:
+            others &= set(q.others)
         views = []
         for other in others:
             ties = ties_between(member, other, facts)
@@ -136,7 +142,13 @@ class Partials:
             if ties.blocked or (no_interactions and ties.trust(self.weights) == 0):
                 continue
             pair = pair or PairSums(*sorted((member, other)))
-            views.append(pair_view(member, other, pair, ties, q.at, self.model, self.weights))
+            if q.ranking:
+                health = components(pair, ties.trust(self.weights), q.at, self.model).health
+                views.append(
+                    {"member_id": other, "health": health, "status": self.model.status(health)}
+                )
+            else:
+                views.append(pair_view(member, other, pair, ties, q.at, self.model, self.weights))
         return {"views": views, "watermark": _iso(await p.watermark())}
 
     async def pair(self, q: PartialQuery, uow: UnitOfWork) -> dict:
@@ -229,14 +241,26 @@ class Queries:
     async def relationships(self, q: RelationshipsQuery, uow: UnitOfWork) -> dict:
         """A member's relationships, healthiest first, with components and explanations."""
         await self._require_member(q.member_id, uow)
-        partials, at = await self._gather("relationships", {"member_id": q.member_id}, q.at, uow)
-        views = [v for p in partials for v in p["views"]]
+        # rank everything cheaply, then build the full views of the page only
+        partials, at = await self._gather(
+            "relationships", {"member_id": q.member_id, "ranking": True}, q.at, uow
+        )
+        ranking = [v for p in partials for v in p["views"]]
         fingerprint = hashlib.sha256(
             f"{q.member_id}|{q.status}|{at.isoformat()}".encode()
         ).hexdigest()[:16]
         page = page_of_relationships(
-            views, status=q.status, limit=q.limit, cursor=q.cursor, fingerprint=fingerprint
+            ranking, status=q.status, limit=q.limit, cursor=q.cursor, fingerprint=fingerprint
         )
+        wanted = [v["member_id"] for v in page["items"]]
+        if wanted:
+            details = await self.ask(
+                "relationships",
+                {"member_id": q.member_id, "others": wanted, "at": at.isoformat()},
+                uow,
+            )
+            full = {v["member_id"]: v for p in details for v in p["views"]}
+            page["items"] = [full[member] for member in wanted]
         return {"member_id": q.member_id, "at": at.isoformat()} | page
 
     async def pair(self, q: PairQuery, uow: UnitOfWork) -> dict:

@@ -615,23 +615,30 @@ class Projection:
         self, event_id: str, member_id: str
     ) -> list[tuple[str, datetime]]:
         """In-person attendees of the event ever connected with the member, and when they
-        checked in."""
+        checked in. Two indexed lookups: the event's attendees, then their pairs with the
+        member (a join on either side of the pair would scan every pair)."""
         await self.flush()
         t, p = self.t.attendance, self.t.pairs
-        rows = await self.session.execute(
-            select(t.c.member_id, t.c.checked_in_at)
-            .join(
-                p,
-                or_(
-                    and_(p.c.a == member_id, p.c.b == t.c.member_id),
-                    and_(p.c.b == member_id, p.c.a == t.c.member_id),
-                ),
+        attendees = {
+            row.member_id: row.checked_in_at
+            for row in await self.session.execute(
+                select(t.c.member_id, t.c.checked_in_at).where(
+                    t.c.event_id == event_id, t.c.member_id != member_id
+                )
             )
-            .where(
-                t.c.event_id == event_id, p.c.ever_connected.is_(True), t.c.member_id != member_id
+        }
+        connected: list[tuple[str, datetime]] = []
+        keys = [pair_key(member_id, other) for other in attendees]
+        for chunk in _chunks(keys):
+            rows = await self.session.execute(
+                select(p.c.a, p.c.b).where(
+                    tuple_(p.c.a, p.c.b).in_(chunk), p.c.ever_connected.is_(True)
+                )
             )
-        )
-        return [(r.member_id, r.checked_in_at) for r in rows]
+            for row in rows:
+                other = row.b if row.a == member_id else row.a
+                connected.append((other, attendees[other]))
+        return sorted(connected)
 
     async def shared_attendance(self, a: str, b: str) -> list[tuple[str, datetime]]:
         """Events both attended in person, with the later of their two check-ins."""
