@@ -123,3 +123,44 @@ def test_a_meeting_and_an_event_check_in_move_health_and_balance_as_the_model_sa
         )
         assert now_balance["online"] == pytest.approx(before_balance["online"], rel=1e-9)
         assert now_balance["status"] == "offline_heavy"
+
+
+def test_a_comment_and_a_direct_message_move_health_and_balance_as_the_model_says(
+    system: System,
+):
+    ana, ben = system.registered("ana", "ben")
+    at = datetime.now(UTC) + timedelta(days=1)
+    post = system.http.post("/v1/posts", json={"author_id": ben, "body": "Hiring data folks"})
+    assert post.status_code == 201, post.text
+    post_id = post.json()["id"]
+    wait_until(lambda: balance(system, ben, at)["online"] > 0, timeout=10)  # the post: 1
+    ben_before = balance(system, ben, at)
+
+    started = datetime.now(UTC)
+    comment = system.http.post(
+        f"/v1/posts/{post_id}/comments", json={"author_id": ana, "body": "Count me in"}
+    )
+    assert comment.status_code == 201, comment.text
+    message = system.http.post(
+        "/v1/direct-messages", json={"sender_id": ben, "recipient_id": ana, "body": "Coffee?"}
+    )
+    assert message.status_code == 201, message.text
+    finished = datetime.now(UTC)
+
+    view = settled(system, ana, ben, at, count=2)
+    # a comment on Ben's post weighs 2 (Ana to Ben), a direct message 3 (Ben to Ana), both
+    # online, each decayed from when it happened (between `started` and `finished`)
+    assert decay(at, started) * 2 <= view["sums"]["from_member"] <= decay(at, finished) * 2
+    assert decay(at, started) * 3 <= view["sums"]["to_member"] <= decay(at, finished) * 3
+    assert view["sums"]["offline"] == 0
+    assert view["components"]["diversity"] == 0 and view["components"]["trust"] == 0
+    assert view["components"]["reciprocity"] == pytest.approx(
+        2 * view["sums"]["from_member"] / view["sums"]["total"], rel=1e-9
+    )
+    assert view["health"] == pytest.approx(health_from(view), rel=1e-9)
+    assert [part["kind"] for part in view["explanation"]] == ["direct_message", "comment"]
+    ben_after = balance(system, ben, at)
+    assert ben_after["online"] == pytest.approx(
+        ben_before["online"] + view["sums"]["total"], rel=1e-9
+    )
+    assert ben_after["offline"] == 0 and ben_after["status"] == "online_heavy"
