@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, MetaData, String, Text, delete, select
+from sqlalchemy import JSON, Integer, MetaData, String, Text, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
 
 from .domain import Member
+from .strength import normalise_industry
 
 
 class Base(DeclarativeBase):
@@ -28,6 +29,8 @@ class MemberRow(Base):
     about: Mapped[str] = mapped_column(Text, default="")
     headshot_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     industry: Mapped[str] = mapped_column(String(100), default="")
+    # the industry as members of it are grouped (case and spacing ignored)
+    industry_key: Mapped[str] = mapped_column(String(100), default="", index=True)
     location: Mapped[str] = mapped_column(String(100), default="")
     team: Mapped[str] = mapped_column(String(100), default="")
     keywords: Mapped[list] = mapped_column(JSON, default=list)
@@ -36,6 +39,8 @@ class MemberRow(Base):
     goals: Mapped[list] = mapped_column(JSON, default=list)
     values: Mapped[list] = mapped_column(JSON, default=list)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the profile strength score last published in profile_strength.changed
+    strength_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Members:
@@ -67,6 +72,24 @@ class Members:
     async def erase(self, member_id: str) -> None:
         await self.session.execute(delete(MemberRow).where(MemberRow.id == member_id))
 
+    async def in_industry(self, industry: str) -> list[tuple[Member, int | None]]:
+        """Every member of an industry, with the strength score last recorded for each."""
+        key = normalise_industry(industry)
+        if not key:
+            return []
+        rows = await self.session.scalars(select(MemberRow).where(MemberRow.industry_key == key))
+        return [(_to_member(row), row.strength_score) for row in rows]
+
+    async def strength_score(self, member_id: str) -> int | None:
+        return await self.session.scalar(
+            select(MemberRow.strength_score).where(MemberRow.id == member_id)
+        )
+
+    async def record_strength(self, member_id: str, score: int) -> None:
+        await self.session.execute(
+            update(MemberRow).where(MemberRow.id == member_id).values(strength_score=score)
+        )
+
     async def page(self, *, after: str | None, limit: int) -> list[Member]:
         query = select(MemberRow).order_by(MemberRow.id).limit(limit)
         if after:
@@ -77,6 +100,7 @@ class Members:
 def _columns(member: Member) -> dict:
     data = member.profile()
     data["id"] = data.pop("member_id")
+    data["industry_key"] = normalise_industry(member.industry)
     return data
 
 
