@@ -105,7 +105,9 @@ async def test_a_newcomer_can_change_the_common_keywords_and_so_the_scores_of_th
 async def test_erasing_a_member_rescores_the_industry_they_leave(profiles):
     run, strength_events = profiles
     ids = [
-        await register(run, f"mem{i}", industry="Data", keywords=["spark", "dbt", "sql"], **COMPLETE)
+        await register(
+            run, f"mem{i}", industry="Data", keywords=["spark", "dbt", "sql"], **COMPLETE
+        )
         for i in range(4)
     ]
     before = len(await strength_events())
