@@ -74,6 +74,8 @@ class ServiceRuntime:
         self._handlers: dict[str, dict[type[Event], EventHandler]] = {
             spec.durable: {} for spec in consumers_of(name)
         }
+        self._on_startup: list[Callable[[], Awaitable[None]]] = []
+        self._on_shutdown: list[Callable[[], Awaitable[None]]] = []
         self.rpc("ping", _Ping, self._ping)
 
     def unit_of_work(self) -> UnitOfWork:
@@ -120,6 +122,19 @@ class ServiceRuntime:
         await uow.session.execute(text("SELECT 1"))
         return {"service": self.name, "status": "ok"}
 
+    def lifecycle(
+        self,
+        *,
+        on_startup: Callable[[], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run `on_startup` once the schema exists and before the broker takes messages, and
+        `on_shutdown` when the service stops."""
+        if on_startup is not None:
+            self._on_startup.append(on_startup)
+        if on_shutdown is not None:
+            self._on_shutdown.append(on_shutdown)
+
     def asgi(self) -> AsgiFastStream:
         for spec in consumers_of(self.name):
             EventConsumer(
@@ -144,9 +159,9 @@ class ServiceRuntime:
         return AsgiFastStream(
             self.broker,
             asgi_routes=[("/metrics", make_asgi_app(REGISTRY)), ("/healthz", healthz)],
-            on_startup=[self._create_schema],
+            on_startup=[self._create_schema, *self._on_startup],
             after_startup=[self.relay.start],
-            on_shutdown=[self.relay.stop],
+            on_shutdown=[self.relay.stop, *self._on_shutdown],
             after_shutdown=[self.engine.dispose],
             specification=AsyncAPI(title=f"rapport-{self.name}", version="1"),
         )

@@ -117,7 +117,7 @@ class Settings(BaseSettings):
         4.0, gt=0, description="BM25 fit at which the fit signal reaches 1 - 1/e."
     )
     suggestion_scale_mutual: float = Field(
-        1.0, gt=0, description="Adamic-Adar sum at which the mutual signal reaches 1 - 1/e."
+        2.0, gt=0, description="Adamic-Adar sum at which the mutual signal reaches 1 - 1/e."
     )
     suggestion_scale_groups: float = Field(
         0.5, gt=0, description="Shared-group sum at which the group signal reaches 1 - 1/e."

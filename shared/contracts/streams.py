@@ -62,6 +62,24 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         ("member.registered", "member.updated", "member.deleted"),
     ),
     ConsumerSpec(
+        "connections-groups-v1",
+        "CONTENT",
+        "connections",
+        ("group.created", "group.member_joined", "group.member_left"),
+    ),
+    ConsumerSpec(
+        "connections-events-v1",
+        "EVENTS",
+        "connections",
+        (
+            "event.created",
+            "event.updated",
+            "event.cancelled",
+            "rsvp.changed",
+            "attendee.checked_in",
+        ),
+    ),
+    ConsumerSpec(
         "aggregator-members-v1",
         "PROFILES",
         "aggregator",
