@@ -122,9 +122,7 @@ def build_org(seed: int) -> tuple[SuggestionIndex, dict[str, list[str]]]:
 
 
 def top(index: SuggestionIndex, member_id: str, limit: int, excluded=()) -> list:
-    return index.suggest(
-        member_id, excluded=set(excluded), limit=limit, rules=RULES, now=NOW
-    )
+    return index.suggest(member_id, excluded=set(excluded), limit=limit, rules=RULES, now=NOW)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
