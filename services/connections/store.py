@@ -463,6 +463,7 @@ class IndexChangeRow(Base):
 
 
 async def record_change(session: AsyncSession, kind: str, key: str) -> None:
+    # a Core insert: no ORM flush or bulk-persistence machinery for one row
     await session.execute(
-        insert(IndexChangeRow).values(kind=kind, key=key, recorded_at=datetime.now(UTC))
+        insert(IndexChangeRow.__table__).values(kind=kind, key=key, recorded_at=datetime.now(UTC))
     )

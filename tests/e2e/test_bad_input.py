@@ -546,6 +546,9 @@ def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system:
         ("PUT", "/v1/members/{member_id}/blocks/{other_id}"),
         ("DELETE", "/v1/members/{member_id}/blocks/{other_id}"),
         ("GET", "/v1/members/{member_id}/relationships"),
+        ("GET", "/v1/members/{member_id}/profile-strength"),
+        ("GET", "/v1/members/{member_id}/suggestions"),
+        ("POST", "/v1/members/{member_id}/suggestions/{other_id}/dismiss"),
     }
     assert api <= routed
     assert routed <= documented
