@@ -109,8 +109,7 @@ def org(members: int, connections: int, rng: random.Random):
         words = VOCABULARY[industry]
         elsewhere = VOCABULARY[rng.choice(industries)]
         goals = [
-            rng.choice(GOALS).format(*rng.sample(elsewhere, 2))
-            for _ in range(rng.randint(0, 2))
+            rng.choice(GOALS).format(*rng.sample(elsewhere, 2)) for _ in range(rng.randint(0, 2))
         ]
         profiles.append(
             MemberRegistered(
@@ -142,7 +141,7 @@ def org(members: int, connections: int, rng: random.Random):
 def groups_and_events(ids: list[str], rng: random.Random) -> list[tuple[Event, datetime]]:
     t0 = datetime.now(UTC) - timedelta(days=30)
     facts: list[tuple[Event, datetime]] = []
-    for g in range(max(1, len(ids) // 100)):
+    for g in range(max(1, len(ids) // 200)):
         size = min(len(ids), int(rng.lognormvariate(3.2, 0.9)) + 3)
         members = rng.sample(ids, size)
         facts.append(
@@ -157,7 +156,7 @@ def groups_and_events(ids: list[str], rng: random.Random) -> list[tuple[Event, d
             (GroupMemberJoined(group_id=f"group-{g}", member_id=m), t0 + timedelta(minutes=1))
             for m in members[1:]
         ]
-    for e in range(max(1, len(ids) // 200)):
+    for e in range(max(1, len(ids) // 400)):
         starts = t0 + timedelta(days=rng.randint(0, 60))
         facts.append(
             (
@@ -262,6 +261,12 @@ class Processes:
         process.terminate()
         process.wait(60)
 
+    def memory_mib(self, name: str) -> float:
+        """Resident memory of a running process (Linux)."""
+        status = Path(f"/proc/{self.running[name].pid}/status").read_text()
+        kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
+        return int(kib) / 1024
+
     def stop_all(self) -> None:
         for name in list(self.running):
             self.stop(name)
@@ -349,6 +354,7 @@ def main() -> None:
             processes.start("connections")
             wait_for(answered, timeout=300, interval=0.1)
             rebuilt = time.perf_counter() - restarted
+            memory = processes.memory_mib("connections")
 
             sample = rng.sample(ids, min(args.queries, len(ids)))
             for member_id in sample[:20]:  # warm up
@@ -372,6 +378,7 @@ def main() -> None:
                 f"({len(facts) / indexed:,.0f} facts/s, startup build included)"
             )
             print(f"  rebuild from tables at start: {rebuilt:6.1f} s")
+            print(f"  connections process memory:   {memory:6.0f} MiB resident, index built")
             print(
                 f"  GET .../suggestions?limit=10  n={len(latencies)}  "
                 f"p50={percentile(latencies, 0.5):6.1f} ms  "

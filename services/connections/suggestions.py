@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from shared.errors import Conflict, OutOfRange
@@ -136,6 +137,13 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in _WORD.findall(text.casefold()) if w not in STOPWORDS]
 
 
+@lru_cache(maxsize=65536)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of a text (cached: reasons ask for the same skills again and
+    again)."""
+    return frozenset(terms(text))
+
+
 # --- what the index holds ------------------------------------------------------------------
 
 
@@ -207,6 +215,17 @@ class Suggestion:
 # --- the index -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Reversed:
+    """A member id that sorts backwards, so that a min-heap of (value, id) drops the largest
+    id first among equal values (ties go to the smaller id)."""
+
+    id: str
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return self.id > other.id
+
+
 class SuggestionIndex:
     """Profiles (as BM25 documents), connections, group memberships and event participation,
     kept in memory so that a member's suggestions take milliseconds."""
@@ -215,6 +234,7 @@ class SuggestionIndex:
         self.profiles: dict[str, Profile] = {}
         self._document: dict[str, dict[str, int]] = {}  # member -> term -> frequency
         self._length: dict[str, int] = {}  # member -> terms in their document
+        self._norms: tuple[tuple[float, float], dict[str, float]] | None = None
         self._postings: dict[str, dict[str, int]] = defaultdict(dict)  # term -> member -> tf
         self._total_length = 0
         self._connections: dict[str, set[str]] = defaultdict(set)
@@ -235,6 +255,7 @@ class SuggestionIndex:
             document[term] += 1
         self._document[profile.member_id] = dict(document)
         self._length[profile.member_id] = sum(document.values())
+        self._norms = None
         self._total_length += self._length[profile.member_id]
         for term, frequency in document.items():
             self._postings[term][profile.member_id] = frequency
@@ -251,6 +272,7 @@ class SuggestionIndex:
             self._participants[event].pop(member_id, None)
 
     def _drop_document(self, member_id: str) -> None:
+        self._norms = None
         self._length.pop(member_id, None)
         for term, frequency in self._document.pop(member_id, {}).items():
             self._total_length -= frequency
@@ -316,25 +338,33 @@ class SuggestionIndex:
         return math.log(1 + (documents - frequency + 0.5) / (frequency + 0.5))
 
     def _query(self, profile: Profile) -> set[str]:
-        return {t for text in (*profile.goals, *profile.keywords) for t in terms(text)}
+        return {t for text in (*profile.goals, *profile.keywords) for t in term_set(text)}
 
     def fit(self, profile: Profile, rules: SuggestionRules) -> dict[str, float]:
         """BM25 of the member's goals and keywords against every other profile."""
         if not self._document:
             return {}
-        k1, b = rules.bm25_k1, rules.bm25_b
-        average = self._total_length / len(self._document) or 1.0
-        lengths = self._length
+        norms = self._length_norms(rules)
         scores: dict[str, float] = defaultdict(float)
         for term in self._query(profile):
             postings = self._postings.get(term)
             if not postings:
                 continue
-            idf = self._idf(term)
+            weight = self._idf(term) * (rules.bm25_k1 + 1)
             for member, tf in postings.items():
-                norm = k1 * (1 - b + b * lengths[member] / average)
-                scores[member] += idf * tf * (k1 + 1) / (tf + norm)
+                scores[member] += weight * tf / (tf + norms[member])
         return scores
+
+    def _length_norms(self, rules: SuggestionRules) -> dict[str, float]:
+        """k1 * (1 - b + b * length / average length) per document, kept until a document
+        changes (the average moves with every one)."""
+        key = (rules.bm25_k1, rules.bm25_b)
+        if self._norms is None or self._norms[0] != key:
+            k1, b = key
+            average = self._total_length / len(self._document) or 1.0
+            norms = {m: k1 * (1 - b + b * n / average) for m, n in self._length.items()}
+            self._norms = (key, norms)
+        return self._norms[1]
 
     def mutual(self, member_id: str) -> dict[str, float]:
         """Adamic-Adar over mutual connections."""
@@ -397,21 +427,37 @@ class SuggestionIndex:
             EVENTS: self.shared_events(member_id),
         }
         skip = set(excluded) | {member_id} | self._connections.get(member_id, set())
-        candidates = set().union(*(signal.keys() for signal in raw.values()))
-        total = sum(rules.weights.values())
-        gain = {s: 100 * rules.weights[s] / total for s in SIGNALS}
-        scored = []
-        for candidate in candidates:
-            if candidate in skip or candidate not in self.profiles:
-                continue
-            score = 0.0
-            for s in SIGNALS:
-                value = raw[s].get(candidate)
+        weights = sum(rules.weights.values())
+        gain = {s: 100 * rules.weights[s] / weights for s in SIGNALS}
+
+        def points(signal: str, value: float) -> float:
+            return gain[signal] * (1 - math.exp(-value / rules.scales[signal]))
+
+        # candidates met through the network (mutual connections, groups, events): every
+        # signal counts
+        network = raw[MUTUAL].keys() | raw[GROUPS].keys() | raw[EVENTS].keys()
+        scores: dict[str, float] = dict.fromkeys(network - skip, 0.0)
+        for signal in SIGNALS:  # one pass per signal, over the network candidates only
+            values, scale, signal_gain = raw[signal], rules.scales[signal], gain[signal]
+            for candidate in scores:
+                value = values.get(candidate)
                 if value:
-                    score += gain[s] * (1 - math.exp(-value / rules.scales[s]))
-            if score > 0:
-                scored.append((-score, candidate))
-        best = heapq.nsmallest(limit, scored)
+                    scores[candidate] += signal_gain * (1 - math.exp(-value / scale))
+        scored = [(score, c) for c, score in scores.items() if c in self.profiles]
+        # the others have the fit only, so their order is the fit's: the best `limit` of them
+        # are all that can make it (a bounded heap, no score for the rest)
+        fit_only: list[tuple[float, str]] = []
+        for candidate, value in raw[FIT].items():
+            if candidate in network or candidate in skip:
+                continue
+            if len(fit_only) < limit:
+                heapq.heappush(fit_only, (value, _Reversed(candidate)))
+            elif value > fit_only[0][0] or (
+                value == fit_only[0][0] and candidate < fit_only[0][1].id
+            ):
+                heapq.heapreplace(fit_only, (value, _Reversed(candidate)))
+        scored += [(points(FIT, value), ref.id) for value, ref in fit_only]
+        best = heapq.nsmallest(limit, ((-score, c) for score, c in scored if score > 0))
         return [
             self._explain(
                 me,
@@ -456,15 +502,15 @@ class SuggestionIndex:
         theirs = set(self._document.get(them.member_id, {}))
         best_goal, best_terms, best_weight = None, set(), 0.0
         for goal in me.goals:
-            matched = set(terms(goal)) & theirs
+            matched = term_set(goal) & theirs
             weight = sum(self._idf(t) for t in matched)
             if weight > best_weight:
                 best_goal, best_terms, best_weight = goal, matched, weight
-        keyword_terms = {t for k in me.keywords for t in terms(k)} & theirs
+        keyword_terms = {t for k in me.keywords for t in term_set(k)} & theirs
         matched_terms = best_terms or keyword_terms
         where, examples = [], []
         for field, items in them.fields().items():
-            hits = [item for item in items if set(terms(item)) & matched_terms]
+            hits = [item for item in items if term_set(item) & matched_terms]
             if hits:
                 where.append(field)
                 examples += [h for h in hits if h not in examples]
