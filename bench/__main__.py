@@ -1,5 +1,6 @@
 """python -m bench: every benchmark, one after the other."""
 
-from bench import foundation
+from bench import foundation, suggestions
 
 foundation.main()
+suggestions.main()

@@ -32,7 +32,7 @@ from shared.errors import NotFound
 
 from .domain import Pair, Request, Version
 from .index_feed import IndexFeed
-from .store import Dismissals, Gatherings, Groups, Members, Pairs
+from .store import Dismissals, Gatherings, Groups, Members, Pairs, not_to_suggest
 from .suggestions import SuggestionRules, check_dismissal
 
 
@@ -260,9 +260,12 @@ class SuggestionQueries:
         """A member's suggestions, best first, each with its reasons in words and numbers."""
         await _require_members(uow, member_id=query.member_id)
         limit = self.rules.limit(query.limit)
-        excluded = await Pairs(uow.session).not_to_suggest(query.member_id)
-        excluded |= await Dismissals(uow.session).of(query.member_id)
-        await self.feed.catch_up()  # the member's own changes, whichever replica made them
+        # read here, not from the index: exact whichever replica answers
+        excluded = await not_to_suggest(uow.session, query.member_id)
+        if query.member_id not in self.feed.index.profiles:  # registered a moment ago
+            await self.feed.catch_up()
+        if query.member_id not in self.feed.index.profiles:
+            return {"member_id": query.member_id, "items": []}
         found = self.feed.index.suggest(
             query.member_id,
             excluded=excluded,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -25,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.metrics import SUGGESTION_INDEX_CHANGES, SUGGESTION_INDEX_SIZE
 
 from .store import (
     ATTENDANCE,
@@ -150,7 +153,16 @@ class IndexFeed:
             )
             self.applied = set()
             self.index = index
+        # the index lives as long as the process: keep the garbage collector from walking
+        # its millions of objects at every full collection (a pause of 100 ms and more)
+        gc.collect()
+        gc.freeze()
+        self._measure()
         log.info("suggestion index built: %s", index.sizes())
+
+    def _measure(self) -> None:
+        for kind, size in self.index.sizes().items():
+            SUGGESTION_INDEX_SIZE.labels(kind).set(size)
 
     # --- catching up ----------------------------------------------------------------------
 
@@ -177,6 +189,7 @@ class IndexFeed:
             for kind, changed in keys.items():
                 await RELOADS[kind](session, self.index, sorted(changed))
             self.applied.update(row.seq for row in fresh)
+            SUGGESTION_INDEX_CHANGES.inc(len(fresh))
             for row in rows:  # the floor passes a prefix of rows older than the grace
                 if row.recorded_at >= now - self.grace:
                     break
@@ -205,7 +218,8 @@ class IndexFeed:
         while True:
             await asyncio.sleep(self.refresh_interval)
             try:
-                await self.catch_up()
+                if await self.catch_up():
+                    self._measure()
             except Exception:  # the next pass retries; queries catch up themselves too
                 log.exception("suggestion index catch-up failed")
 

@@ -222,30 +222,6 @@ class Pairs:
             reverse=True,
         )
 
-    async def not_to_suggest(self, member_id: str) -> set[str]:
-        """Members connected to, blocking or blocked by, or in a pending request with this
-        member: never suggested to them."""
-        settled = [
-            select(
-                other, PairRow.connected_since, PairRow.a_blocks_since, PairRow.b_blocks_since
-            ).where(mine == member_id)
-            for mine, other in ((PairRow.a, PairRow.b), (PairRow.b, PairRow.a))
-        ]
-        excluded = {
-            row[0]
-            for row in await self.session.execute(union_all(*settled))
-            if row[1] is not None or row[2] is not None or row[3] is not None
-        }
-        pending = [
-            select(other).where(mine == member_id, RequestRow.status == PENDING)
-            for mine, other in (
-                (RequestRow.requester_id, RequestRow.addressee_id),
-                (RequestRow.addressee_id, RequestRow.requester_id),
-            )
-        ]
-        excluded.update(await self.session.scalars(union_all(*pending)))
-        return excluded
-
     async def pending_requests_of(self, member_id: str) -> list[Request]:
         rows = await self.session.scalars(
             select(RequestRow)
@@ -429,12 +405,6 @@ class Dismissals:
             await self.session.flush()
         return row.dismissed_at
 
-    async def of(self, member_id: str) -> set[str]:
-        rows = await self.session.scalars(
-            select(DismissalRow.other_id).where(DismissalRow.member_id == member_id)
-        )
-        return set(rows)
-
 
 # --- the change feed of the suggestion index -------------------------------------------------
 
@@ -467,3 +437,22 @@ async def record_change(session: AsyncSession, kind: str, key: str) -> None:
     await session.execute(
         insert(IndexChangeRow.__table__).values(kind=kind, key=key, recorded_at=datetime.now(UTC))
     )
+
+
+async def not_to_suggest(session: AsyncSession, member_id: str) -> set[str]:
+    """Members never suggested to this member: connected to them, blocking or blocked by
+    them, in a pending request with them (either way), or dismissed by them. One query."""
+    settled = or_(
+        PairRow.connected_since.is_not(None),
+        PairRow.a_blocks_since.is_not(None),
+        PairRow.b_blocks_since.is_not(None),
+    )
+    pending = RequestRow.status == PENDING
+    query = union_all(
+        select(PairRow.b).where(PairRow.a == member_id, settled),
+        select(PairRow.a).where(PairRow.b == member_id, settled),
+        select(RequestRow.addressee_id).where(RequestRow.requester_id == member_id, pending),
+        select(RequestRow.requester_id).where(RequestRow.addressee_id == member_id, pending),
+        select(DismissalRow.other_id).where(DismissalRow.member_id == member_id),
+    )
+    return set(await session.scalars(query))

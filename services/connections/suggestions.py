@@ -27,9 +27,10 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
+from sys import intern
 from typing import TYPE_CHECKING
 
 from shared.errors import Conflict, OutOfRange
@@ -228,13 +229,17 @@ class _Reversed:
 
 class SuggestionIndex:
     """Profiles (as BM25 documents), connections, group memberships and event participation,
-    kept in memory so that a member's suggestions take milliseconds."""
+    kept in memory so that a member's suggestions take milliseconds.
+
+    Member ids and terms are interned: the same id read from different rows is then one
+    object, and the many dictionary lookups of a query compare identities, not strings."""
 
     def __init__(self) -> None:
         self.profiles: dict[str, Profile] = {}
         self._document: dict[str, dict[str, int]] = {}  # member -> term -> frequency
         self._length: dict[str, int] = {}  # member -> terms in their document
-        self._norms: tuple[tuple[float, float], dict[str, float]] | None = None
+        self._saturation_cache: dict[str, dict[str, float]] = {}  # term -> member -> value
+        self._saturation_key: tuple[float, float] | None = None
         self._postings: dict[str, dict[str, int]] = defaultdict(dict)  # term -> member -> tf
         self._total_length = 0
         self._connections: dict[str, set[str]] = defaultdict(set)
@@ -248,14 +253,15 @@ class SuggestionIndex:
     # --- changes ---
 
     def put_profile(self, profile: Profile) -> None:
+        profile = replace(profile, member_id=intern(profile.member_id))
         self._drop_document(profile.member_id)
         self.profiles[profile.member_id] = profile
         document: dict[str, int] = defaultdict(int)
-        for term in profile.document():
+        for term in map(intern, profile.document()):
             document[term] += 1
         self._document[profile.member_id] = dict(document)
         self._length[profile.member_id] = sum(document.values())
-        self._norms = None
+        self._saturation_cache.clear()
         self._total_length += self._length[profile.member_id]
         for term, frequency in document.items():
             self._postings[term][profile.member_id] = frequency
@@ -272,7 +278,7 @@ class SuggestionIndex:
             self._participants[event].pop(member_id, None)
 
     def _drop_document(self, member_id: str) -> None:
-        self._norms = None
+        self._saturation_cache.clear()
         self._length.pop(member_id, None)
         for term, frequency in self._document.pop(member_id, {}).items():
             self._total_length -= frequency
@@ -282,6 +288,7 @@ class SuggestionIndex:
                 del self._postings[term]
 
     def set_connected(self, a: str, b: str, connected: bool) -> None:
+        a, b = intern(a), intern(b)
         if connected:
             self._connections[a].add(b)
             self._connections[b].add(a)
@@ -290,6 +297,7 @@ class SuggestionIndex:
             self._connections[b].discard(a)
 
     def set_group_member(self, group_id: str, member_id: str, member: bool) -> None:
+        member_id = intern(member_id)
         if member:
             self._group_members[group_id].add(member_id)
             self._groups_of[member_id].add(group_id)
@@ -305,6 +313,7 @@ class SuggestionIndex:
 
     def set_participation(self, event_id: str, member_id: str, status: str | None) -> None:
         """`status`: going, attended, or None (not taking part)."""
+        member_id = intern(member_id)
         if status is None:
             self._participants[event_id].pop(member_id, None)
             self._events_of[member_id].discard(event_id)
@@ -344,27 +353,34 @@ class SuggestionIndex:
         """BM25 of the member's goals and keywords against every other profile."""
         if not self._document:
             return {}
-        norms = self._length_norms(rules)
         scores: dict[str, float] = defaultdict(float)
         for term in self._query(profile):
-            postings = self._postings.get(term)
-            if not postings:
+            if term not in self._postings:
                 continue
             weight = self._idf(term) * (rules.bm25_k1 + 1)
-            for member, tf in postings.items():
-                scores[member] += weight * tf / (tf + norms[member])
+            for member, saturation in self._saturations(term, rules).items():
+                scores[member] += weight * saturation
         return scores
 
-    def _length_norms(self, rules: SuggestionRules) -> dict[str, float]:
-        """k1 * (1 - b + b * length / average length) per document, kept until a document
-        changes (the average moves with every one)."""
+    def _saturations(self, term: str, rules: SuggestionRules) -> dict[str, float]:
+        """tf / (tf + k1 * (1 - b + b * length / average length)) for each document holding
+        the term: the BM25 of a term without its idf. Kept until a document changes (the
+        average length moves with every one)."""
         key = (rules.bm25_k1, rules.bm25_b)
-        if self._norms is None or self._norms[0] != key:
+        if self._saturation_key != key:
+            self._saturation_cache.clear()
+            self._saturation_key = key
+        cached = self._saturation_cache.get(term)
+        if cached is None:
             k1, b = key
             average = self._total_length / len(self._document) or 1.0
-            norms = {m: k1 * (1 - b + b * n / average) for m, n in self._length.items()}
-            self._norms = (key, norms)
-        return self._norms[1]
+            lengths = self._length
+            cached = {
+                member: tf / (tf + k1 * (1 - b + b * lengths[member] / average))
+                for member, tf in self._postings[term].items()
+            }
+            self._saturation_cache[term] = cached
+        return cached
 
     def mutual(self, member_id: str) -> dict[str, float]:
         """Adamic-Adar over mutual connections."""
