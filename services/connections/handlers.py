@@ -266,13 +266,19 @@ class SuggestionQueries:
             await self.feed.catch_up()
         if query.member_id not in self.feed.index.profiles:
             return {"member_id": query.member_id, "items": []}
-        found = self.feed.index.suggest(
-            query.member_id,
-            excluded=excluded,
-            limit=limit,
-            rules=self.rules,
-            now=datetime.now(UTC),
-        )
+        while True:
+            found = self.feed.index.suggest(
+                query.member_id,
+                excluded=excluded,
+                limit=limit,
+                rules=self.rules,
+                now=datetime.now(UTC),
+            )
+            # erased a moment ago, and not yet out of the index: never suggested
+            erased = await Members(uow.session).erased_among([s.profile.member_id for s in found])
+            if not erased:
+                break
+            excluded |= erased
         return {"member_id": query.member_id, "items": [s.view() for s in found]}
 
     async def dismiss_suggestion(self, command: DismissSuggestion, uow: UnitOfWork) -> dict:

@@ -146,6 +146,14 @@ class Members:
             await self.session.execute(statement)
         await record_change(self.session, MEMBER, member_id)
 
+    async def erased_among(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = await self.session.scalars(
+            select(KnownMember.id).where(KnownMember.id.in_(ids), KnownMember.deleted.is_(True))
+        )
+        return set(rows)
+
     async def names(self, ids: list[str]) -> dict[str, KnownMember]:
         if not ids:
             return {}
