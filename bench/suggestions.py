@@ -17,7 +17,9 @@ loopback (SQLite unless --database-url names a PostgreSQL database):
   its own commands), so they are written to its database before it starts and loaded by its
   startup build, which the figure includes.
 - *rebuild at restart*: the service restarted on the same database, until it answers.
-- *suggestions*: sequential requests for random members, limit 10.
+- *suggestions*: sequential requests for random members, limit 10; and, as a baseline, the
+  same members' `GET /v1/members/{id}/connections` (a two-query read through the same
+  gateway, NATS and service): the floor under any read.
 """
 
 from __future__ import annotations
@@ -368,6 +370,11 @@ def main() -> None:
                 returned.append(len(response.json()["items"]))
                 if (n + 1) % 100 == 0:
                     say(f"queries {n + 1}/{len(sample)}")
+            baseline = []  # the same path with a trivial query: the floor of any read
+            for member_id in sample:
+                begun = time.perf_counter()
+                http.get(f"/v1/members/{member_id}/connections")
+                baseline.append((time.perf_counter() - begun) * 1000)
             print(
                 f"\nsuggestions benchmark ({args.members:,} members, {args.connections:,} "
                 f"connections, {len(facts):,} facts; "
@@ -384,6 +391,11 @@ def main() -> None:
                 f"p50={percentile(latencies, 0.5):6.1f} ms  "
                 f"p95={percentile(latencies, 0.95):6.1f} ms  "
                 f"max={max(latencies):6.1f} ms  mean={statistics.fmean(latencies):6.1f} ms"
+            )
+            print(
+                f"  GET .../connections (baseline) n={len(baseline)}  "
+                f"p50={percentile(baseline, 0.5):6.1f} ms  "
+                f"p95={percentile(baseline, 0.95):6.1f} ms"
             )
             print(f"  suggestions returned per query: mean {statistics.fmean(returned):.1f}")
             http.close()
