@@ -443,37 +443,6 @@ class SuggestionIndex:
             EVENTS: self.shared_events(member_id),
         }
         skip = set(excluded) | {member_id} | self._connections.get(member_id, set())
-        weights = sum(rules.weights.values())
-        gain = {s: 100 * rules.weights[s] / weights for s in SIGNALS}
-
-        def points(signal: str, value: float) -> float:
-            return gain[signal] * (1 - math.exp(-value / rules.scales[signal]))
-
-        # candidates met through the network (mutual connections, groups, events): every
-        # signal counts
-        network = raw[MUTUAL].keys() | raw[GROUPS].keys() | raw[EVENTS].keys()
-        scores: dict[str, float] = dict.fromkeys(network - skip, 0.0)
-        for signal in SIGNALS:  # one pass per signal, over the network candidates only
-            values, scale, signal_gain = raw[signal], rules.scales[signal], gain[signal]
-            for candidate in scores:
-                value = values.get(candidate)
-                if value:
-                    scores[candidate] += signal_gain * (1 - math.exp(-value / scale))
-        scored = [(score, c) for c, score in scores.items() if c in self.profiles]
-        # the others have the fit only, so their order is the fit's: the best `limit` of them
-        # are all that can make it (a bounded heap, no score for the rest)
-        fit_only: list[tuple[float, str]] = []
-        for candidate, value in raw[FIT].items():
-            if candidate in network or candidate in skip:
-                continue
-            if len(fit_only) < limit:
-                heapq.heappush(fit_only, (value, _Reversed(candidate)))
-            elif value > fit_only[0][0] or (
-                value == fit_only[0][0] and candidate < fit_only[0][1].id
-            ):
-                heapq.heapreplace(fit_only, (value, _Reversed(candidate)))
-        scored += [(points(FIT, value), ref.id) for value, ref in fit_only]
-        best = heapq.nsmallest(limit, ((-score, c) for score, c in scored if score > 0))
         return [
             self._explain(
                 me,
@@ -482,8 +451,47 @@ class SuggestionIndex:
                 rules,
                 now,
             )
-            for _, candidate in best
+            for candidate in self._best(raw, skip, limit, rules)
         ]
+
+    def _best(
+        self,
+        raw: dict[str, dict[str, float]],
+        skip: set[str],
+        limit: int,
+        rules: SuggestionRules,
+    ) -> list[str]:
+        """The `limit` candidates of highest score (ties: the smaller id first)."""
+        weights = sum(rules.weights.values())
+        gain = {s: 100 * rules.weights[s] / weights for s in SIGNALS}
+        # candidates met through the network (mutual connections, groups, events): every
+        # signal counts; one pass per signal over them
+        network = raw[MUTUAL].keys() | raw[GROUPS].keys() | raw[EVENTS].keys()
+        scores: dict[str, float] = dict.fromkeys(network - skip, 0.0)
+        for signal in SIGNALS:
+            values, scale, signal_gain = raw[signal], rules.scales[signal], gain[signal]
+            for candidate in scores:
+                value = values.get(candidate)
+                if value:
+                    scores[candidate] += signal_gain * (1 - math.exp(-value / scale))
+        scored = [(score, c) for c, score in scores.items() if c in self.profiles]
+        # the others have the fit only, so their order is the fit's: only the best `limit` of
+        # them can make it (a bounded min-heap; no score for the rest)
+        fit_only: list[tuple[float, _Reversed]] = []
+        for candidate, value in raw[FIT].items():
+            if candidate in network or candidate in skip:
+                continue
+            entry = (value, _Reversed(candidate))
+            if len(fit_only) < limit:
+                heapq.heappush(fit_only, entry)
+            elif fit_only[0] < entry:
+                heapq.heapreplace(fit_only, entry)
+        fit_scale = rules.scales[FIT]
+        scored += [
+            (gain[FIT] * (1 - math.exp(-value / fit_scale)), ref.id) for value, ref in fit_only
+        ]
+        best = heapq.nsmallest(limit, ((-score, c) for score, c in scored if score > 0))
+        return [candidate for _, candidate in best]
 
     # --- reasons ---
 
@@ -547,10 +555,7 @@ class SuggestionIndex:
         mutual = self._connections.get(me.member_id, set()) & self._connections.get(
             them.member_id, set()
         )
-        ordered = sorted(
-            mutual,
-            key=lambda f: (len(self._connections[f]), self._names([f]) or [f]),
-        )
+        ordered = sorted(mutual, key=lambda f: (len(self._connections[f]), f))
         names = self._names(ordered)
         noun = "mutual connection" if len(mutual) == 1 else "mutual connections"
         shown = self._listed(names, len(mutual), rules.reason_names)

@@ -327,3 +327,30 @@ def test_weights_and_scales_are_checked():
         SuggestionRules(weights=dict.fromkeys(SIGNALS, 0.0), scales=dict.fromkeys(SIGNALS, 1.0))
     with pytest.raises(ValueError):
         SuggestionRules(weights=dict.fromkeys(SIGNALS, 1.0), scales=dict.fromkeys(SIGNALS, 0.0))
+
+
+def test_among_equal_fits_the_limit_keeps_the_smaller_ids():
+    same = [person(f"m{i}", skills=("rust",)) for i in (5, 3, 0, 4, 1, 2)]
+    index = index_of(person("ana", goals=("rust",)), *same)
+
+    assert ranked(index, "ana", limit=3) == ["m0", "m1", "m2"]
+    assert ranked(index, "ana", excluded={"m0"}, limit=2) == ["m1", "m2"]
+
+
+def test_a_network_candidate_and_a_fit_only_candidate_are_ranked_on_one_scale():
+    index = index_of(
+        person("ana", goals=("rust",)),
+        person("expert", skills=("rust", "tokio")),
+        person("friend_of_friend"),
+        person("f"),
+    )
+    connect(index, ("ana", "f"), ("f", "friend_of_friend"))
+
+    found = suggest(index, "ana", excluded={"f"})
+
+    assert {s.profile.member_id for s in found} == {"expert", "friend_of_friend"}
+    assert found[0].score >= found[1].score
+    assert [r.signal for r in found[0].reasons] + [r.signal for r in found[1].reasons] in (
+        ["fit", "mutual_connections"],
+        ["mutual_connections", "fit"],
+    )
