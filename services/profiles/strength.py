@@ -180,7 +180,9 @@ def _more(count: int, needed: int, plural: str, singular: str) -> str:
     noun = plural if missing > 1 else singular
     if count:
         return f"{missing} more {noun}"
-    return f"{missing} {noun}" if missing > 1 else f"a {noun}"
+    if missing > 1:
+        return f"{missing} {noun}"
+    return f"an {noun}" if noun[0] in "aeiou" else f"a {noun}"
 
 
 def assess(member: Member, industry: IndustryKeywords | None, rules: StrengthRules) -> Strength:

@@ -108,6 +108,7 @@ def test_suggestions_say_how_many_more_are_needed():
     assert missing["keywords"].startswith("Add 2 more keywords")
     assert missing["skills"].startswith("Add 3 more skills")
     assert missing["goals"].startswith("Add a goal")
+    assert missing["accomplishments"].startswith("Add an accomplishment")
     assert "move into data engineering" in missing["goals"]
 
 
