@@ -442,7 +442,7 @@ class SuggestionIndex:
             GROUPS: self.shared_groups(member_id),
             EVENTS: self.shared_events(member_id),
         }
-        skip = set(excluded) | {member_id} | self._connections.get(member_id, set())
+        skip = set(excluded) | {member_id}
         return [
             self._explain(
                 me,
