@@ -361,6 +361,7 @@ def main() -> None:
             sample = rng.sample(ids, min(args.queries, len(ids)))
             for member_id in sample[:20]:  # warm up
                 suggestions(member_id)
+            load_before = os.getloadavg()[0]
             latencies, returned = [], []
             for n, member_id in enumerate(sample):
                 begun = time.perf_counter()
@@ -398,6 +399,10 @@ def main() -> None:
                 f"p95={percentile(baseline, 0.95):6.1f} ms"
             )
             print(f"  suggestions returned per query: mean {statistics.fmean(returned):.1f}")
+            print(
+                f"  machine load average during the queries: {load_before:.1f} -> "
+                f"{os.getloadavg()[0]:.1f} ({os.cpu_count()} CPUs)"
+            )
             http.close()
         finally:
             processes.stop_all()
