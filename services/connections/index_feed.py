@@ -155,7 +155,7 @@ class IndexFeed:
             self.applied = set()
             self.index = index
         # the index lives as long as the process: keep the garbage collector from walking
-        # its millions of objects at every full collection (a pause of 100 ms and more)
+        # its millions of objects at every full collection
         gc.collect()
         gc.freeze()
         self._measure()
