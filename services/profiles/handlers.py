@@ -21,14 +21,14 @@ from .queries import MemberPage
 from .store import Members
 from .strength import (
     IndustryKeywords,
+    ProfileChange,
+    Standing,
     StrengthRules,
     assess,
+    industry_item_moves,
     normalise_industry,
     strength_changes,
 )
-
-# a change to these can change the score of every member of the industries concerned
-INDUSTRY_FIELDS = {"industry", "keywords"}
 
 
 class ProfileHandlers:
@@ -51,7 +51,7 @@ class ProfileHandlers:
         except IntegrityError:  # a concurrent registration won the race
             raise Conflict("this handle or email was just taken", field="handle") from None
         await uow.publish(MemberRegistered(**member.profile()))
-        await self._rescore(uow, member, industries={member.industry})
+        await self._rescore(uow, ProfileChange(member.id, None, _standing(member)), member)
         await uow.commit()
         return member.profile()
 
@@ -64,7 +64,7 @@ class ProfileHandlers:
         profile_strength.changed for every member whose score it changes."""
         members = Members(uow.session)
         member = await _existing(members, command.member_id)
-        industry_before = member.industry
+        before = _standing(member)
         changed = member.apply(command.changes)
         if not changed:
             return member.profile()
@@ -80,10 +80,7 @@ class ProfileHandlers:
         except IntegrityError:
             raise Conflict("this handle or email was just taken", field="handle") from None
         await uow.publish(MemberUpdated(**member.profile(), changed=changed))
-        if INDUSTRY_FIELDS & set(changed):
-            await self._rescore(uow, member, industries={industry_before, member.industry})
-        else:
-            await self._rescore(uow, member, industries=set())
+        await self._rescore(uow, ProfileChange(member.id, before, _standing(member)), member)
         await uow.commit()
         return member.profile()
 
@@ -94,7 +91,7 @@ class ProfileHandlers:
         member = await _existing(members, command.member_id)
         await members.erase(command.member_id)
         await uow.publish(MemberDeleted(member_id=command.member_id))
-        await self._rescore(uow, None, industries={member.industry})
+        await self._rescore(uow, ProfileChange(member.id, _standing(member), None), None)
         await uow.commit()
         return {"member_id": command.member_id, "deleted": True}
 
@@ -115,30 +112,43 @@ class ProfileHandlers:
         industry = await _industry(members, member.industry)
         return assess(member, industry, self.rules).view(member.id)
 
-    async def _rescore(
-        self, uow: UnitOfWork, member: Member | None, *, industries: set[str]
-    ) -> None:
-        """Publish profile_strength.changed for every member of `industries` (and `member`)
-        whose score is no longer the one last published."""
+    async def _rescore(self, uow: UnitOfWork, change: ProfileChange, member: Member | None) -> None:
+        """Publish profile_strength.changed for the member (as they are now, unless erased)
+        and for every other member of the industries concerned whose score the change moves:
+        those whose industry keyword item it changes."""
         members = Members(uow.session)
-        keys = {normalise_industry(i): i for i in industries if normalise_industry(i)}
-        for industry in keys.values():
-            peers = await members.in_industry(industry)
-            stats = IndustryKeywords.of(industry, [peer.keywords for peer, _ in peers])
-            await _publish(uow, members, strength_changes(peers, stats, self.rules))
-        if member is not None and normalise_industry(member.industry) not in keys:
-            industry = await _industry(members, member.industry)
-            recorded = await members.strength_score(member.id)
-            await _publish(
-                uow, members, strength_changes([(member, recorded)], industry, self.rules)
-            )
+        own_industry = None
+        for industry in change.industries():
+            rows = await members.keywords_in_industry(industry)
+            now = IndustryKeywords.of(industry, [keywords for _, keywords, _ in rows])
+            others = [(i, keywords) for i, keywords, _ in rows if i != change.member_id]
+            moved = industry_item_moves(others, change.before_in(now), now, self.rules)
+            recorded = {i: score for i, _, score in rows}
+            peers = [(peer, recorded[peer.id]) for peer in await members.get_many(moved)]
+            await _publish(uow, members, strength_changes(peers, now, self.rules))
+            if member is not None and _same_industry(member.industry, industry):
+                own_industry = now
+        if member is not None:
+            if own_industry is None:
+                own_industry = await _industry(members, member.industry)
+            recorded_score = await members.strength_score(member.id)
+            changes = strength_changes([(member, recorded_score)], own_industry, self.rules)
+            await _publish(uow, members, changes)
+
+
+def _standing(member: Member) -> Standing:
+    return Standing(member.industry, list(member.keywords))
+
+
+def _same_industry(one: str, other: str) -> bool:
+    return normalise_industry(one) == normalise_industry(other)
 
 
 async def _industry(members: Members, industry: str) -> IndustryKeywords | None:
-    if not industry:
+    if not normalise_industry(industry):
         return None
-    peers = await members.in_industry(industry)
-    return IndustryKeywords.of(industry, [peer.keywords for peer, _ in peers])
+    rows = await members.keywords_in_industry(industry)
+    return IndustryKeywords.of(industry, [keywords for _, keywords, _ in rows])
 
 
 async def _publish(uow: UnitOfWork, members: Members, changes) -> None:

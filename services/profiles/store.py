@@ -72,13 +72,27 @@ class Members:
     async def erase(self, member_id: str) -> None:
         await self.session.execute(delete(MemberRow).where(MemberRow.id == member_id))
 
-    async def in_industry(self, industry: str) -> list[tuple[Member, int | None]]:
-        """Every member of an industry, with the strength score last recorded for each."""
+    async def keywords_in_industry(self, industry: str) -> list[tuple[str, list[str], int | None]]:
+        """(id, keywords, score last published) of every member of an industry: what its
+        keyword use and the scores that may move are computed from (no full profiles)."""
         key = normalise_industry(industry)
         if not key:
             return []
-        rows = await self.session.scalars(select(MemberRow).where(MemberRow.industry_key == key))
-        return [(_to_member(row), row.strength_score) for row in rows]
+        rows = await self.session.execute(
+            select(MemberRow.id, MemberRow.keywords, MemberRow.strength_score).where(
+                MemberRow.industry_key == key
+            )
+        )
+        return [(row.id, list(row.keywords), row.strength_score) for row in rows]
+
+    async def get_many(self, ids: list[str]) -> list[Member]:
+        found: list[Member] = []
+        for start in range(0, len(ids), 500):
+            rows = await self.session.scalars(
+                select(MemberRow).where(MemberRow.id.in_(ids[start : start + 500]))
+            )
+            found += [_to_member(row) for row in rows]
+        return found
 
     async def strength_score(self, member_id: str) -> int | None:
         return await self.session.scalar(

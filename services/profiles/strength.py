@@ -116,24 +116,90 @@ class IndustryKeywords:
         members = 0
         for keywords in keyword_lists:
             members += 1
-            counts.update({normalise_keyword(k) for k in keywords})
+            counts.update(_own(keywords))
         return cls(industry, members, counts)
 
-    def common_for(self, member: Member, rules: StrengthRules) -> list[str]:
-        """The keywords common among the member's peers (this industry's other members, the
-        member being one of `members`), most used first; empty when there are too few peers
-        to say."""
-        own = {normalise_keyword(k) for k in member.keywords}
+    def adding(self, keywords: Iterable[str]) -> IndustryKeywords:
+        """The same industry with one more member, using `keywords`."""
+        counts = Counter(self.counts)
+        counts.update(_own(keywords))
+        return IndustryKeywords(self.industry, self.members + 1, counts)
+
+    def removing(self, keywords: Iterable[str]) -> IndustryKeywords:
+        """The same industry without one of its members, who used `keywords`."""
+        counts = Counter(self.counts)
+        counts.subtract(_own(keywords))
+        return IndustryKeywords(self.industry, self.members - 1, +counts)
+
+    def _enough(self, rules: StrengthRules) -> int | None:
+        """How many of a member's peers (the industry's other members) must use a keyword
+        for it to be common; None when there are too few peers to say."""
         peers = self.members - 1
         if peers < rules.industry_min_peers:
-            return []
-        enough = max(
+            return None
+        return max(
             rules.industry_keyword_min_members,
             math.ceil(rules.industry_keyword_share * peers - 1e-9),
         )
+
+    def common_for(self, keywords: Iterable[str], rules: StrengthRules) -> list[str]:
+        """The keywords common among the peers of a member of this industry using `keywords`
+        (the member being one of `members`), most used first."""
+        enough = self._enough(rules)
+        if enough is None:
+            return []
+        own = _own(keywords)
         by_peers = {k: c - (k in own) for k, c in self.counts.items()}
         common = [k for k, c in by_peers.items() if c >= enough]
         return sorted(common, key=lambda k: (-by_peers[k], k))
+
+    def item_rule(self, rules: StrengthRules) -> IndustryItem:
+        """The industry keyword item of this industry, ready to judge many members."""
+        enough = self._enough(rules)
+        if enough is None:
+            return IndustryItem(None, frozenset(), frozenset(), rules.industry_keywords_needed)
+        return IndustryItem(
+            enough,
+            frozenset(k for k, c in self.counts.items() if c > enough),
+            frozenset(k for k, c in self.counts.items() if c == enough),
+            rules.industry_keywords_needed,
+        )
+
+
+@dataclass(frozen=True)
+class IndustryItem:
+    """Whether the industry keyword item is measured and met, in time proportional to a
+    member's own keywords (the industry's counts are read once): what `assess` finds."""
+
+    enough: int | None
+    surely_common: frozenset[str]  # used by more than `enough`: common for every member
+    common_unless_own: frozenset[str]  # used by exactly `enough`: one fewer peer if their own
+    needed: int
+
+    def state(self, keywords: Iterable[str]) -> tuple[bool, bool]:
+        """(measured, met) for a member of the industry using `keywords`."""
+        if self.enough is None:
+            return False, False
+        own = _own(keywords)
+        common = len(self.surely_common) + len(self.common_unless_own - own)
+        matched = len(own & self.surely_common)
+        return bool(common), bool(common) and matched >= min(self.needed, common)
+
+
+def _own(keywords: Iterable[str]) -> set[str]:
+    return {normalise_keyword(k) for k in keywords}
+
+
+def industry_item_moves(
+    members: Iterable[tuple[str, list[str]]],
+    before: IndustryKeywords,
+    after: IndustryKeywords,
+    rules: StrengthRules,
+) -> list[str]:
+    """The members (id, keywords) of an industry whose industry keyword item is measured or
+    met differently `after` a change than `before` it: the only ones whose score it moves."""
+    was, now = before.item_rule(rules), after.item_rule(rules)
+    return [m for m, keywords in members if was.state(keywords) != now.state(keywords)]
 
 
 @dataclass(frozen=True)
@@ -188,7 +254,7 @@ def _more(count: int, needed: int, plural: str, singular: str) -> str:
 def assess(member: Member, industry: IndustryKeywords | None, rules: StrengthRules) -> Strength:
     """The member's profile strength. `industry` holds the keyword use of the member's
     industry (the member included), or None when the member has no industry."""
-    common = industry.common_for(member, rules) if industry and member.industry else []
+    common = industry.common_for(member.keywords, rules) if industry and member.industry else []
     own = {normalise_keyword(k) for k in member.keywords}
     matched = [k for k in common if k in own]
     industry_needed = min(rules.industry_keywords_needed, len(common))
@@ -278,6 +344,49 @@ def _suggestions(
         + " you work by, e.g. 'mentoring' or 'open source'.",
         "industry_keywords": industry_keywords,
     }
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What of a member the industry keyword item of others depends on."""
+
+    industry: str
+    keywords: list[str]
+
+
+@dataclass(frozen=True)
+class ProfileChange:
+    """A registration (`before` None), an update, or an erasure (`after` None), as far as
+    the scores of the other members of the industries concerned are affected."""
+
+    member_id: str
+    before: Standing | None
+    after: Standing | None
+
+    def industries(self) -> list[str]:
+        """The industries whose other members' scores may move: none when neither the
+        industry nor the keywords changed."""
+        sides = [side for side in (self.before, self.after) if side is not None]
+        if len(sides) == 2 and _same_standing(*sides):
+            return []
+        names = {normalise_industry(s.industry): s.industry for s in sides}
+        return [name for key, name in names.items() if key]
+
+    def before_in(self, now: IndustryKeywords) -> IndustryKeywords:
+        """The keyword use of an industry before the change, from its use now."""
+        was = now
+        key = normalise_industry(now.industry)
+        if self.after is not None and normalise_industry(self.after.industry) == key:
+            was = was.removing(self.after.keywords)
+        if self.before is not None and normalise_industry(self.before.industry) == key:
+            was = was.adding(self.before.keywords)
+        return was
+
+
+def _same_standing(one: Standing, other: Standing) -> bool:
+    return normalise_industry(one.industry) == normalise_industry(other.industry) and _own(
+        one.keywords
+    ) == _own(other.keywords)
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from services.profiles.domain import Member
 from services.profiles.strength import (
     ITEMS,
     IndustryKeywords,
+    ProfileChange,
+    Standing,
     StrengthRules,
     assess,
+    industry_item_moves,
     strength_changes,
 )
 from shared.settings import Settings
@@ -162,7 +167,7 @@ def test_a_keyword_is_common_only_when_enough_other_members_use_it():
     peers[9].keywords = []
     stats = industry_of(ada, *peers)
 
-    assert stats.common_for(ada, RULES) == ["dbt", "spark"]
+    assert stats.common_for(ada.keywords, RULES) == ["dbt", "spark"]
 
 
 def test_the_member_own_use_of_a_keyword_does_not_make_it_common():
@@ -171,7 +176,7 @@ def test_the_member_own_use_of_a_keyword_does_not_make_it_common():
     peers[0].keywords = ["zig"]
     stats = industry_of(ada, *peers)
 
-    assert stats.common_for(ada, RULES) == ["rust"]  # zig: ada and one peer, not two peers
+    assert stats.common_for(ada.keywords, RULES) == ["rust"]  # zig: ada and one peer, not two peers
 
 
 def test_with_too_few_peers_the_industry_keywords_are_not_measured_and_the_rest_is_scaled():
@@ -225,3 +230,53 @@ def test_strength_changes_lists_only_members_whose_score_differs_from_the_record
     assert [(c.member.id, c.strength.score, c.previous_score) for c in changes] == [
         ("ben", 80, 100)  # keywords (3 needed) and industry keywords both missing
     ]
+
+
+# --- rescoring an industry cheaply ---------------------------------------------------------
+
+
+def test_the_fast_industry_item_agrees_with_assess_on_random_industries():
+    rng = random.Random(3)
+    words = [f"kw{i}" for i in range(12)]
+    for _ in range(200):
+        members = [
+            member(f"p{i}", industry="Data", keywords=rng.sample(words, rng.randint(0, 5)))
+            for i in range(rng.randint(1, 15))
+        ]
+        stats = IndustryKeywords.of("Data", [m.keywords for m in members])
+        rule = stats.item_rule(RULES)
+        for m in members:
+            strength = assess(m, stats, RULES)
+            measured = "industry_keywords" not in strength.not_measured
+            met = "industry_keywords" in strength.completed
+            assert rule.state(m.keywords) == (measured, met)
+
+
+def test_adding_and_removing_a_member_undo_each_other():
+    stats = IndustryKeywords.of("Data", [["spark", "dbt"], ["spark"], ["sql"]])
+    assert stats.adding(["Spark", "rust"]).removing(["spark", "Rust"]) == stats
+
+
+def test_only_members_whose_industry_item_moves_are_rescored():
+    peers = [(f"p{i}", ["spark", "dbt"]) for i in range(3)] + [("odd", ["chess"])]
+    after = IndustryKeywords.of("Data", [keywords for _, keywords in peers])
+    # a fifth member with the peers' keywords joins: nobody's item changes (the peers' was
+    # met and stays met, odd's was missing and stays missing)
+    change = ProfileChange("new", None, Standing("Data", ["spark", "dbt"]))
+    now = after.adding(["spark", "dbt"])
+
+    assert industry_item_moves(peers, change.before_in(now), now, RULES) == []
+    # one of them leaves for another industry: the three left have two peers each, too few
+    # to measure, so all three items move (from measured to not measured)
+    leaving = ProfileChange("p0", Standing("Data", ["spark", "dbt"]), Standing("Ops", []))
+    fewer = after.removing(["spark", "dbt"])
+    moved = industry_item_moves(peers[1:], leaving.before_in(fewer), fewer, RULES)
+    assert moved == ["p1", "p2", "odd"]
+    assert leaving.industries() == ["Data", "Ops"]
+
+
+def test_a_change_of_neither_industry_nor_keywords_concerns_no_other_member():
+    same = ProfileChange("m", Standing("Data", ["Spark"]), Standing(" data ", ["spark"]))
+    assert same.industries() == []
+    assert ProfileChange("m", None, Standing("", [])).industries() == []
+    assert ProfileChange("m", Standing("Data", []), None).industries() == ["Data"]
