@@ -2,8 +2,8 @@
 
 import sys
 
-from bench import aggregator, content, foundation, webhooks
+from bench import aggregator, content, foundation, suggestions, webhooks
 
-for benchmark in (foundation, content, aggregator, webhooks):
+for benchmark in (foundation, content, suggestions, aggregator, webhooks):
     sys.argv = sys.argv[:1]  # each runs with its defaults
     benchmark.main()

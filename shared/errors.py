@@ -30,3 +30,9 @@ class Forbidden(DomainError):
 
 class Invalid(DomainError):
     status, code, title = 422, "invalid", "Invalid request"
+
+
+class OutOfRange(DomainError):
+    """A well-formed value outside the range the API accepts (e.g. a page size)."""
+
+    status, code, title = 400, "out-of-range", "Out of range"

@@ -63,3 +63,12 @@ WEBHOOK_INGESTION_LATENCY = Histogram(
     ["source"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
+SUGGESTION_INDEX_SIZE = Gauge(
+    "rapport_suggestion_index_size",
+    "What the connections service's in-memory suggestion index holds, by kind.",
+    ["kind"],
+)
+SUGGESTION_INDEX_CHANGES = Counter(
+    "rapport_suggestion_index_changes_applied_total",
+    "Change-feed rows the suggestion index applied.",
+)

@@ -5,6 +5,7 @@ Used by `make run` when NATS_URL is not set, and by the test fixtures.
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -15,6 +16,21 @@ from pathlib import Path
 
 
 def free_port() -> int:
+    """A free port below the ephemeral range: a port the kernel handed out by bind(0) can be
+    taken again as the source port of any outgoing connection before the server binds it."""
+    low = 32768
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(200):
+        port = random.randrange(10_000, max(10_001, low))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

@@ -104,6 +104,8 @@ class ServiceRuntime:
         self._batch_handlers: dict[str, BatchHandler] = {}
         self._message_handlers: dict[str, MessageHandler] = {}
         self._event_lock = asyncio.Lock() if serialize_events else None
+        self._on_startup: list[Callable[[], Awaitable[None]]] = []
+        self._on_shutdown: list[Callable[[], Awaitable[None]]] = []
         self.rpc("ping", _Ping, self._ping)
 
     def unit_of_work(self) -> UnitOfWork:
@@ -167,15 +169,26 @@ class ServiceRuntime:
             lag[spec.durable] = info.num_pending or 0
         return lag
 
+    def lifecycle(
+        self,
+        *,
+        on_startup: Callable[[], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Run `on_startup` once the schema exists and before the broker takes messages, and
+        `on_shutdown` when the service stops."""
+        if on_startup is not None:
+            self._on_startup.append(on_startup)
+        if on_shutdown is not None:
+            self._on_shutdown.append(on_shutdown)
+
     def asgi(
         self,
         *,
-        after_schema: Sequence[Callable[[], Awaitable[None]]] = (),
         after_startup: Sequence[Callable[[], Awaitable[None]]] = (),
-        on_shutdown: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> AsgiFastStream:
-        """The service as an ASGI app; the hooks run after the schema exists, after the
-        broker started, and before it stops."""
+        """The service as an ASGI app; `after_startup` hooks run once the broker started
+        (see also `lifecycle`)."""
         self._event_consumers = []
         for durable, spec in self._consumers.items():
             common = dict(
@@ -211,9 +224,9 @@ class ServiceRuntime:
         return AsgiFastStream(
             self.broker,
             asgi_routes=[("/metrics", make_asgi_app(REGISTRY)), ("/healthz", healthz)],
-            on_startup=[self._create_schema, *after_schema],
+            on_startup=[self._create_schema, *self._on_startup],
             after_startup=[self.relay.start, self._start_consumers, *after_startup],
-            on_shutdown=[*on_shutdown, self._stop_consumers, self.relay.stop],
+            on_shutdown=[*self._on_shutdown, self._stop_consumers, self.relay.stop],
             after_shutdown=[self.engine.dispose],
             specification=AsyncAPI(title=f"rapport-{self.name}", version="1"),
         )

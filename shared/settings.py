@@ -133,6 +133,95 @@ class Settings(BaseSettings):
         "start and keeps it in its database.",
     )
 
+    # Profile strength (services/profiles/strength.py). Weights are points; the score is
+    # 100 * earned / the weight of the items that can be measured, so with every item
+    # measurable and the default weights (they sum to 100) a weight is the item's points.
+    strength_weight_headshot: int = Field(15, ge=0, description="Points for a headshot.")
+    strength_weight_headline: int = Field(10, ge=0, description="Points for a headline.")
+    strength_weight_about: int = Field(10, ge=0, description="Points for an about text.")
+    strength_weight_industry: int = Field(5, ge=0, description="Points for an industry.")
+    strength_weight_location: int = Field(5, ge=0, description="Points for a location.")
+    strength_weight_keywords: int = Field(
+        10, ge=0, description="Points for at least strength_min_keywords keywords."
+    )
+    strength_weight_skills: int = Field(
+        10, ge=0, description="Points for at least strength_min_skills skills."
+    )
+    strength_weight_accomplishments: int = Field(
+        10, ge=0, description="Points for at least strength_min_accomplishments."
+    )
+    strength_weight_goals: int = Field(10, ge=0, description="Points for at least one goal.")
+    strength_weight_values: int = Field(5, ge=0, description="Points for at least one value.")
+    strength_weight_industry_keywords: int = Field(
+        10, ge=0, description="Points for keywords common in the member's industry in the org."
+    )
+    strength_min_keywords: int = Field(3, ge=1, description="Keywords a profile needs.")
+    strength_min_skills: int = Field(5, ge=1, description="Skills a profile needs.")
+    strength_min_accomplishments: int = Field(1, ge=1, description="Accomplishments needed.")
+    strength_min_goals: int = Field(1, ge=1, description="Goals a profile needs.")
+    strength_min_values: int = Field(1, ge=1, description="Values a profile needs.")
+    strength_level_intermediate: int = Field(40, description="Lowest intermediate score.")
+    strength_level_strong: int = Field(70, description="Lowest strong score.")
+    strength_level_all_star: int = Field(90, description="Lowest all-star score.")
+    strength_industry_min_peers: int = Field(
+        3, ge=1, description="Other members of an industry needed to measure its keywords."
+    )
+    strength_industry_keyword_share: float = Field(
+        0.2,
+        gt=0,
+        le=1,
+        description="Share of an industry's other members using a keyword "
+        "for it to be common there.",
+    )
+    strength_industry_keyword_min_members: int = Field(
+        2, ge=1, description="Fewest other members using a keyword for it to be common."
+    )
+    strength_industry_keywords_needed: int = Field(
+        2, ge=1, description="Common industry keywords a profile needs."
+    )
+    strength_industry_keywords_shown: int = Field(
+        5, ge=1, description="Common industry keywords a suggestion names."
+    )
+
+    # Connection suggestions (services/connections/suggestions.py). Each signal is turned into
+    # 0-1 by 1 - exp(-raw / scale); the score is 100 * the weighted mean of the four.
+    suggestion_weight_fit: float = Field(
+        0.4, ge=0, description="Weight of the fit between goals/keywords and the candidate."
+    )
+    suggestion_weight_mutual: float = Field(
+        0.3, ge=0, description="Weight of mutual connections (Adamic-Adar)."
+    )
+    suggestion_weight_groups: float = Field(0.15, ge=0, description="Weight of shared groups.")
+    suggestion_weight_events: float = Field(0.15, ge=0, description="Weight of shared events.")
+    suggestion_scale_fit: float = Field(
+        4.0, gt=0, description="BM25 fit at which the fit signal reaches 1 - 1/e."
+    )
+    suggestion_scale_mutual: float = Field(
+        2.0, gt=0, description="Adamic-Adar sum at which the mutual signal reaches 1 - 1/e."
+    )
+    suggestion_scale_groups: float = Field(
+        0.5, gt=0, description="Shared-group sum at which the group signal reaches 1 - 1/e."
+    )
+    suggestion_scale_events: float = Field(
+        0.5, gt=0, description="Shared-event sum at which the event signal reaches 1 - 1/e."
+    )
+    suggestion_bm25_k1: float = Field(1.2, ge=0, description="BM25 term-frequency saturation.")
+    suggestion_bm25_b: float = Field(0.75, ge=0, le=1, description="BM25 length normalisation.")
+    suggestion_limit_default: int = Field(10, ge=1, description="Suggestions when no limit.")
+    suggestion_limit_max: int = Field(50, ge=1, description="Largest accepted limit.")
+    suggestion_reason_names: int = Field(
+        3, ge=1, description="Names a reason lists (mutual connections, groups, events)."
+    )
+    suggestion_refresh_interval: float = Field(
+        1.0, gt=0, description="Seconds between the index's catch-ups with the change feed."
+    )
+    suggestion_change_grace: float = Field(
+        10.0, gt=0, description="Seconds a change may take to commit; the feed re-reads them."
+    )
+    suggestion_change_retention: float = Field(
+        3600.0, gt=0, description="Seconds the change feed keeps its rows."
+    )
+
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")
 

@@ -135,9 +135,8 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    return runtime.asgi(
-        after_schema=[prepare], after_startup=[start_gauges], on_shutdown=[stop_gauges]
-    )
+    runtime.lifecycle(on_startup=prepare, on_shutdown=stop_gauges)
+    return runtime.asgi(after_startup=[start_gauges])
 
 
 async def refresh_gauges(

@@ -6,23 +6,42 @@ from faststream.asgi import AsgiFastStream
 
 from shared.contracts.commands import (
     DecideConnectionRequest,
+    DismissSuggestion,
     MemberRef,
     PairCommand,
     SendConnectionRequest,
+    SuggestionsQuery,
 )
-from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
+from shared.contracts.events import (
+    AttendeeCheckedIn,
+    EventCancelled,
+    EventCreated,
+    EventUpdated,
+    GroupCreated,
+    GroupMemberJoined,
+    GroupMemberLeft,
+    MemberDeleted,
+    MemberRegistered,
+    MemberUpdated,
+    RsvpChanged,
+)
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from . import handlers
+from .index_feed import IndexFeed
 from .store import Base
+from .suggestions import SuggestionRules
 
 NAME = "connections"
 MEMBERS = "connections-members-v1"
+GROUPS = "connections-groups-v1"
+GATHERINGS = "connections-events-v1"
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
-    runtime = ServiceRuntime(NAME, Base.metadata, settings or get_settings())
+    settings = settings or get_settings()
+    runtime = ServiceRuntime(NAME, Base.metadata, settings)
     runtime.rpc("send_request", SendConnectionRequest, handlers.send_request)
     runtime.rpc("accept_request", DecideConnectionRequest, handlers.accept_request)
     runtime.rpc("decline_request", DecideConnectionRequest, handlers.decline_request)
@@ -37,4 +56,23 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.on_event(MEMBERS, MemberRegistered, handlers.on_member_profile)
     runtime.on_event(MEMBERS, MemberUpdated, handlers.on_member_profile)
     runtime.on_event(MEMBERS, MemberDeleted, handlers.on_member_deleted)
+    runtime.on_event(GROUPS, GroupCreated, handlers.on_group_created)
+    runtime.on_event(GROUPS, GroupMemberJoined, handlers.on_group_member_joined)
+    runtime.on_event(GROUPS, GroupMemberLeft, handlers.on_group_member_left)
+    runtime.on_event(GATHERINGS, EventCreated, handlers.on_event_details)
+    runtime.on_event(GATHERINGS, EventUpdated, handlers.on_event_details)
+    runtime.on_event(GATHERINGS, EventCancelled, handlers.on_event_cancelled)
+    runtime.on_event(GATHERINGS, RsvpChanged, handlers.on_rsvp_changed)
+    runtime.on_event(GATHERINGS, AttendeeCheckedIn, handlers.on_attendee_checked_in)
+
+    feed = IndexFeed(
+        runtime.sessions,
+        grace=settings.suggestion_change_grace,
+        retention=settings.suggestion_change_retention,
+        refresh_interval=settings.suggestion_refresh_interval,
+    )
+    suggestions = handlers.SuggestionQueries(feed, SuggestionRules.from_settings(settings))
+    runtime.rpc("suggestions", SuggestionsQuery, suggestions.suggestions)
+    runtime.rpc("dismiss_suggestion", DismissSuggestion, suggestions.dismiss_suggestion)
+    runtime.lifecycle(on_startup=feed.start, on_shutdown=feed.stop)
     return runtime.asgi()

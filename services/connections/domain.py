@@ -189,3 +189,15 @@ class Pair:
             raise NotFound("this member has not blocked the other", field="other_id")
         del self.blocking_since[blocker]
         return [MemberUnblocked(member_id=blocker, other_id=self.other(blocker))]
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    """Orders the writes to one copied fact: the event's time, then its id as a tie-break, so
+    that the same events in any order give the same copy (last writer wins)."""
+
+    time: datetime
+    event_id: str
+
+    def newer_than(self, other: Version | None) -> bool:
+        return other is None or (self.time, self.event_id) > (other.time, other.event_id)

@@ -8,17 +8,32 @@ from datetime import UTC, datetime
 
 from shared.contracts.commands import (
     DecideConnectionRequest,
+    DismissSuggestion,
     MemberRef,
     PairCommand,
     SendConnectionRequest,
+    SuggestionsQuery,
 )
 from shared.contracts.envelope import Envelope, Event
-from shared.contracts.events import MemberDeleted, MemberProfile
+from shared.contracts.events import (
+    AttendeeCheckedIn,
+    EventCancelled,
+    EventCreated,
+    EventUpdated,
+    GroupCreated,
+    GroupMemberJoined,
+    GroupMemberLeft,
+    MemberDeleted,
+    MemberProfile,
+    RsvpChanged,
+)
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 
-from .domain import Pair, Request
-from .store import Members, Pairs
+from .domain import Pair, Request, Version
+from .index_feed import IndexFeed
+from .store import Dismissals, Gatherings, Groups, Members, Pairs, not_to_suggest
+from .suggestions import SuggestionRules, check_dismissal
 
 
 async def _require_members(uow: UnitOfWork, **ids: str) -> None:
@@ -156,9 +171,131 @@ async def list_requests(query: MemberRef, uow: UnitOfWork) -> dict:
 
 async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitOfWork) -> None:
     await Members(uow.session).upsert(
-        event.member_id, handle=event.handle, name=event.name, as_of=envelope.time
+        event.member_id, event.model_dump(), Version(envelope.time, envelope.id)
     )
 
 
 async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
     await Members(uow.session).forget(event.member_id, as_of=envelope.time)
+
+
+# --- events from content: groups --------------------------------------------------------------
+
+
+async def on_group_created(event: GroupCreated, envelope: Envelope, uow: UnitOfWork) -> None:
+    """A new group, with its owner as its first member."""
+    version = Version(envelope.time, envelope.id)
+    await Groups(uow.session).name(event.group_id, event.name, version)
+    if not await Members(uow.session).is_erased(event.owner_id):
+        await Groups(uow.session).set_member(
+            event.group_id, event.owner_id, joined=True, version=version
+        )
+
+
+async def on_group_member_joined(
+    event: GroupMemberJoined, envelope: Envelope, uow: UnitOfWork
+) -> None:
+    if not await Members(uow.session).is_erased(event.member_id):
+        await Groups(uow.session).set_member(
+            event.group_id,
+            event.member_id,
+            joined=True,
+            version=Version(envelope.time, envelope.id),
+        )
+
+
+async def on_group_member_left(event: GroupMemberLeft, envelope: Envelope, uow: UnitOfWork) -> None:
+    if not await Members(uow.session).is_erased(event.member_id):
+        await Groups(uow.session).set_member(
+            event.group_id,
+            event.member_id,
+            joined=False,
+            version=Version(envelope.time, envelope.id),
+        )
+
+
+# --- events from the events service: gatherings and participation ------------------------------
+
+
+async def on_event_details(
+    event: EventCreated | EventUpdated, envelope: Envelope, uow: UnitOfWork
+) -> None:
+    await Gatherings(uow.session).describe(
+        event.event_id,
+        title=event.title,
+        ends_at=event.ends_at,
+        version=Version(envelope.time, envelope.id),
+    )
+
+
+async def on_event_cancelled(event: EventCancelled, envelope: Envelope, uow: UnitOfWork) -> None:
+    await Gatherings(uow.session).cancel(event.event_id)
+
+
+async def on_rsvp_changed(event: RsvpChanged, envelope: Envelope, uow: UnitOfWork) -> None:
+    if not await Members(uow.session).is_erased(event.member_id):
+        await Gatherings(uow.session).answer(
+            event.event_id, event.member_id, event.status, Version(envelope.time, envelope.id)
+        )
+
+
+async def on_attendee_checked_in(
+    event: AttendeeCheckedIn, envelope: Envelope, uow: UnitOfWork
+) -> None:
+    if not await Members(uow.session).is_erased(event.member_id):
+        await Gatherings(uow.session).check_in(event.event_id, event.member_id)
+
+
+# --- suggestions ------------------------------------------------------------------------------
+
+
+class SuggestionQueries:
+    """Suggestions of whom to connect with, from the in-memory index kept by `feed`."""
+
+    def __init__(self, feed: IndexFeed, rules: SuggestionRules) -> None:
+        self.feed = feed
+        self.rules = rules
+
+    async def suggestions(self, query: SuggestionsQuery, uow: UnitOfWork) -> dict:
+        """A member's suggestions, best first, each with its reasons in words and numbers."""
+        await _require_members(uow, member_id=query.member_id)
+        limit = self.rules.limit(query.limit)
+        # read here, not from the index: exact whichever replica answers
+        excluded = await not_to_suggest(uow.session, query.member_id)
+        if query.member_id not in self.feed.index.profiles:  # registered a moment ago
+            await self.feed.catch_up()
+        if query.member_id not in self.feed.index.profiles:
+            return {"member_id": query.member_id, "items": []}
+        while True:
+            found = self.feed.index.suggest(
+                query.member_id,
+                excluded=excluded,
+                limit=limit,
+                rules=self.rules,
+                now=datetime.now(UTC),
+            )
+            # erased a moment ago, and not yet out of the index: never suggested
+            erased = await Members(uow.session).erased_among([s.profile.member_id for s in found])
+            if not erased:
+                break
+            excluded |= erased
+        return {"member_id": query.member_id, "items": [s.view() for s in found]}
+
+    async def dismiss_suggestion(self, command: DismissSuggestion, uow: UnitOfWork) -> dict:
+        """Never suggest `other_id` to `member_id` again."""
+        await _require_members(uow, member_id=command.member_id)
+        connected = False
+        if command.member_id != command.other_id:
+            await _require_members(uow, other_id=command.other_id)
+            pair = await Pairs(uow.session).get(command.member_id, command.other_id)
+            connected = pair.connected
+        check_dismissal(command.member_id, command.other_id, connected=connected)
+        dismissed_at = await Dismissals(uow.session).dismiss(
+            command.member_id, command.other_id, datetime.now(UTC)
+        )
+        await uow.commit()
+        return {
+            "member_id": command.member_id,
+            "other_id": command.other_id,
+            "dismissed_at": dismissed_at.isoformat(),
+        }

@@ -1,16 +1,31 @@
-"""Connections' tables and repositories: its copy of members, pairs and requests."""
+"""Connections' tables and repositories: its copies of members (with the profile fields
+suggestions need), group memberships and event participation, fed by events; its own pairs,
+requests and dismissed suggestions; and the change feed that keeps the suggestion index in
+step with all of them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, MetaData, String, delete, or_, select
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Integer,
+    MetaData,
+    String,
+    delete,
+    insert,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
 
-from .domain import PENDING, Pair, Request
+from .domain import PENDING, Pair, Request, Version
 
 
 class Base(DeclarativeBase):
@@ -18,15 +33,26 @@ class Base(DeclarativeBase):
 
 
 class KnownMember(Base):
-    """The service's own copy of members, fed by profile events."""
+    """The service's own copy of members, fed by profile events: who exists, and the profile
+    fields suggestions are computed from. An erased member keeps only a tombstone."""
 
     __tablename__ = "members"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     handle: Mapped[str | None] = mapped_column(String(30))
     name: Mapped[str | None] = mapped_column(String(100))
+    headline: Mapped[str] = mapped_column(String(200), default="")
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    accomplishments: Mapped[list] = mapped_column(JSON, default=list)
+    goals: Mapped[list] = mapped_column(JSON, default=list)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    version_id: Mapped[str] = mapped_column(String(64), default="")
+
+    @property
+    def version(self) -> Version:
+        return Version(self.as_of, self.version_id)
 
 
 class PairRow(Base):
@@ -54,6 +80,17 @@ class RequestRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+PROFILE_COPY_FIELDS = (
+    "handle",
+    "name",
+    "headline",
+    "keywords",
+    "skills",
+    "accomplishments",
+    "goals",
+)
+
+
 class Members:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -62,14 +99,29 @@ class Members:
         row = await self.session.get(KnownMember, member_id)
         return row if row is not None and not row.deleted else None
 
-    async def upsert(self, member_id: str, *, handle: str, name: str, as_of: datetime) -> None:
+    async def is_erased(self, member_id: str) -> bool:
         row = await self.session.get(KnownMember, member_id)
+        return row is not None and row.deleted
+
+    async def upsert(self, member_id: str, profile: dict, version: Version) -> None:
+        """Copy the profile unless the copy is newer, or the member was erased."""
+        row = await self.session.get(KnownMember, member_id)
+        fields = {k: profile[k] for k in PROFILE_COPY_FIELDS}
         if row is None:
             self.session.add(
-                KnownMember(id=member_id, handle=handle, name=name, deleted=False, as_of=as_of)
+                KnownMember(
+                    id=member_id,
+                    **fields,
+                    deleted=False,
+                    as_of=version.time,
+                    version_id=version.event_id,
+                )
             )
-        elif not row.deleted and row.as_of <= as_of:
-            row.handle, row.name, row.as_of = handle, name, as_of
+        elif not row.deleted and version.newer_than(row.version):
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.as_of, row.version_id = version.time, version.event_id
+        await record_change(self.session, MEMBER, member_id)
 
     async def forget(self, member_id: str, *, as_of: datetime) -> None:
         """Erasure: keep only a tombstone (the id), so late events cannot resurrect them."""
@@ -78,14 +130,29 @@ class Members:
             self.session.add(KnownMember(id=member_id, deleted=True, as_of=as_of))
         else:
             row.handle, row.name, row.deleted, row.as_of = None, None, True, as_of
-        await self.session.execute(
-            delete(PairRow).where(or_(PairRow.a == member_id, PairRow.b == member_id))
-        )
-        await self.session.execute(
+            row.headline, row.keywords, row.skills = "", [], []
+            row.accomplishments, row.goals = [], []
+        for statement in (
+            delete(PairRow).where(or_(PairRow.a == member_id, PairRow.b == member_id)),
             delete(RequestRow).where(
                 or_(RequestRow.requester_id == member_id, RequestRow.addressee_id == member_id)
-            )
+            ),
+            delete(GroupMembershipRow).where(GroupMembershipRow.member_id == member_id),
+            delete(AttendanceRow).where(AttendanceRow.member_id == member_id),
+            delete(DismissalRow).where(
+                or_(DismissalRow.member_id == member_id, DismissalRow.other_id == member_id)
+            ),
+        ):
+            await self.session.execute(statement)
+        await record_change(self.session, MEMBER, member_id)
+
+    async def erased_among(self, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = await self.session.scalars(
+            select(KnownMember.id).where(KnownMember.id.in_(ids), KnownMember.deleted.is_(True))
         )
+        return set(rows)
 
     async def names(self, ids: list[str]) -> dict[str, KnownMember]:
         if not ids:
@@ -133,6 +200,7 @@ class Pairs:
                 request.closed_at,
                 None,
             )
+        await record_change(self.session, PAIR, f"{pair.a}|{pair.b}")
         # the pending pair key is released before it is taken again
         await self.session.flush()
         if pair.pending is not None and await self.session.get(RequestRow, pair.pending.id) is None:
@@ -187,3 +255,212 @@ def _to_request(row: RequestRow) -> Request:
         created_at=row.created_at,
         closed_at=row.closed_at,
     )
+
+
+# --- copies of groups and events, fed by the content and events services ------------------
+
+
+class GroupRow(Base):
+    """A group of the content service: its name, for reasons ("both in the group ...")."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    version_id: Mapped[str] = mapped_column(String(64))
+
+
+class GroupMembershipRow(Base):
+    """Whether a member is in a group: a last-writer-wins register per (group, member)."""
+
+    __tablename__ = "group_memberships"
+
+    group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    joined: Mapped[bool] = mapped_column(Boolean)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+    version_id: Mapped[str] = mapped_column(String(64))
+
+
+class GatheringRow(Base):
+    """An event of the events service: title and end, for reasons; cancelled for good once
+    cancelled."""
+
+    __tablename__ = "gatherings"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    version_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AttendanceRow(Base):
+    """A member's answer to an event (last writer wins) and whether they checked in (once
+    checked in, always checked in)."""
+
+    __tablename__ = "attendance"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    rsvp: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    rsvp_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    rsvp_version_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    checked_in: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Groups:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def name(self, group_id: str, name: str, version: Version) -> None:
+        row = await self.session.get(GroupRow, group_id)
+        if row is None:
+            self.session.add(
+                GroupRow(id=group_id, name=name, as_of=version.time, version_id=version.event_id)
+            )
+        elif version.newer_than(Version(row.as_of, row.version_id)):
+            row.name, row.as_of, row.version_id = name, version.time, version.event_id
+        await record_change(self.session, GROUP, group_id)
+
+    async def set_member(
+        self, group_id: str, member_id: str, *, joined: bool, version: Version
+    ) -> None:
+        row = await self.session.get(GroupMembershipRow, (group_id, member_id))
+        if row is None:
+            self.session.add(
+                GroupMembershipRow(
+                    group_id=group_id,
+                    member_id=member_id,
+                    joined=joined,
+                    as_of=version.time,
+                    version_id=version.event_id,
+                )
+            )
+        elif version.newer_than(Version(row.as_of, row.version_id)):
+            row.joined, row.as_of, row.version_id = joined, version.time, version.event_id
+        await record_change(self.session, MEMBERSHIP, f"{group_id}|{member_id}")
+
+
+class Gatherings:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def describe(
+        self, event_id: str, *, title: str, ends_at: datetime, version: Version
+    ) -> None:
+        row = await self.session.get(GatheringRow, event_id)
+        if row is None:
+            row = GatheringRow(id=event_id, cancelled=False)
+            self.session.add(row)
+        if row.as_of is None or version.newer_than(Version(row.as_of, row.version_id or "")):
+            row.title, row.ends_at = title, ends_at
+            row.as_of, row.version_id = version.time, version.event_id
+        await record_change(self.session, GATHERING, event_id)
+
+    async def cancel(self, event_id: str) -> None:
+        row = await self.session.get(GatheringRow, event_id)
+        if row is None:
+            self.session.add(GatheringRow(id=event_id, cancelled=True))
+        else:
+            row.cancelled = True
+        await record_change(self.session, GATHERING, event_id)
+
+    async def _attendance(self, event_id: str, member_id: str) -> AttendanceRow:
+        row = await self.session.get(AttendanceRow, (event_id, member_id))
+        if row is None:
+            row = AttendanceRow(event_id=event_id, member_id=member_id, checked_in=False)
+            self.session.add(row)
+        return row
+
+    async def answer(self, event_id: str, member_id: str, rsvp: str, version: Version) -> None:
+        row = await self._attendance(event_id, member_id)
+        if row.rsvp_as_of is None or version.newer_than(
+            Version(row.rsvp_as_of, row.rsvp_version_id or "")
+        ):
+            row.rsvp, row.rsvp_as_of, row.rsvp_version_id = rsvp, version.time, version.event_id
+        await record_change(self.session, ATTENDANCE, f"{event_id}|{member_id}")
+
+    async def check_in(self, event_id: str, member_id: str) -> None:
+        row = await self._attendance(event_id, member_id)
+        row.checked_in = True
+        await record_change(self.session, ATTENDANCE, f"{event_id}|{member_id}")
+
+
+# --- dismissed suggestions -------------------------------------------------------------------
+
+
+class DismissalRow(Base):
+    __tablename__ = "dismissals"
+
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    other_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Dismissals:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def dismiss(self, member_id: str, other_id: str, now: datetime) -> datetime:
+        """Record the dismissal (once); returns when it was first made."""
+        row = await self.session.get(DismissalRow, (member_id, other_id))
+        if row is None:
+            row = DismissalRow(member_id=member_id, other_id=other_id, dismissed_at=now)
+            self.session.add(row)
+            await self.session.flush()
+        return row.dismissed_at
+
+
+# --- the change feed of the suggestion index -------------------------------------------------
+
+MEMBER, PAIR, GROUP, MEMBERSHIP, GATHERING, ATTENDANCE = (
+    "member",
+    "pair",
+    "group",
+    "membership",
+    "gathering",
+    "attendance",
+)
+
+
+class IndexChangeRow(Base):
+    """What changed in the tables the suggestion index is built from, written in the same
+    transaction as the change: every replica's index reads it to catch up."""
+
+    __tablename__ = "index_changes"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(200))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+async def record_change(session: AsyncSession, kind: str, key: str) -> None:
+    # a Core insert: no ORM flush or bulk-persistence machinery for one row
+    await session.execute(
+        insert(IndexChangeRow.__table__).values(kind=kind, key=key, recorded_at=datetime.now(UTC))
+    )
+
+
+async def not_to_suggest(session: AsyncSession, member_id: str) -> set[str]:
+    """Members never suggested to this member: connected to them, blocking or blocked by
+    them, in a pending request with them (either way), or dismissed by them. One query."""
+    settled = or_(
+        PairRow.connected_since.is_not(None),
+        PairRow.a_blocks_since.is_not(None),
+        PairRow.b_blocks_since.is_not(None),
+    )
+    pending = RequestRow.status == PENDING
+    query = union_all(
+        select(PairRow.b).where(PairRow.a == member_id, settled),
+        select(PairRow.a).where(PairRow.b == member_id, settled),
+        select(RequestRow.addressee_id).where(RequestRow.requester_id == member_id, pending),
+        select(RequestRow.requester_id).where(RequestRow.addressee_id == member_id, pending),
+        select(DismissalRow.other_id).where(DismissalRow.member_id == member_id),
+    )
+    return set(await session.scalars(query))

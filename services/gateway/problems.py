@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from shared.contracts.rpc import FieldProblem, Problem
+from shared.contracts.rpc import FieldProblem, Problem, validation_problem
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable
 
 MEDIA_TYPE = "application/problem+json"
@@ -40,15 +40,7 @@ async def _invalid_request(_: Request, error: RequestValidationError) -> JSONRes
             )
         )
     fields = [FieldProblem(field=_field(e["loc"]), message=e["msg"]) for e in errors]
-    return problem_response(
-        Problem(
-            type="/problems/invalid",
-            title="Invalid request",
-            status=422,
-            detail="; ".join(f"{f.field}: {f.message}" for f in fields),
-            errors=fields,
-        )
-    )
+    return problem_response(validation_problem(fields, [e["type"] for e in errors]))
 
 
 async def _remote_problem(_: Request, error: RemoteProblem) -> JSONResponse:

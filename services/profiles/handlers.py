@@ -7,78 +7,161 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.commands import MemberRef, RegisterMember, UpdateMember
-from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
+from shared.contracts.events import (
+    MemberDeleted,
+    MemberRegistered,
+    MemberUpdated,
+    ProfileStrengthChanged,
+)
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
 
 from .domain import Member, ensure_unique, new_member
 from .queries import MemberPage
 from .store import Members
+from .strength import (
+    IndustryKeywords,
+    ProfileChange,
+    Standing,
+    StrengthRules,
+    assess,
+    industry_item_moves,
+    normalise_industry,
+    strength_changes,
+)
 
 
-async def register_member(command: RegisterMember, uow: UnitOfWork) -> dict:
-    """Register a member; publishes member.registered."""
-    member = new_member(command)
-    members = Members(uow.session)
-    ensure_unique(
-        handle_owner=await members.owner_of_handle(member.handle),
-        email_owner=await members.owner_of_email(member.email),
-        member_id=member.id,
-    )
-    try:
-        await members.add(member, registered_at=datetime.now(UTC))
-    except IntegrityError:  # a concurrent registration won the race
-        raise Conflict("this handle or email was just taken", field="handle") from None
-    await uow.publish(MemberRegistered(**member.profile()))
-    await uow.commit()
-    return member.profile()
+class ProfileHandlers:
+    """Members' commands and queries, and the profile strength rules they apply."""
 
+    def __init__(self, rules: StrengthRules) -> None:
+        self.rules = rules
 
-async def get_member(query: MemberRef, uow: UnitOfWork) -> dict:
-    """A member's profile."""
-    return (await _existing(Members(uow.session), query.member_id)).profile()
-
-
-async def update_member(command: UpdateMember, uow: UnitOfWork) -> dict:
-    """Change some profile fields; publishes member.updated when something changed."""
-    members = Members(uow.session)
-    member = await _existing(members, command.member_id)
-    changed = member.apply(command.changes)
-    if not changed:
+    async def register_member(self, command: RegisterMember, uow: UnitOfWork) -> dict:
+        """Register a member; publishes member.registered and profile_strength.changed."""
+        member = new_member(command)
+        members = Members(uow.session)
+        ensure_unique(
+            handle_owner=await members.owner_of_handle(member.handle),
+            email_owner=await members.owner_of_email(member.email),
+            member_id=member.id,
+        )
+        try:
+            await members.add(member, registered_at=datetime.now(UTC))
+        except IntegrityError:  # a concurrent registration won the race
+            raise Conflict("this handle or email was just taken", field="handle") from None
+        await uow.publish(MemberRegistered(**member.profile()))
+        await self._rescore(uow, ProfileChange(member.id, None, _standing(member)), member)
+        await uow.commit()
         return member.profile()
-    ensure_unique(
-        handle_owner=await members.owner_of_handle(member.handle) if "handle" in changed else None,
-        email_owner=await members.owner_of_email(member.email) if "email" in changed else None,
-        member_id=member.id,
-    )
-    try:
-        await members.save(member)
-    except IntegrityError:
-        raise Conflict("this handle or email was just taken", field="handle") from None
-    await uow.publish(MemberUpdated(**member.profile(), changed=changed))
-    await uow.commit()
-    return member.profile()
+
+    async def get_member(self, query: MemberRef, uow: UnitOfWork) -> dict:
+        """A member's profile."""
+        return (await _existing(Members(uow.session), query.member_id)).profile()
+
+    async def update_member(self, command: UpdateMember, uow: UnitOfWork) -> dict:
+        """Change some profile fields; publishes member.updated when something changed, and
+        profile_strength.changed for every member whose score it changes."""
+        members = Members(uow.session)
+        member = await _existing(members, command.member_id)
+        before = _standing(member)
+        changed = member.apply(command.changes)
+        if not changed:
+            return member.profile()
+        ensure_unique(
+            handle_owner=(
+                await members.owner_of_handle(member.handle) if "handle" in changed else None
+            ),
+            email_owner=await members.owner_of_email(member.email) if "email" in changed else None,
+            member_id=member.id,
+        )
+        try:
+            await members.save(member)
+        except IntegrityError:
+            raise Conflict("this handle or email was just taken", field="handle") from None
+        await uow.publish(MemberUpdated(**member.profile(), changed=changed))
+        await self._rescore(uow, ProfileChange(member.id, before, _standing(member)), member)
+        await uow.commit()
+        return member.profile()
+
+    async def delete_member(self, command: MemberRef, uow: UnitOfWork) -> dict:
+        """Erase a member and their personal data; publishes member.deleted (and
+        profile_strength.changed for the members of their industry whose score it changes)."""
+        members = Members(uow.session)
+        member = await _existing(members, command.member_id)
+        await members.erase(command.member_id)
+        await uow.publish(MemberDeleted(member_id=command.member_id))
+        await self._rescore(uow, ProfileChange(member.id, _standing(member), None), None)
+        await uow.commit()
+        return {"member_id": command.member_id, "deleted": True}
+
+    async def list_members(self, query: MemberPage, uow: UnitOfWork) -> dict:
+        """Members in id order, a page at a time."""
+        page = await Members(uow.session).page(after=query.after, limit=query.limit + 1)
+        more = len(page) > query.limit
+        page = page[: query.limit]
+        return {
+            "items": [m.profile() for m in page],
+            "next_cursor": page[-1].id if more else None,
+        }
+
+    async def profile_strength(self, query: MemberRef, uow: UnitOfWork) -> dict:
+        """A member's profile strength: score, level, and what is missing with its points."""
+        members = Members(uow.session)
+        member = await _existing(members, query.member_id)
+        industry = await _industry(members, member.industry)
+        return assess(member, industry, self.rules).view(member.id)
+
+    async def _rescore(self, uow: UnitOfWork, change: ProfileChange, member: Member | None) -> None:
+        """Publish profile_strength.changed for the member (as they are now, unless erased)
+        and for every other member of the industries concerned whose score the change moves:
+        those whose industry keyword item it changes."""
+        members = Members(uow.session)
+        own_industry = None
+        for industry in change.industries():
+            rows = await members.keywords_in_industry(industry)
+            now = IndustryKeywords.of(industry, [keywords for _, keywords, _ in rows])
+            others = [(i, keywords) for i, keywords, _ in rows if i != change.member_id]
+            moved = industry_item_moves(others, change.before_in(now), now, self.rules)
+            recorded = {i: score for i, _, score in rows}
+            peers = [(peer, recorded[peer.id]) for peer in await members.get_many(moved)]
+            await _publish(uow, members, strength_changes(peers, now, self.rules))
+            if member is not None and _same_industry(member.industry, industry):
+                own_industry = now
+        if member is not None:
+            if own_industry is None:
+                own_industry = await _industry(members, member.industry)
+            recorded_score = await members.strength_score(member.id)
+            changes = strength_changes([(member, recorded_score)], own_industry, self.rules)
+            await _publish(uow, members, changes)
 
 
-async def delete_member(command: MemberRef, uow: UnitOfWork) -> dict:
-    """Erase a member and their personal data; publishes member.deleted."""
-    members = Members(uow.session)
-    await _existing(members, command.member_id)
-    await members.erase(command.member_id)
-    await uow.publish(MemberDeleted(member_id=command.member_id))
-    await uow.commit()
-    return {"member_id": command.member_id, "deleted": True}
+def _standing(member: Member) -> Standing:
+    return Standing(member.industry, list(member.keywords))
 
 
-async def list_members(query: MemberPage, uow: UnitOfWork) -> dict:
-    """Members in id order, a page at a time."""
-    page = await Members(uow.session).page(after=query.after, limit=query.limit + 1)
-    more = len(page) > query.limit
-    page = page[: query.limit]
-    return {
-        "items": [m.profile() for m in page],
-        "next_cursor": page[-1].id if more else None,
-    }
+def _same_industry(one: str, other: str) -> bool:
+    return normalise_industry(one) == normalise_industry(other)
+
+
+async def _industry(members: Members, industry: str) -> IndustryKeywords | None:
+    if not normalise_industry(industry):
+        return None
+    rows = await members.keywords_in_industry(industry)
+    return IndustryKeywords.of(industry, [keywords for _, keywords, _ in rows])
+
+
+async def _publish(uow: UnitOfWork, members: Members, changes) -> None:
+    for change in changes:
+        await members.record_strength(change.member.id, change.strength.score)
+        await uow.publish(
+            ProfileStrengthChanged(
+                member_id=change.member.id,
+                score=change.strength.score,
+                level=change.strength.level,
+                previous_score=change.previous_score,
+            )
+        )
 
 
 async def _existing(members: Members, member_id: str) -> Member:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, MetaData, String, Text, delete, select
+from sqlalchemy import JSON, Integer, MetaData, String, Text, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UTCDateTime
 
 from .domain import Member
+from .strength import normalise_industry
 
 
 class Base(DeclarativeBase):
@@ -28,6 +29,8 @@ class MemberRow(Base):
     about: Mapped[str] = mapped_column(Text, default="")
     headshot_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
     industry: Mapped[str] = mapped_column(String(100), default="")
+    # the industry as members of it are grouped (case and spacing ignored)
+    industry_key: Mapped[str] = mapped_column(String(100), default="", index=True)
     location: Mapped[str] = mapped_column(String(100), default="")
     team: Mapped[str] = mapped_column(String(100), default="")
     keywords: Mapped[list] = mapped_column(JSON, default=list)
@@ -36,6 +39,8 @@ class MemberRow(Base):
     goals: Mapped[list] = mapped_column(JSON, default=list)
     values: Mapped[list] = mapped_column(JSON, default=list)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the profile strength score last published in profile_strength.changed
+    strength_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Members:
@@ -67,6 +72,38 @@ class Members:
     async def erase(self, member_id: str) -> None:
         await self.session.execute(delete(MemberRow).where(MemberRow.id == member_id))
 
+    async def keywords_in_industry(self, industry: str) -> list[tuple[str, list[str], int | None]]:
+        """(id, keywords, score last published) of every member of an industry: what its
+        keyword use and the scores that may move are computed from (no full profiles)."""
+        key = normalise_industry(industry)
+        if not key:
+            return []
+        rows = await self.session.execute(
+            select(MemberRow.id, MemberRow.keywords, MemberRow.strength_score).where(
+                MemberRow.industry_key == key
+            )
+        )
+        return [(row.id, list(row.keywords), row.strength_score) for row in rows]
+
+    async def get_many(self, ids: list[str]) -> list[Member]:
+        found: list[Member] = []
+        for start in range(0, len(ids), 500):
+            rows = await self.session.scalars(
+                select(MemberRow).where(MemberRow.id.in_(ids[start : start + 500]))
+            )
+            found += [_to_member(row) for row in rows]
+        return found
+
+    async def strength_score(self, member_id: str) -> int | None:
+        return await self.session.scalar(
+            select(MemberRow.strength_score).where(MemberRow.id == member_id)
+        )
+
+    async def record_strength(self, member_id: str, score: int) -> None:
+        await self.session.execute(
+            update(MemberRow).where(MemberRow.id == member_id).values(strength_score=score)
+        )
+
     async def page(self, *, after: str | None, limit: int) -> list[Member]:
         query = select(MemberRow).order_by(MemberRow.id).limit(limit)
         if after:
@@ -77,6 +114,7 @@ class Members:
 def _columns(member: Member) -> dict:
     data = member.profile()
     data["id"] = data.pop("member_id")
+    data["industry_key"] = normalise_industry(member.industry)
     return data
 
 

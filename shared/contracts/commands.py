@@ -102,3 +102,18 @@ class PairCommand(_Command):
 
     member_id: MemberId
     other_id: MemberId
+
+
+class SuggestionsQuery(_Command):
+    """A member's suggestions; `limit` is checked by the connections service (1 to
+    RAPPORT_SUGGESTION_LIMIT_MAX, default RAPPORT_SUGGESTION_LIMIT_DEFAULT)."""
+
+    member_id: MemberId
+    limit: int | None = None
+
+
+class DismissSuggestion(_Command):
+    """`member_id` no longer wants `other_id` suggested, for good."""
+
+    member_id: MemberId
+    other_id: MemberId

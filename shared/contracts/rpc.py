@@ -12,6 +12,27 @@ from pydantic import BaseModel, ValidationError
 
 from shared.errors import DomainError
 
+# A value that is not a URL at all, or a URL of a scheme we do not accept (a headshot must be
+# http(s)), cannot be used whatever else is right: 400, like malformed JSON. Every other
+# validation problem (missing, wrongly typed, too long, unknown field) is 422.
+MALFORMED_VALUE_ERRORS = frozenset({"url_parsing", "url_scheme", "url_syntax_violation"})
+
+
+def validation_status(error_types: list[str]) -> int:
+    """400 when every problem is a malformed value, else 422."""
+    return 400 if error_types and set(error_types) <= MALFORMED_VALUE_ERRORS else 422
+
+
+def validation_problem(errors: list[FieldProblem], error_types: list[str]) -> Problem:
+    status = validation_status(error_types)
+    return Problem(
+        type="/problems/malformed-value" if status == 400 else "/problems/invalid",
+        title="Malformed value" if status == 400 else "Invalid request",
+        status=status,
+        detail="; ".join(f"{e.field}: {e.message}" for e in errors),
+        errors=errors,
+    )
+
 
 class FieldProblem(BaseModel):
     field: str
@@ -42,14 +63,7 @@ class Problem(BaseModel):
             FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", message=e["msg"])
             for e in error.errors()
         ]
-        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
-        return cls(
-            type="/problems/invalid",
-            title="Invalid request",
-            status=422,
-            detail=detail,
-            errors=errors,
-        )
+        return validation_problem(errors, [e["type"] for e in error.errors()])
 
 
 class Reply(BaseModel):

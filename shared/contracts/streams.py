@@ -82,6 +82,24 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
     ),
     # The aggregator reads everything it projects in batches (one transaction per batch).
     ConsumerSpec(
+        "connections-groups-v1",
+        "CONTENT",
+        "connections",
+        ("group.created", "group.member_joined", "group.member_left"),
+    ),
+    ConsumerSpec(
+        "connections-events-v1",
+        "EVENTS",
+        "connections",
+        (
+            "event.created",
+            "event.updated",
+            "event.cancelled",
+            "rsvp.changed",
+            "attendee.checked_in",
+        ),
+    ),
+    ConsumerSpec(
         "aggregator-members-v2",
         "PROFILES",
         "aggregator",

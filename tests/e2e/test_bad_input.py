@@ -598,6 +598,9 @@ def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system:
         ("PUT", "/v1/members/{member_id}/mutes/{target_id}"),
         ("DELETE", "/v1/members/{member_id}/mutes/{target_id}"),
         ("GET", "/v1/members/{member_id}/content-stats"),
+        ("GET", "/v1/members/{member_id}/profile-strength"),
+        ("GET", "/v1/members/{member_id}/suggestions"),
+        ("POST", "/v1/members/{member_id}/suggestions/{other_id}/dismiss"),
     }
     assert api <= routed
     assert routed <= documented

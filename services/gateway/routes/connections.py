@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict
 
 from shared.contracts.commands import MemberId, SendConnectionRequest
@@ -107,3 +107,30 @@ _pair_routes("follows", "follow", "unfollow", "Follow a member")
 _pair_routes(
     "blocks", "block", "unblock", "Block a member (ends any connection, follow and pending request)"
 )
+
+
+@router.get(
+    "/v1/members/{member_id}/suggestions",
+    summary="Whom the member could connect with, best first, each with its reasons",
+)
+async def suggestions(
+    member_id: IdPath,
+    backends: BackendsDep,
+    # the range (1 to RAPPORT_SUGGESTION_LIMIT_MAX) is checked by the service: out of it, 400
+    limit: Annotated[int | None, Query(description="How many suggestions (default 10)")] = None,
+) -> dict[str, Any]:
+    return await backends.ask(
+        "connections", "suggestions", {"member_id": member_id, "limit": limit}
+    )
+
+
+@router.post(
+    "/v1/members/{member_id}/suggestions/{other_id}/dismiss",
+    summary="Never suggest this member again",
+)
+async def dismiss_suggestion(
+    member_id: IdPath, other_id: IdPath, backends: BackendsDep
+) -> dict[str, Any]:
+    return await backends.ask(
+        "connections", "dismiss_suggestion", {"member_id": member_id, "other_id": other_id}
+    )

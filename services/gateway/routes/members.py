@@ -55,3 +55,11 @@ async def update_member(
 async def delete_member(member_id: IdPath, backends: BackendsDep) -> Response:
     await backends.ask("profiles", "delete_member", {"member_id": member_id})
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(
+    "/{member_id}/profile-strength",
+    summary="A member's profile strength: score, level, and what to add for how many points",
+)
+async def profile_strength(member_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
+    return await backends.ask("profiles", "profile_strength", {"member_id": member_id})

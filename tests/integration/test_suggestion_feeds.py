@@ -1,0 +1,328 @@
+"""The connections service's suggestion index, fed by facts over a real nats-server.
+
+The connections service runs as its own process (as `make run` starts it) on a clean
+JetStream; the test publishes the facts the profiles, content and events services would
+publish, and asks for suggestions over request/reply.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from faststream.nats import NatsBroker
+
+from shared.contracts.envelope import Envelope, Event
+from shared.contracts.events import (
+    AttendeeCheckedIn,
+    EventCancelled,
+    EventCreated,
+    GroupCreated,
+    GroupMemberJoined,
+    GroupMemberLeft,
+    MemberDeleted,
+    MemberRegistered,
+    MemberUpdated,
+    RsvpChanged,
+)
+from shared.contracts.streams import stream_for_domain
+from shared.contracts.subjects import event_subject
+from shared.messaging.rpc import RemoteProblem, ServiceUnavailable, call
+from shared.natsserver import free_port
+from shared.runtime import command
+from tests.support import eventually
+
+T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+class Connections:
+    """The connections service as a process, and a broker to feed and ask it."""
+
+    def __init__(self, nats_url: str, database_url: str, root: Path) -> None:
+        self.env = dict(
+            os.environ,
+            RAPPORT_NATS_URL=nats_url,
+            RAPPORT_CONNECTIONS_DATABASE_URL=database_url,
+            RAPPORT_CONNECTIONS_PORT=str(free_port()),
+            RAPPORT_LOG_FORMAT="text",
+            RAPPORT_LOG_LEVEL="WARNING",
+            RAPPORT_MAX_DELIVERIES="3",
+            RAPPORT_RETRY_BACKOFF="[0.05, 0.1]",
+            RAPPORT_SUGGESTION_REFRESH_INTERVAL="0.2",
+        )
+        self.log = root / "connections.log"
+        self.process: subprocess.Popen | None = None
+        self.broker = NatsBroker(nats_url)
+
+    def launch(self) -> None:
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                command("connections"), env=self.env, stdout=log, stderr=log
+            )
+
+    async def start(self) -> None:
+        self.launch()
+
+        async def answers() -> bool:
+            try:
+                await call(self.broker, "connections", "ping", {}, timeout=1.0)
+                return True
+            except ServiceUnavailable:
+                return False
+
+        await eventually(answers, timeout=30, interval=0.1)
+
+    def stop(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(30)
+        self.process = None
+
+    async def publish(self, event: Event, time: datetime) -> None:
+        envelope = Envelope.wrap(event, source="/test", time=time)
+        await self.broker.publish(
+            envelope.model_dump_json().encode(),
+            event_subject(event),
+            headers={"Nats-Msg-Id": envelope.id},
+            stream=stream_for_domain(event.domain),
+        )
+
+    async def ask(self, operation: str, **payload):
+        return await call(self.broker, "connections", operation, payload, timeout=5.0)
+
+    async def suggestions(self, member_id: str, **params) -> dict[str, dict]:
+        found = await self.ask("suggestions", member_id=member_id, **params)
+        return {item["member_id"]: item for item in found["items"]}
+
+    async def known(self, member_id: str) -> bool:
+        try:
+            await self.ask("list_connections", member_id=member_id)
+            return True
+        except RemoteProblem:
+            return False
+
+
+@pytest.fixture
+async def connections(clean_nats, database_factory, tmp_path) -> AsyncIterator[Connections]:
+    service = Connections(clean_nats, await database_factory("connections"), tmp_path)
+    await service.broker.connect()
+    await service.start()
+    yield service
+    if service.process is not None:
+        service.stop()
+    await service.broker.stop()
+
+
+def profile(member_id: str, **fields) -> dict:
+    return {
+        "member_id": member_id,
+        "handle": member_id,
+        "name": member_id.title(),
+        "email": f"{member_id}@example.org",
+    } | fields
+
+
+async def register(service: Connections, member_id: str, minute: float = 0, **fields) -> None:
+    await service.publish(MemberRegistered(**profile(member_id, **fields)), at(minute))
+
+
+async def registered(service: Connections, *member_ids: str) -> None:
+    for member_id in member_ids:
+        await eventually(lambda m=member_id: service.known(m))
+
+
+def conference(event_id: str = "conf", title: str = "DataConf") -> EventCreated:
+    return EventCreated(
+        event_id=event_id,
+        title=title,
+        kind="conference",
+        format="in_person",
+        starts_at=datetime.now(UTC) + timedelta(days=10),
+        ends_at=datetime.now(UTC) + timedelta(days=11),
+    )
+
+
+def signals(item: dict) -> dict[str, str]:
+    return {reason["signal"]: reason["text"] for reason in item["reasons"]}
+
+
+async def test_profiles_groups_and_events_reach_the_suggestions_with_their_reasons(connections):
+    await register(connections, "ana", goals=["move into data engineering"])
+    await register(connections, "ben", skills=["Data engineering", "Spark"])
+    await register(connections, "chen", skills=["Sales"])
+    await registered(connections, "ana", "ben", "chen")
+
+    await connections.publish(
+        GroupCreated(group_id="g1", owner_id="ana", name="Data Guild", privacy="open"), at(1)
+    )
+    await connections.publish(GroupMemberJoined(group_id="g1", member_id="ben"), at(2))
+    await connections.publish(conference(), at(1))
+    await connections.publish(RsvpChanged(event_id="conf", member_id="ana", status="going"), at(3))
+    await connections.publish(RsvpChanged(event_id="conf", member_id="ben", status="going"), at(3))
+
+    async def explained():
+        ben = (await connections.suggestions("ana")).get("ben")
+        return ben if ben and len(ben["reasons"]) == 3 else None
+
+    ben = await eventually(explained)
+    assert signals(ben) == {
+        "fit": "their skills match your goal 'move into data engineering': Data engineering",
+        "shared_groups": "both in the group Data Guild",
+        "shared_events": "both going to DataConf",
+    }
+    assert ben["score"] == pytest.approx(sum(r["points"] for r in ben["reasons"]), abs=0.2)
+    assert "chen" not in await connections.suggestions("ana")
+
+
+async def test_facts_in_any_order_give_the_same_copy(connections):
+    await register(connections, "ana", goals=["learn rust"], minute=0)
+    # ben's update (minute 5) arrives before his registration (minute 1)
+    ben_now = profile("ben", skills=["Rust", "Tokio"])
+    await connections.publish(MemberUpdated(**ben_now, changed=["skills"]), at(5))
+    await register(connections, "ben", minute=1, skills=["Java"])
+    # he left the group (minute 9) after joining it (minute 8); the facts arrive reversed
+    await connections.publish(GroupMemberLeft(group_id="g1", member_id="ben"), at(9))
+    await connections.publish(GroupMemberJoined(group_id="g1", member_id="ben"), at(8))
+    await connections.publish(
+        GroupCreated(group_id="g1", owner_id="ana", name="Rustaceans", privacy="open"), at(7)
+    )
+    # he declined (minute 12) after saying going (minute 11); the event is cancelled before
+    # it is known
+    await connections.publish(
+        RsvpChanged(event_id="conf", member_id="ben", status="declined"), at(12)
+    )
+    await connections.publish(RsvpChanged(event_id="conf", member_id="ben", status="going"), at(11))
+    await connections.publish(RsvpChanged(event_id="conf", member_id="ana", status="going"), at(11))
+    await connections.publish(EventCancelled(event_id="meetup"), at(20))
+    await connections.publish(conference("meetup", "RustMeetup"), at(10))
+    for member_id in ("ana", "ben"):
+        await connections.publish(
+            AttendeeCheckedIn(
+                event_id="meetup",
+                member_id=member_id,
+                attendance="in_person",
+                checked_in_at=at(30),
+            ),
+            at(30),
+        )
+    await connections.publish(conference(), at(10))
+    await registered(connections, "ana", "ben")
+
+    async def settled():
+        ben = (await connections.suggestions("ana")).get("ben")
+        return ben if ben and "Rust" in ben["reasons"][0]["text"] else None
+
+    ben = await eventually(settled)
+    # only the fit remains: not in the group any more, declined DataConf, RustMeetup cancelled
+    assert signals(ben) == {"fit": "their skills match your goal 'learn rust': Rust"}
+
+
+async def test_an_erased_member_disappears_and_late_facts_do_not_bring_them_back(connections):
+    await register(connections, "ana", goals=["learn rust"])
+    await register(connections, "ben", skills=["Rust"])
+    await registered(connections, "ana", "ben")
+    await eventually(lambda: _suggested(connections, "ana", "ben"))
+
+    await connections.publish(MemberDeleted(member_id="ben"), at(10))
+    await eventually(lambda: _not_known(connections, "ben"))
+    # late facts about ben: an older profile, a group join and an RSVP
+    await register(connections, "ben", minute=5, skills=["Rust"])
+    await connections.publish(GroupMemberJoined(group_id="g", member_id="ben"), at(11))
+    await connections.publish(
+        GroupCreated(group_id="g", owner_id="ana", name="G", privacy="open"), at(11)
+    )
+    await register(connections, "marker", minute=12)
+    await registered(connections, "marker")
+
+    assert "ben" not in await connections.suggestions("ana")
+    assert not await connections.known("ben")
+    with pytest.raises(RemoteProblem) as error:
+        await connections.ask("suggestions", member_id="ben")
+    assert error.value.problem.status == 404
+
+
+async def test_a_dismissed_member_is_never_suggested_again_even_after_a_restart(connections):
+    await register(connections, "ana", goals=["learn rust"], skills=["Python"])
+    await register(connections, "ben", skills=["Rust"])
+    await register(connections, "chen", skills=["Rust", "Tokio"])
+    await registered(connections, "ana", "ben", "chen")
+    await eventually(lambda: _suggested(connections, "ana", "ben", "chen"))
+
+    dismissed = await connections.ask("dismiss_suggestion", member_id="ana", other_id="chen")
+    assert dismissed["other_id"] == "chen"
+    again = await connections.ask("dismiss_suggestion", member_id="ana", other_id="chen")
+    assert again["dismissed_at"] == dismissed["dismissed_at"]  # dismissing twice is fine
+
+    assert set(await connections.suggestions("ana")) == {"ben"}
+    # chen becomes a still better match; the index is rebuilt from the tables at restart
+    update = profile(
+        "chen", skills=["Rust", "Tokio", "Rust async"], headline="Rust expert", goals=["python"]
+    )
+    await connections.publish(MemberUpdated(**update, changed=["skills"]), at(5))
+    connections.stop()
+    await connections.start()
+    await register(connections, "marker", minute=6)
+    await registered(connections, "marker")
+
+    assert set(await connections.suggestions("ana", limit=50)) == {"ben"}
+    assert set(await connections.suggestions("chen")) == {"ana"}  # dismissal is one-sided
+
+
+async def test_connected_and_pending_members_are_not_suggested_and_bad_requests_are_refused(
+    connections,
+):
+    members = ("ana", "ben", "chen", "dan", "eve")
+    for member_id in members:
+        await register(connections, member_id, skills=["Rust"], goals=["learn rust"])
+    await registered(connections, *members)
+    await eventually(lambda: _suggested(connections, *members))
+
+    for other in ("ben", "dan"):
+        sent = await connections.ask("send_request", requester_id="ana", addressee_id=other)
+        await connections.ask("accept_request", request_id=sent["id"], member_id=other)
+    await connections.ask("send_request", requester_id="chen", addressee_id="ana")
+
+    assert set(await connections.suggestions("ana")) == {"eve"}
+    assert "ana" not in await connections.suggestions("ben")
+
+    async def mutual_reason():  # the new connections reach the index within a second
+        dan = (await connections.suggestions("ben")).get("dan")
+        return dan and signals(dan).get("mutual_connections")
+
+    assert await eventually(mutual_reason) == "1 mutual connection: Ana"
+
+    for payload, status, field in [
+        ({"member_id": "ana", "other_id": "ana"}, 409, "other_id"),
+        ({"member_id": "ana", "other_id": "ben"}, 409, "other_id"),
+        ({"member_id": "ana", "other_id": "nobody"}, 404, "other_id"),
+        ({"member_id": "nobody", "other_id": "ana"}, 404, "member_id"),
+    ]:
+        with pytest.raises(RemoteProblem) as error:
+            await connections.ask("dismiss_suggestion", **payload)
+        assert (error.value.problem.status, error.value.problem.errors[0].field) == (
+            status,
+            field,
+        )
+    for limit in (0, 51):
+        with pytest.raises(RemoteProblem) as error:
+            await connections.ask("suggestions", member_id="ana", limit=limit)
+        assert error.value.problem.status == 400
+        assert error.value.problem.errors[0].field == "limit"
+
+
+async def _suggested(service: Connections, member_id: str, *others: str) -> bool:
+    """`member_id` is suggested all of `others` (but themselves)."""
+    found = await service.suggestions(member_id)
+    return set(others) - {member_id} <= set(found)
+
+
+async def _not_known(service: Connections, member_id: str) -> bool:
+    return not await service.known(member_id)
