@@ -5,6 +5,7 @@ Used by `make run` when NATS_URL is not set, and by the test fixtures.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import shutil
 import socket
@@ -19,10 +20,8 @@ def free_port() -> int:
     """A free port below the ephemeral range: a port the kernel handed out by bind(0) can be
     taken again as the source port of any outgoing connection before the server binds it."""
     low = 32768
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        pass
     for _ in range(200):
         port = random.randrange(10_000, max(10_001, low))
         with socket.socket() as s:
