@@ -616,8 +616,8 @@ class Projection:
     ) -> list[tuple[str, datetime]]:
         """In-person attendees of the event ever connected with the member, and when they
         checked in. Two indexed lookups: the event's attendees, then their pairs with the
-        member (a join on either side of the pair would scan every pair)."""
-        await self.flush()
+        member (a join on either side of the pair would scan every pair). No flush needed:
+        `ever_connected` is only ever written straight to the table (`mark_connected`)."""
         t, p = self.t.attendance, self.t.pairs
         attendees = {
             row.member_id: row.checked_in_at
