@@ -260,7 +260,8 @@ class Queries:
                 uow,
             )
             full = {v["member_id"]: v for p in details for v in p["views"]}
-            page["items"] = [full[member] for member in wanted]
+            # a pair blocked or erased between the two reads is left out of the page
+            page["items"] = [full[member] for member in wanted if member in full]
         return {"member_id": q.member_id, "at": at.isoformat()} | page
 
     async def pair(self, q: PairQuery, uow: UnitOfWork) -> dict:

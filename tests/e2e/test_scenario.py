@@ -29,7 +29,8 @@ def test_relationships_reflect_a_request_an_acceptance_a_follow_and_a_block(syst
         "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
     )
     assert request.status_code == 201, request.text
-    reflects(system, ana, {})  # a pending request is not yet a relationship
+    # a request is an interaction (online, weight 1) but no connection yet
+    reflects(system, ana, {ben: {"trust": 0.0, "connected": False}})
 
     accepted = system.http.post(
         f"/v1/connection-requests/{request.json()['id']}/accept", json={"member_id": ben}
@@ -50,7 +51,8 @@ def test_relationships_reflect_a_request_an_acceptance_a_follow_and_a_block(syst
     assert connections == []
 
     assert system.http.delete(f"/v1/members/{ana}/blocks/{ben}").status_code == 204
-    reflects(system, ana, {chen: {"trust": 0.5}})  # unblocking restores nothing
+    # the pair is visible again with its history, but the block's ends stay ended
+    reflects(system, ana, {ben: {"trust": 0.0, "connected": False}, chen: {"trust": 0.5}})
 
 
 def test_commands_get_503_while_connections_is_down_and_work_once_it_is_back(system: System):
