@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,7 +70,7 @@ def consumer_config(spec: ConsumerSpec, settings: Settings) -> ConsumerConfig:
 
 
 @dataclass
-class _DurableConsumer:
+class _DurableConsumer(ABC):
     """Retries with backoff, dead letters and the subscription, shared by both kinds."""
 
     spec: ConsumerSpec
@@ -114,8 +115,9 @@ class _DurableConsumer:
         log.error("dead-lettered %s seq %s: %s", raw.subject, meta.sequence.stream, error)
         await raw.term()
 
+    @abstractmethod
     async def handle(self, msg: NatsMessage) -> None:
-        raise NotImplementedError
+        """Handle one message delivered by the FastStream subscriber."""
 
     def subscribe(self) -> None:
         """A FastStream pull subscriber fetching one message at a time (FastStream runs a
@@ -134,10 +136,10 @@ class _DurableConsumer:
             + (", ".join(self.spec.event_types) or ", ".join(self.spec.subjects)),
         )(self.handle)
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - a hook: nothing to start by default
         """Start what FastStream does not run (batch fetch loops)."""
 
-    async def stop(self) -> None:
+    async def stop(self) -> None:  # noqa: B027 - a hook: nothing to stop by default
         """Stop what `start` started."""
 
 
