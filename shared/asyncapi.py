@@ -1,4 +1,5 @@
-"""Writes the AsyncAPI document FastStream generates for a service's broker.
+"""Writes the AsyncAPI document of a service: FastStream's for its facts, and its declared
+operations (request and reply schemas) for its RPC subjects.
 
 python -m shared.asyncapi <service>        prints it
 make asyncapi                               refreshes docs/asyncapi/<service>.json
@@ -10,7 +11,13 @@ import importlib
 import json
 import sys
 
-from shared.settings import SERVICES, Settings
+from pydantic import BaseModel
+
+from shared.contracts.operations import Operation, operations_of
+from shared.contracts.rpc import Problem
+from shared.settings import SERVICES
+
+REF = "#/components/schemas/{model}"
 
 
 def document(service: str) -> str:
@@ -18,9 +25,66 @@ def document(service: str) -> str:
         raise SystemExit(f"unknown service {service!r}; one of {', '.join(SERVICES)}")
     app = importlib.import_module(f"services.{service}.app")
     # a fixed server address, so the document does not depend on the local environment
+    from shared.settings import Settings
+
     asgi = app.create_app(Settings(nats_url="nats://nats:4222", log_level="WARNING"))
     spec = json.loads(asgi.schema.to_specification().to_json())
+    for operation in operations_of(service):
+        add_operation(spec, operation)
     return json.dumps(spec, indent=2, sort_keys=True) + "\n"
+
+
+def add_operation(spec: dict, operation: Operation) -> None:
+    """A request/reply channel: the request the service receives and the reply it sends."""
+    components = spec.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    messages = components.setdefault("messages", {})
+    subject = operation.subject
+    request_ref = _schema(schemas, operation.request)
+    reply_ref = _schema(schemas, operation.reply)
+    problem_ref = _schema(schemas, Problem)
+    messages[f"{subject}:Request"] = {
+        "title": f"{subject}:Request",
+        "summary": operation.summary,
+        "payload": {"$ref": request_ref},
+    }
+    messages[f"{subject}:Reply"] = {
+        "title": f"{subject}:Reply",
+        "payload": {
+            "title": f"{operation.reply.__name__}Reply",
+            "type": "object",
+            "required": ["ok"],
+            "properties": {
+                "ok": {"type": "boolean"},
+                "result": {"oneOf": [{"$ref": reply_ref}, {"type": "null"}]},
+                "problem": {"oneOf": [{"$ref": problem_ref}, {"type": "null"}]},
+            },
+        },
+    }
+    spec.setdefault("channels", {})[subject] = {
+        "address": subject,
+        "messages": {
+            "request": {"$ref": f"#/components/messages/{subject}:Request"},
+            "reply": {"$ref": f"#/components/messages/{subject}:Reply"},
+        },
+    }
+    spec.setdefault("operations", {})[subject] = {
+        "action": "receive",
+        "summary": operation.summary,
+        "channel": {"$ref": f"#/channels/{subject}"},
+        "messages": [{"$ref": f"#/channels/{subject}/messages/request"}],
+        "reply": {
+            "address": {"location": "$message.header#/reply_to"},
+            "messages": [{"$ref": f"#/channels/{subject}/messages/reply"}],
+        },
+    }
+
+
+def _schema(schemas: dict, model: type[BaseModel]) -> str:
+    schema = model.model_json_schema(ref_template=REF)
+    schemas.update(schema.pop("$defs", {}))
+    schemas[model.__name__] = schema
+    return REF.format(model=model.__name__)
 
 
 if __name__ == "__main__":

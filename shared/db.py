@@ -54,11 +54,11 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
-def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
-    """Add the outbox and inbox tables to a service's metadata (once: a second app built in
-    the same process, as tests do, reuses them)."""
+def messaging_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
+    """Add the outbox, inbox and idempotency tables to a service's metadata (once: a second
+    app built in the same process, as tests do, reuses them)."""
     if "outbox" in metadata.tables:
-        return metadata.tables["outbox"], metadata.tables["inbox"]
+        return tuple(metadata.tables[name] for name in ("outbox", "inbox", "idempotency"))
     outbox = Table(
         "outbox",
         metadata,
@@ -76,7 +76,18 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table]:
         Column("event_id", String(64), primary_key=True),
         Column("handled_at", UTCDateTime, nullable=False),
     )
-    return outbox, inbox
+    # The first answer of an idempotent write, under its Idempotency-Key: stored in the
+    # write's own transaction, so a retry finds either both or neither.
+    idempotency = Table(
+        "idempotency",
+        metadata,
+        Column("operation", String(100), primary_key=True),
+        Column("key", String(300), primary_key=True),
+        Column("fingerprint", String(64), nullable=False),
+        Column("reply", LargeBinary, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False, index=True),
+    )
+    return outbox, inbox, idempotency
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -113,10 +124,13 @@ class UnitOfWork:
         inbox: Table,
         source: str,
         after_commit: Callable[[], None] | None = None,
+        idempotency: Table | None = None,
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
         self._inbox = inbox
+        self._idempotency = idempotency
+        self._held = False
         self._source = source
         self._after_commit = after_commit
         self.session: AsyncSession
@@ -132,9 +146,60 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        if self._held:  # an idempotent write commits once, with its answer
+            await self.session.flush()
+            return
         await self.session.commit()
         if self.published and self._after_commit:
             self._after_commit()
+
+    async def recall(self, operation: str, key: str, fingerprint: str) -> bytes | None:
+        """The answer stored for an earlier request with this Idempotency-Key, if any; a key
+        reused for another request is refused. Holds commits until `remember`."""
+        from shared.errors import Invalid
+
+        table = self._idempotency
+        assert table is not None, "this unit of work keeps no idempotency keys"
+        row = (
+            await self.session.execute(
+                select(table.c.fingerprint, table.c.reply).where(
+                    table.c.operation == operation, table.c.key == key
+                )
+            )
+        ).first()
+        if row is None:
+            self._held = True
+            return None
+        if row.fingerprint != fingerprint:
+            raise Invalid(
+                "this Idempotency-Key was used for a different request",
+                field="Idempotency-Key",
+            )
+        return row.reply
+
+    async def remember(self, operation: str, key: str, fingerprint: str, reply: bytes) -> None:
+        """Store the answer under its key and commit it with the write it answers."""
+        table = self._idempotency
+        assert table is not None
+        await self.session.execute(
+            insert(table).values(
+                operation=operation,
+                key=key,
+                fingerprint=fingerprint,
+                reply=reply,
+                created_at=datetime.now(UTC),
+            )
+        )
+        self._held = False
+        await self.commit()
+
+    async def forget_older_than(self, cutoff: datetime) -> int:
+        """Drop the stored answers older than `cutoff` (keys are kept a configured time)."""
+        table = self._idempotency
+        assert table is not None
+        result = await self.session.execute(table.delete().where(table.c.created_at < cutoff))
+        await self.commit()
+        return result.rowcount or 0
 
     async def publish(self, event: Event, *, time: datetime | None = None) -> Envelope:
         """Record an event in the outbox, in this transaction."""

@@ -8,8 +8,10 @@ A service's `app.py` (its composition root) calls `ServiceRuntime` and registers
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
@@ -19,10 +21,12 @@ from faststream.specification import AsyncAPI
 from prometheus_client import REGISTRY, make_asgi_app
 from pydantic import BaseModel
 from sqlalchemy import MetaData, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import EVENT_TYPES
+from shared.contracts.operations import Operation, Ping, Pong, operations_of
 from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
@@ -35,12 +39,13 @@ from shared.messaging.consumer import (
     MessageHandler,
 )
 from shared.messaging.outbox import OutboxRelay
-from shared.messaging.rpc import rpc_endpoint
+from shared.messaging.rpc import checked_reply, fingerprint, rpc_endpoint
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
+Req = TypeVar("Req", bound=BaseModel)
+Rep = TypeVar("Rep", bound=BaseModel)
 
 
 class ServiceRuntime:
@@ -62,7 +67,7 @@ class ServiceRuntime:
         self.engine = make_engine(settings.database_url(name))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.metadata = metadata
-        self.outbox, self.inbox = messaging_tables(metadata)
+        self.outbox, self.inbox, self.idempotency = messaging_tables(metadata)
         self.broker = NatsBroker(
             settings.nats_url.split(","),
             middlewares=[NatsPrometheusMiddleware(registry=REGISTRY, app_name=name)],
@@ -106,7 +111,8 @@ class ServiceRuntime:
         self._event_lock = asyncio.Lock() if serialize_events else None
         self._on_startup: list[Callable[[], Awaitable[None]]] = []
         self._on_shutdown: list[Callable[[], Awaitable[None]]] = []
-        self.rpc("ping", _Ping, self._ping)
+        self.operations = {op.name: op for op in operations_of(name)}
+        self.serve(self.operations["ping"], self._ping)
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(
@@ -115,6 +121,7 @@ class ServiceRuntime:
             inbox=self.inbox,
             source=f"/rapport/{self.name}",
             after_commit=self.relay.wake,
+            idempotency=self.idempotency,
         )
 
     async def _publish(self, subject: str, payload: bytes, event_id: str) -> Any:
@@ -123,26 +130,68 @@ class ServiceRuntime:
             headers={"Nats-Msg-Id": event_id, "content-type": "application/cloudevents+json"},
         )
 
-    def rpc(
+    def serve(
         self,
-        operation: str,
-        request: type[M],
-        handler: Callable[[M, UnitOfWork], Awaitable[Any]],
+        operation: Operation[Req, Rep],
+        handler: Callable[[Req, UnitOfWork], Awaitable[Rep | dict]],
     ) -> None:
-        """Answer `operation` with `handler(command, unit_of_work)`."""
+        """Answer `operation` with `handler(request, unit_of_work)`. An idempotent write
+        retried with the same Idempotency-Key gets its first answer and writes nothing."""
+        if operation.service != self.name:
+            raise ValueError(f"{self.name} cannot answer {operation.subject}")
 
-        async def with_unit_of_work(command: M) -> Any:
+        async def run(request: Req, key: str | None, data: bytes) -> Rep | dict:
+            if key is None:
+                async with self.unit_of_work() as uow:
+                    return await handler(request, uow)
+            try:
+                return await self._run_once(operation, handler, request, key, fingerprint(data))
+            except IntegrityError:
+                # A concurrent retry with the same key committed first: answer as it did.
+                async with self.unit_of_work() as uow:
+                    stored = await uow.recall(operation.name, key, fingerprint(data))
+                if stored is None:
+                    raise
+                return operation.reply.model_validate_json(stored)
+
+        rpc_endpoint(self.broker, operation, run)
+
+    def rpc(self, operation: str, request: type[Req], handler) -> None:
+        """TRANSITIONAL (removed once every service declares its operations): answer an
+        undeclared operation with an untyped reply."""
+        from shared.contracts.operations import Answer
+
+        class Untyped(Answer):
+            model_config = {"extra": "allow"}
+
+        from shared.contracts.operations import Operation as Op
+
+        op = Op(self.name, operation, request, Untyped, handler.__doc__ or operation)
+
+        async def run(command, key, data):
             async with self.unit_of_work() as uow:
-                return await handler(command, uow)
+                result = await handler(command, uow)
+                return result if isinstance(result, dict) else {"value": result}
 
-        with_unit_of_work.__doc__ = handler.__doc__
-        rpc_endpoint(
-            self.broker,
-            service=self.name,
-            operation=operation,
-            request=request,
-            handler=with_unit_of_work,
-        )
+        rpc_endpoint(self.broker, op, run)
+
+    async def _run_once(self, operation, handler, request, key: str, print_: str):
+        async with self.unit_of_work() as uow:
+            stored = await uow.recall(operation.name, key, print_)
+            if stored is not None:
+                return operation.reply.model_validate_json(stored)
+            result = await handler(request, uow)
+            reply = checked_reply(operation, result)
+            await uow.remember(operation.name, key, print_, reply.model_dump_json().encode())
+            return reply
+
+    async def _forget_old_idempotency_keys(self) -> None:
+        """Hourly: drop the answers of idempotent writes older than the configured keep."""
+        while True:
+            cutoff = datetime.now(UTC) - timedelta(hours=self.settings.idempotency_key_hours)
+            async with self.unit_of_work() as uow:
+                await uow.forget_older_than(cutoff)
+            await asyncio.sleep(3600)
 
     def on_event(self, durable: str, event: type[Event], handler: EventHandler) -> None:
         self._handlers[durable][event] = handler
@@ -155,10 +204,10 @@ class ServiceRuntime:
         """Handle the raw messages of a durable consumer whose spec lists subjects."""
         self._message_handlers[durable] = handler
 
-    async def _ping(self, _: _Ping, uow: UnitOfWork) -> dict:
+    async def _ping(self, _: Ping, uow: UnitOfWork) -> Pong:
         """Readiness: the service answers and its database does too."""
         await uow.session.execute(text("SELECT 1"))
-        return {"service": self.name, "status": "ok"}
+        return Pong(service=self.name, status="ok")
 
     async def consumer_lag(self) -> dict[str, int]:
         """Messages each of this service's durables has not yet received."""
@@ -225,11 +274,29 @@ class ServiceRuntime:
             self.broker,
             asgi_routes=[("/metrics", make_asgi_app(REGISTRY)), ("/healthz", healthz)],
             on_startup=[self._create_schema, *self._on_startup],
-            after_startup=[self.relay.start, self._start_consumers, *after_startup],
-            on_shutdown=[*self._on_shutdown, self._stop_consumers, self.relay.stop],
+            after_startup=[
+                self.relay.start,
+                self._start_consumers,
+                self._start_housekeeping,
+                *after_startup,
+            ],
+            on_shutdown=[
+                *self._on_shutdown,
+                self._stop_housekeeping,
+                self._stop_consumers,
+                self.relay.stop,
+            ],
             after_shutdown=[self.engine.dispose],
             specification=AsyncAPI(title=f"rapport-{self.name}", version="1"),
         )
+
+    async def _start_housekeeping(self) -> None:
+        self._housekeeping = asyncio.create_task(self._forget_old_idempotency_keys())
+
+    async def _stop_housekeeping(self) -> None:
+        self._housekeeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._housekeeping
 
     async def _start_consumers(self) -> None:
         for consumer in self._event_consumers:
@@ -240,10 +307,6 @@ class ServiceRuntime:
 
     async def _create_schema(self) -> None:
         await create_schema(self.engine, self.metadata)
-
-
-class _Ping(BaseModel):
-    pass
 
 
 def serve(app: AsgiFastStream, settings: Settings, service: str) -> None:

@@ -49,7 +49,7 @@ async def rebuild(settings: Settings) -> int:
     if "inbox" in metadata.tables:
         outbox, inbox = metadata.tables["outbox"], metadata.tables["inbox"]
     else:
-        outbox, inbox = messaging_tables(metadata)
+        outbox, inbox, _ = messaging_tables(metadata)
     model = health_model(settings)
     partition = Partition(settings.aggregator_partition, settings.aggregator_partitions)
 

@@ -1,14 +1,22 @@
-"""The gateway's only way to the services: request/reply over NATS with a timeout."""
+"""The gateway's only way to the services: declared operations over NATS, with a timeout.
+
+`Backends.call(operation, request)` returns the operation's typed reply; `responses(...)`
+gives a route the error responses its operation declares, as application/problem+json.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from faststream.nats import NatsBroker
-from pydantic import BaseModel
+from pydantic import BaseModel, StringConstraints
 
+from shared.contracts.operations import Operation
 from shared.messaging.rpc import call
+
+Req = TypeVar("Req", bound=BaseModel)
+Rep = TypeVar("Rep", bound=BaseModel)
 
 
 class Backends:
@@ -16,15 +24,38 @@ class Backends:
         self.broker = broker
         self.timeout = timeout
 
-    async def ask(
+    async def call(
         self,
-        service: str,
-        operation: str,
-        payload: BaseModel | dict,
+        operation: Operation[Req, Rep],
+        request: Req,
         *,
+        idempotency_key: str | None = None,
         timeout: float | None = None,
-    ) -> Any:
-        return await call(self.broker, service, operation, payload, timeout=timeout or self.timeout)
+    ) -> Rep:
+        return await call(
+            self.broker,
+            operation,
+            request,
+            timeout=timeout or self.timeout,
+            idempotency_key=idempotency_key,
+        )
+
+    async def ask(self, service: str, operation: str, payload, *, timeout=None) -> Any:
+        """TRANSITIONAL: an undeclared operation, untyped (removed once all are declared)."""
+        from shared.contracts.operations import Answer, Request
+        from shared.contracts.operations import Operation as Op
+
+        class Untyped(Answer):
+            model_config = {"extra": "allow"}
+
+        class Raw(Request):
+            model_config = {"extra": "allow"}
+
+        body = payload if isinstance(payload, BaseModel) else Raw(**payload)
+        op = Op(service, operation, type(body), Untyped, operation)
+        reply = await self.call(op, body, timeout=timeout)
+        data = reply.model_dump()
+        return data["value"] if set(data) == {"value"} else data
 
 
 def _backends(request: Request) -> Backends:
@@ -33,3 +64,45 @@ def _backends(request: Request) -> Backends:
 
 BackendsDep = Annotated[Backends, Depends(_backends)]
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
+IdempotencyKey = Annotated[
+    Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")]
+    | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Any unique string (a UUID): a retry with the same key and body returns "
+        "the first answer and writes nothing; kept 24 hours.",
+    ),
+]
+
+# What each status means, wherever it is answered.
+STATUS_TEXT = {
+    400: "Malformed request: not JSON, a duplicate key, a malformed value, a foreign cursor or "
+    "a value out of the accepted range",
+    403: "Not allowed for this member",
+    404: "No such resource",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Invalid request: the problem names each field",
+    500: "Internal error (logged)",
+    503: "A service did not answer in time; retry (see Retry-After)",
+}
+
+# Any route can answer these: malformed input, validation, an internal error, a service down.
+ALWAYS = (400, 422, 500, 503)
+
+
+def responses(operation: Operation | None = None, *statuses: int, body: bool = False) -> dict:
+    """The error responses of a route: its operation's, the edge's and `statuses`."""
+    codes = set(ALWAYS) | set(statuses) | (set(operation.errors) if operation else set())
+    if body:
+        codes.add(413)
+    return {code: problem_response_doc(code) for code in sorted(codes)}
+
+
+def problem_response_doc(code: int) -> dict[str, Any]:
+    return {
+        "description": STATUS_TEXT[code],
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }

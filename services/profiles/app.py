@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.commands import MemberRef, RegisterMember, UpdateMember
+from shared.contracts.api import profiles as api
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from .handlers import ProfileHandlers
-from .queries import MemberPage
 from .store import Base
 from .strength import StrengthRules
 
@@ -20,10 +19,10 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
     runtime = ServiceRuntime(NAME, Base.metadata, settings)
     handlers = ProfileHandlers(StrengthRules.from_settings(settings))
-    runtime.rpc("register_member", RegisterMember, handlers.register_member)
-    runtime.rpc("get_member", MemberRef, handlers.get_member)
-    runtime.rpc("update_member", UpdateMember, handlers.update_member)
-    runtime.rpc("delete_member", MemberRef, handlers.delete_member)
-    runtime.rpc("list_members", MemberPage, handlers.list_members)
-    runtime.rpc("profile_strength", MemberRef, handlers.profile_strength)
+    runtime.serve(api.register_member, handlers.register_member)
+    runtime.serve(api.get_member, handlers.get_member)
+    runtime.serve(api.update_member, handlers.update_member)
+    runtime.serve(api.delete_member, handlers.delete_member)
+    runtime.serve(api.list_members, handlers.list_members)
+    runtime.serve(api.profile_strength, handlers.profile_strength)
     return runtime.asgi()

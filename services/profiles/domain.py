@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, fields
 
-from shared.contracts.commands import MemberChanges, RegisterMember
+from shared.contracts.api.profiles import MemberChanges, RegisterMember
 from shared.errors import Conflict
 
 PROFILE_FIELDS = (

@@ -6,19 +6,27 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from shared.contracts.commands import MemberRef, RegisterMember, UpdateMember
+from shared.contracts.api.profiles import (
+    MemberPage,
+    MemberRef,
+    Members,
+    Profile,
+    ProfileStrength,
+    RegisterMember,
+    UpdateMember,
+)
 from shared.contracts.events import (
     MemberDeleted,
     MemberRegistered,
     MemberUpdated,
     ProfileStrengthChanged,
 )
+from shared.contracts.operations import Done
 from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
 
 from .domain import Member, ensure_unique, new_member
-from .queries import MemberPage
-from .store import Members
+from .store import Members as MemberStore
 from .strength import (
     IndustryKeywords,
     ProfileChange,
@@ -37,10 +45,10 @@ class ProfileHandlers:
     def __init__(self, rules: StrengthRules) -> None:
         self.rules = rules
 
-    async def register_member(self, command: RegisterMember, uow: UnitOfWork) -> dict:
+    async def register_member(self, command: RegisterMember, uow: UnitOfWork) -> Profile:
         """Register a member; publishes member.registered and profile_strength.changed."""
         member = new_member(command)
-        members = Members(uow.session)
+        members = MemberStore(uow.session)
         ensure_unique(
             handle_owner=await members.owner_of_handle(member.handle),
             email_owner=await members.owner_of_email(member.email),
@@ -53,21 +61,21 @@ class ProfileHandlers:
         await uow.publish(MemberRegistered(**member.profile()))
         await self._rescore(uow, ProfileChange(member.id, None, _standing(member)), member)
         await uow.commit()
-        return member.profile()
+        return Profile(**member.profile())
 
-    async def get_member(self, query: MemberRef, uow: UnitOfWork) -> dict:
+    async def get_member(self, query: MemberRef, uow: UnitOfWork) -> Profile:
         """A member's profile."""
-        return (await _existing(Members(uow.session), query.member_id)).profile()
+        return Profile(**(await _existing(MemberStore(uow.session), query.member_id)).profile())
 
-    async def update_member(self, command: UpdateMember, uow: UnitOfWork) -> dict:
+    async def update_member(self, command: UpdateMember, uow: UnitOfWork) -> Profile:
         """Change some profile fields; publishes member.updated when something changed, and
         profile_strength.changed for every member whose score it changes."""
-        members = Members(uow.session)
+        members = MemberStore(uow.session)
         member = await _existing(members, command.member_id)
         before = _standing(member)
         changed = member.apply(command.changes)
         if not changed:
-            return member.profile()
+            return Profile(**member.profile())
         ensure_unique(
             handle_owner=(
                 await members.owner_of_handle(member.handle) if "handle" in changed else None
@@ -82,41 +90,41 @@ class ProfileHandlers:
         await uow.publish(MemberUpdated(**member.profile(), changed=changed))
         await self._rescore(uow, ProfileChange(member.id, before, _standing(member)), member)
         await uow.commit()
-        return member.profile()
+        return Profile(**member.profile())
 
-    async def delete_member(self, command: MemberRef, uow: UnitOfWork) -> dict:
+    async def delete_member(self, command: MemberRef, uow: UnitOfWork) -> Done:
         """Erase a member and their personal data; publishes member.deleted (and
         profile_strength.changed for the members of their industry whose score it changes)."""
-        members = Members(uow.session)
+        members = MemberStore(uow.session)
         member = await _existing(members, command.member_id)
         await members.erase(command.member_id)
         await uow.publish(MemberDeleted(member_id=command.member_id))
         await self._rescore(uow, ProfileChange(member.id, _standing(member), None), None)
         await uow.commit()
-        return {"member_id": command.member_id, "deleted": True}
+        return Done()
 
-    async def list_members(self, query: MemberPage, uow: UnitOfWork) -> dict:
+    async def list_members(self, query: MemberPage, uow: UnitOfWork) -> Members:
         """Members in id order, a page at a time."""
-        page = await Members(uow.session).page(after=query.after, limit=query.limit + 1)
+        page = await MemberStore(uow.session).page(after=query.after, limit=query.limit + 1)
         more = len(page) > query.limit
         page = page[: query.limit]
-        return {
-            "items": [m.profile() for m in page],
-            "next_cursor": page[-1].id if more else None,
-        }
+        return Members(
+            items=[Profile(**m.profile()) for m in page],
+            next_cursor=page[-1].id if more else None,
+        )
 
-    async def profile_strength(self, query: MemberRef, uow: UnitOfWork) -> dict:
+    async def profile_strength(self, query: MemberRef, uow: UnitOfWork) -> ProfileStrength:
         """A member's profile strength: score, level, and what is missing with its points."""
-        members = Members(uow.session)
+        members = MemberStore(uow.session)
         member = await _existing(members, query.member_id)
         industry = await _industry(members, member.industry)
-        return assess(member, industry, self.rules).view(member.id)
+        return ProfileStrength.model_validate(assess(member, industry, self.rules).view(member.id))
 
     async def _rescore(self, uow: UnitOfWork, change: ProfileChange, member: Member | None) -> None:
         """Publish profile_strength.changed for the member (as they are now, unless erased)
         and for every other member of the industries concerned whose score the change moves:
         those whose industry keyword item it changes."""
-        members = Members(uow.session)
+        members = MemberStore(uow.session)
         own_industry = None
         for industry in change.industries():
             rows = await members.keywords_in_industry(industry)
@@ -144,14 +152,14 @@ def _same_industry(one: str, other: str) -> bool:
     return normalise_industry(one) == normalise_industry(other)
 
 
-async def _industry(members: Members, industry: str) -> IndustryKeywords | None:
+async def _industry(members: MemberStore, industry: str) -> IndustryKeywords | None:
     if not normalise_industry(industry):
         return None
     rows = await members.keywords_in_industry(industry)
     return IndustryKeywords.of(industry, [keywords for _, keywords, _ in rows])
 
 
-async def _publish(uow: UnitOfWork, members: Members, changes) -> None:
+async def _publish(uow: UnitOfWork, members: MemberStore, changes) -> None:
     for change in changes:
         await members.record_strength(change.member.id, change.strength.score)
         await uow.publish(
@@ -164,7 +172,7 @@ async def _publish(uow: UnitOfWork, members: Members, changes) -> None:
         )
 
 
-async def _existing(members: Members, member_id: str) -> Member:
+async def _existing(members: MemberStore, member_id: str) -> Member:
     member = await members.get(member_id)
     if member is None:
         raise NotFound(f"no member with id {member_id}", field="member_id")

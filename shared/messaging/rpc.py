@@ -1,12 +1,18 @@
-"""Request/reply over core NATS: service endpoints and the client the gateway uses.
+"""Request/reply over core NATS for declared operations: the service's endpoint and the
+gateway's call.
 
-Endpoints validate the request with its contract model and always reply with a `Reply`;
-domain errors and invalid requests become problems, never silence (which would read as a
-timeout at the gateway).
+The endpoint validates the request with the operation's request model and always replies
+with a `Reply`: domain errors and invalid requests become problems, never silence (which
+would read as a timeout at the gateway). The reply is checked against the declared reply
+model before it leaves, so the contract the documents show is the one the code keeps.
+
+An `Idempotency-Key` header makes a declared idempotent write answer a retry with its first
+answer: `Runner` below stores the answer in the write's own transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -17,31 +23,37 @@ from faststream.nats.annotations import NatsMessage
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from shared.contracts.operations import Operation
 from shared.contracts.rpc import Problem, Reply
-from shared.contracts.subjects import rpc_subject
 from shared.errors import Conflict, DomainError
 from shared.metrics import RPC_HANDLED
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", bound=BaseModel)
+Req = TypeVar("Req", bound=BaseModel)
+Rep = TypeVar("Rep", bound=BaseModel)
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+# Runs an operation's handler: (request, idempotency key or None, request bytes) -> reply
+Runner = Callable[[Any, str | None, bytes], Awaitable[BaseModel | dict]]
 
 
-def rpc_endpoint(
-    broker: NatsBroker,
-    *,
-    service: str,
-    operation: str,
-    request: type[M],
-    handler: Callable[[M], Awaitable[Any]],
-) -> None:
-    """Answer `rapport.rpc.<service>.<operation>`; replicas share the work (queue group)."""
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def rpc_endpoint(broker: NatsBroker, operation: Operation, run: Runner) -> None:
+    """Answer `operation` on its subject; replicas share the work (queue group)."""
+    service, name = operation.service, operation.name
 
     async def endpoint(msg: NatsMessage) -> dict:
+        data = msg.raw_message.data
+        key = (msg.raw_message.headers or {}).get(IDEMPOTENCY_HEADER)
         try:
-            command = request.model_validate_json(msg.raw_message.data)
-            result = await handler(command)
-            reply = Reply(ok=True, result=result)
+            command = operation.request.model_validate_json(data)
+            result = await run(command, key if operation.idempotent else None, data)
+            reply = Reply(ok=True, result=checked_reply(operation, result).model_dump(mode="json"))
             outcome = "ok"
         except ValidationError as error:
             reply = Reply(ok=False, problem=Problem.from_validation(error))
@@ -59,26 +71,31 @@ def rpc_endpoint(
             outcome = "conflict"
         except Exception:
             # Answer at once rather than let the gateway time out; the error is logged here.
-            log.exception("%s.%s failed", service, operation)
+            log.exception("%s.%s failed", service, name)
             reply = Reply(
                 ok=False,
                 problem=Problem(
                     type="/problems/internal",
                     title="Internal error",
                     status=500,
-                    detail=f"the {service} service failed to handle {operation}; it was logged",
+                    detail=f"the {service} service failed to handle {name}; it was logged",
                 ),
             )
             outcome = "error"
-        RPC_HANDLED.labels(service, operation, outcome).inc()
+        RPC_HANDLED.labels(service, name, outcome).inc()
         return reply.model_dump(mode="json")
 
-    broker.subscriber(
-        rpc_subject(service, operation),
-        queue=service,
-        title=rpc_subject(service, operation),
-        description=handler.__doc__,
-    )(endpoint)
+    # The AsyncAPI document describes RPC subjects from the declarations (shared.asyncapi).
+    broker.subscriber(operation.subject, queue=service, include_in_schema=False)(endpoint)
+
+
+def checked_reply(operation: Operation[Any, Rep], result: BaseModel | dict) -> Rep:
+    """The reply as the declaration says it is (a mismatch is a bug: 500, logged)."""
+    if isinstance(result, operation.reply):
+        return result
+    return operation.reply.model_validate(
+        result.model_dump() if isinstance(result, BaseModel) else result
+    )
 
 
 class ServiceUnavailable(Exception):
@@ -95,17 +112,23 @@ class RemoteProblem(Exception):
 
 async def call(
     broker: NatsBroker,
-    service: str,
-    operation: str,
-    payload: BaseModel | dict,
+    operation: Operation[Req, Rep],
+    request: Req,
     *,
     timeout: float,
-) -> Any:
-    """Send a command or query and return its result; raises RemoteProblem or
+    idempotency_key: str | None = None,
+) -> Rep:
+    """Send a command or query and return its typed reply; raises RemoteProblem or
     ServiceUnavailable."""
-    body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
+    service = operation.service
+    headers = {IDEMPOTENCY_HEADER: idempotency_key} if idempotency_key else None
     try:
-        answer = await broker.request(body, rpc_subject(service, operation), timeout=timeout)
+        answer = await broker.request(
+            request.model_dump_json(exclude_unset=True).encode(),
+            operation.subject,
+            timeout=timeout,
+            headers=headers,
+        )
     except nats.errors.NoRespondersError:
         raise ServiceUnavailable(service, "no instance is running") from None
     except (nats.errors.TimeoutError, TimeoutError):
@@ -116,4 +139,4 @@ async def call(
     if not reply.ok:
         assert reply.problem is not None
         raise RemoteProblem(reply.problem)
-    return reply.result
+    return operation.reply.model_validate(reply.result)

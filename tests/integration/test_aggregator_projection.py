@@ -57,7 +57,7 @@ class Harness:
         meta = MetaData()
         for table in (generations, *ProjectionTables.of(1).all()):
             table.to_metadata(meta)
-        self.outbox, self.inbox = messaging_tables(meta)
+        self.outbox, self.inbox, _ = messaging_tables(meta)
         self.engine = make_engine(self.url)
         await create_schema(self.engine, meta)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

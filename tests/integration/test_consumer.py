@@ -35,7 +35,7 @@ async def consumer_setup(request, clean_nats, database_factory):
     await nc.close()
 
     metadata = MetaData()
-    outbox, inbox = messaging_tables(metadata)
+    outbox, inbox, _ = messaging_tables(metadata)
     applied = Table("applied", metadata, Column("member_id", String(64)))
     engine = make_engine(await database_factory("consumer"))
     await create_schema(engine, metadata)

@@ -23,7 +23,7 @@ MEMBERS = [str(uuid.uuid4()) for _ in range(4)]
 @pytest.fixture
 async def unit_of_work(database_factory):
     engine = make_engine(await database_factory("content"))
-    outbox, inbox = messaging_tables(MetaData())
+    outbox, inbox, _ = messaging_tables(MetaData())
     await create_schema(engine, Base.metadata)
     await create_schema(engine, outbox.metadata)
     sessions = async_sessionmaker(engine, expire_on_commit=False)

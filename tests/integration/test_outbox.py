@@ -20,7 +20,7 @@ class RelayCrashed(Exception):
 @pytest.fixture
 async def outbox_db(database_factory):
     metadata = MetaData()
-    outbox, inbox = messaging_tables(metadata)
+    outbox, inbox, _ = messaging_tables(metadata)
     engine = make_engine(await database_factory("outbox"))
     await create_schema(engine, metadata)
     yield async_sessionmaker(engine, expire_on_commit=False), outbox, inbox

@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from services.profiles.handlers import ProfileHandlers
 from services.profiles.store import Base
 from services.profiles.strength import StrengthRules
-from shared.contracts.commands import MemberChanges, MemberRef, RegisterMember, UpdateMember
+from shared.contracts.api.profiles import MemberChanges, MemberRef, RegisterMember, UpdateMember
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
 from shared.errors import NotFound
 from shared.settings import Settings
 
-OUTBOX, INBOX = messaging_tables(Base.metadata)
+OUTBOX, INBOX, _ = messaging_tables(Base.metadata)
 COMPLETE = {
     "headline": "Data engineer",
     "about": "I build pipelines.",

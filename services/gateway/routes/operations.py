@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.contracts.operations import Ping, operations_of
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable
 from shared.settings import SERVICES
 
@@ -25,7 +26,8 @@ async def healthz() -> dict[str, str]:
 async def readyz(backends: BackendsDep) -> JSONResponse:
     async def ping(service: str) -> str:
         try:
-            await backends.ask(service, "ping", {}, timeout=2.0)
+            ping = next(op for op in operations_of(service) if op.name == "ping")
+            await backends.call(ping, Ping(), timeout=2.0)
             return "ok"
         except ServiceUnavailable as error:
             return str(error)

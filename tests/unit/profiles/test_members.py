@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from services.profiles.domain import Member, ensure_unique, new_member
-from shared.contracts.commands import MemberChanges, RegisterMember
+from shared.contracts.api.profiles import MemberChanges, RegisterMember
 from shared.errors import Conflict
 
 

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.contracts import events as events_module
-from shared.contracts.commands import MemberChanges, RegisterMember
+from shared.contracts.api.profiles import MemberChanges, RegisterMember
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     EVENT_TYPES,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from shared.contracts.commands import MemberChanges, RegisterMember
+from shared.contracts.api.profiles import MemberChanges, RegisterMember
 from shared.contracts.rpc import Problem, validation_status
 
 VALID = {"handle": "ada", "name": "Ada", "email": "ada@example.org"}

@@ -1,0 +1,1 @@
+"""The API of each service, one module per service: requests, replies and operations."""

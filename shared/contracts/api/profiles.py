@@ -1,0 +1,183 @@
+"""The profiles service's API: members, their profiles and profile strength.
+
+Field limits are part of the API and documented in docs/api.md.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, EmailStr, Field, StringConstraints
+
+from ..fields import MemberId, PlainText
+from ..operations import Answer, Done, Request, operation, ping_operation
+
+SERVICE = "profiles"
+
+Handle = Annotated[
+    str, StringConstraints(min_length=3, max_length=30, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
+]
+Headline = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True), PlainText]
+About = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)]
+ShortText = Annotated[str, StringConstraints(max_length=100, strip_whitespace=True), PlainText]
+Tag = Annotated[
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
+]
+Statement = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+Email = Annotated[EmailStr, Field(max_length=254)]
+HeadshotUrl = Annotated[AnyHttpUrl, Field(max_length=2048)]
+
+LIMITS = {
+    "handle": "3-30 characters: lowercase letters, digits, '_', '.', '-'",
+    "name": "1-100 characters, no control, bidirectional or zero-width characters",
+    "email": "a valid address, at most 254 characters",
+    "headline": "at most 200 characters, one line",
+    "about": "at most 2,000 characters",
+    "headshot_url": "an http(s) URL, at most 2,048 characters",
+    "industry, location, team": "at most 100 characters each, one line",
+    "keywords, skills": "at most 50 items of 1-100 characters",
+    "accomplishments, goals, values": "at most 20 items of 1-300 characters",
+}
+
+
+class ProfileFields(Request):
+    headline: Headline = ""
+    about: About = ""
+    headshot_url: HeadshotUrl | None = None
+    industry: ShortText = ""
+    location: ShortText = ""
+    team: ShortText = ""
+    keywords: Annotated[list[Tag], Field(max_length=50)] = []
+    skills: Annotated[list[Tag], Field(max_length=50)] = []
+    accomplishments: Annotated[list[Statement], Field(max_length=20)] = []
+    goals: Annotated[list[Statement], Field(max_length=20)] = []
+    values: Annotated[list[Statement], Field(max_length=20)] = []
+
+
+class RegisterMember(ProfileFields):
+    handle: Handle
+    name: Name
+    email: Email
+
+
+class MemberChanges(Request):
+    """A partial update: only the fields present change. Same limits as registration."""
+
+    handle: Handle | None = None
+    name: Name | None = None
+    email: Email | None = None
+    headline: Headline | None = None
+    about: About | None = None
+    headshot_url: HeadshotUrl | None = None
+    industry: ShortText | None = None
+    location: ShortText | None = None
+    team: ShortText | None = None
+    keywords: Annotated[list[Tag], Field(max_length=50)] | None = None
+    skills: Annotated[list[Tag], Field(max_length=50)] | None = None
+    accomplishments: Annotated[list[Statement], Field(max_length=20)] | None = None
+    goals: Annotated[list[Statement], Field(max_length=20)] | None = None
+    values: Annotated[list[Statement], Field(max_length=20)] | None = None
+
+
+class UpdateMember(Request):
+    member_id: MemberId
+    changes: MemberChanges
+
+
+class MemberRef(Request):
+    member_id: MemberId
+
+
+class MemberPage(Request):
+    after: Annotated[str, StringConstraints(max_length=64)] | None = None
+    limit: int = Field(50, ge=1, le=200)
+
+
+class Profile(Answer):
+    member_id: str
+    handle: str
+    name: str
+    email: str
+    headline: str
+    about: str
+    headshot_url: str | None
+    industry: str
+    location: str
+    team: str
+    keywords: list[str]
+    skills: list[str]
+    accomplishments: list[str]
+    goals: list[str]
+    values: list[str]
+
+
+class Members(Answer):
+    items: list[Profile]
+    next_cursor: str | None
+
+
+class MissingItem(Answer):
+    item: str
+    suggestion: str
+    points: int
+
+
+class IndustryKeywordsView(Answer):
+    industry: str
+    common: list[str]
+    yours: list[str]
+
+
+class ProfileStrength(Answer):
+    member_id: str
+    score: int
+    level: str
+    completed: list[str]
+    missing: list[MissingItem]
+    not_measured: list[str]
+    industry_keywords: IndustryKeywordsView | None
+
+
+ping = ping_operation(SERVICE)
+register_member = operation(
+    SERVICE,
+    "register_member",
+    RegisterMember,
+    Profile,
+    "Register a member",
+    errors=(409,),
+    idempotent=True,
+)
+get_member = operation(
+    SERVICE, "get_member", MemberRef, Profile, "A member's profile", errors=(404,)
+)
+update_member = operation(
+    SERVICE,
+    "update_member",
+    UpdateMember,
+    Profile,
+    "Change some profile fields",
+    errors=(404, 409),
+)
+delete_member = operation(
+    SERVICE,
+    "delete_member",
+    MemberRef,
+    Done,
+    "Erase a member and their personal data from every service",
+    errors=(404,),
+)
+list_members = operation(
+    SERVICE, "list_members", MemberPage, Members, "List members, a page at a time"
+)
+profile_strength = operation(
+    SERVICE,
+    "profile_strength",
+    MemberRef,
+    ProfileStrength,
+    "A member's profile strength: score, level, and what to add for how many points",
+    errors=(404,),
+)
