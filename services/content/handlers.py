@@ -39,7 +39,7 @@ from shared.errors import NotFound
 from shared.settings import Settings
 
 from . import domain, queries
-from .cursors import Cursors
+from shared.cursors import Cursors
 from .domain import Group, Post
 from .queries import Clock, parse_position
 from .store import (

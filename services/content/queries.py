@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .cursors import BadCursor
+from shared.cursors import BadCursor
 from .domain import BLOCKS, CONNECTED, FOLLOWS
 from .store import (
     AudienceRow,

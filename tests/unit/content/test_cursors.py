@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.content.cursors import BadCursor, Cursors
+from shared.cursors import BadCursor, Cursors
 from services.content.queries import parse_position
 
 CURSORS = Cursors(b"k" * 32)
