@@ -13,7 +13,9 @@ import sys
 
 from pydantic import BaseModel
 
+from shared.contracts.envelope import Envelope
 from shared.contracts.operations import Operation, operations_of
+from shared.contracts.streams import ConsumerSpec, consumers_of
 from shared.contracts.rpc import Problem
 from shared.settings import SERVICES
 
@@ -31,6 +33,8 @@ def document(service: str) -> str:
     spec = json.loads(asgi.schema.to_specification().to_json())
     for operation in operations_of(service):
         add_operation(spec, operation)
+    for consumer in consumers_of(service):
+        add_consumer(spec, consumer)
     return json.dumps(spec, indent=2, sort_keys=True) + "\n"
 
 
@@ -77,6 +81,32 @@ def add_operation(spec: dict, operation: Operation) -> None:
             "address": {"location": "$message.header#/reply_to"},
             "messages": [{"$ref": f"#/channels/{subject}/messages/reply"}],
         },
+    }
+
+
+def add_consumer(spec: dict, consumer: ConsumerSpec) -> None:
+    """A durable consumer: the facts (envelopes) or raw messages it receives, batched or not
+    (batch consumers run a fetch loop of their own, which FastStream does not document)."""
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    envelope_ref = _schema(schemas, Envelope)
+    name = consumer.durable
+    what = ", ".join(consumer.event_types) or ", ".join(consumer.subjects)
+    spec.setdefault("components", {}).setdefault("messages", {})[f"{name}:Message"] = {
+        "title": f"{name}:Message",
+        "summary": f"{consumer.service} consumes {what} from stream {consumer.stream}",
+        "payload": {"$ref": envelope_ref}
+        if consumer.event_types
+        else {"title": "RawDelivery", "type": "object", "description": "a raw delivery"},
+    }
+    spec.setdefault("channels", {})[name] = {
+        "address": " ".join(consumer.filter_subjects),
+        "messages": {"message": {"$ref": f"#/components/messages/{name}:Message"}},
+    }
+    spec.setdefault("operations", {})[name] = {
+        "action": "receive",
+        "summary": f"durable pull consumer {name} (batches of up to {consumer.batch_size})",
+        "channel": {"$ref": f"#/channels/{name}"},
+        "messages": [{"$ref": f"#/channels/{name}/messages/message"}],
     }
 
 

@@ -153,6 +153,15 @@ class UnitOfWork:
         if self.published and self._after_commit:
             self._after_commit()
 
+    def hold_commits(self) -> None:
+        """Make the handlers' own commits flushes until `commit_all`: one transaction for a
+        whole batch of events, or for an idempotent write with its stored answer."""
+        self._held = True
+
+    async def commit_all(self) -> None:
+        self._held = False
+        await self.commit()
+
     async def recall(self, operation: str, key: str, fingerprint: str) -> bytes | None:
         """The answer stored for an earlier request with this Idempotency-Key, if any; a key
         reused for another request is refused. Holds commits until `remember`."""
@@ -168,7 +177,7 @@ class UnitOfWork:
             )
         ).first()
         if row is None:
-            self._held = True
+            self.hold_commits()
             return None
         if row.fingerprint != fingerprint:
             raise Invalid(
@@ -190,8 +199,7 @@ class UnitOfWork:
                 created_at=datetime.now(UTC),
             )
         )
-        self._held = False
-        await self.commit()
+        await self.commit_all()
 
     async def forget_older_than(self, cutoff: datetime) -> int:
         """Drop the stored answers older than `cutoff` (keys are kept a configured time)."""

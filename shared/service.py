@@ -154,7 +154,7 @@ class ServiceRuntime:
                     raise
                 return operation.reply.model_validate_json(stored)
 
-        rpc_endpoint(self.broker, operation, run)
+        rpc_endpoint(self.broker, operation, run, workers=self.settings.rpc_workers)
 
     def rpc(self, operation: str, request: type[Req], handler) -> None:
         """TRANSITIONAL (removed once every service declares its operations): answer an
@@ -173,7 +173,7 @@ class ServiceRuntime:
                 result = await handler(command, uow)
                 return result if isinstance(result, dict) else {"value": result}
 
-        rpc_endpoint(self.broker, op, run)
+        rpc_endpoint(self.broker, op, run, workers=self.settings.rpc_workers)
 
     async def _run_once(self, operation, handler, request, key: str, print_: str):
         async with self.unit_of_work() as uow:

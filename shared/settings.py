@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = Field(1.0, description="Outbox relay poll interval, seconds.")
     outbox_batch_size: int = Field(200, description="Outbox rows published per relay pass.")
     graceful_timeout: float = Field(15.0, description="Seconds in-flight handlers get at stop.")
+    rpc_workers: int = Field(
+        16,
+        ge=1,
+        description="Requests of one operation a service handles at once (each in its own "
+        "unit of work); replicas multiply it.",
+    )
     idempotency_key_hours: float = Field(
         24.0, gt=0, description="Hours a write's Idempotency-Key and its answer are kept."
     )

@@ -199,10 +199,11 @@ class EventConsumer(_DurableConsumer):
             return
         try:
             async with self._serialized(), self.unit_of_work() as uow:
+                uow.hold_commits()  # the whole batch commits once, with its inbox rows
                 applied = await self._claim_and_apply_all(
                     uow, [(event, envelope) for _, envelope, event in readable]
                 )
-                await uow.commit()
+                await uow.commit_all()
         except Exception as error:
             log.warning("batch of %s failed (%s); handling one by one", len(readable), error)
             for raw, _, _ in readable:
@@ -231,8 +232,9 @@ class EventConsumer(_DurableConsumer):
         envelope, event = parsed
         try:
             async with self._serialized(), self.unit_of_work() as uow:
+                uow.hold_commits()
                 applied = bool(await self._claim_and_apply_all(uow, [(event, envelope)]))
-                await uow.commit()
+                await uow.commit_all()
         except Exception as error:
             await self.retry_or_give_up(raw, error, f"{envelope.type} {envelope.id}")
             return

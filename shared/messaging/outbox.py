@@ -1,9 +1,10 @@
 """The outbox relay: publishes committed outbox rows to JetStream, at least once.
 
-Each row is published with its event id as `Nats-Msg-Id` and marked only after the PubAck.
-A crash between the PubAck and the mark republishes the row on restart; JetStream drops the
-copy inside its duplicate window and consumers' inboxes drop it after, so the effect is
-exactly once.
+Each row is published with its event id as `Nats-Msg-Id` and deleted only after its PubAck.
+A crash between the PubAck and the delete republishes the row on restart; JetStream drops
+the copy inside its duplicate window and consumers' inboxes drop it after, so the effect is
+exactly once. Replicas of one service share the outbox: each relay locks the rows it
+publishes (`FOR UPDATE SKIP LOCKED` on PostgreSQL), so no row is published by two.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
@@ -35,7 +35,6 @@ class OutboxRelay:
         service: str,
         batch_size: int = 200,
         poll_interval: float = 1.0,
-        keep_published: timedelta = timedelta(days=1),
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
@@ -43,7 +42,6 @@ class OutboxRelay:
         self._service = service
         self._batch_size = batch_size
         self._poll_interval = poll_interval
-        self._keep_published = keep_published
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task | None = None
         # Hook for tests that simulate a crash between the PubAck and the mark.
@@ -53,44 +51,50 @@ class OutboxRelay:
         self._wakeup.set()
 
     async def drain(self) -> int:
-        """Publish every pending row, oldest first. Returns how many were published."""
+        """Publish every pending row, oldest first, a batch at a time. Returns how many were
+        published."""
         published = 0
-        while True:
-            async with self._sessions() as session:
-                rows = (
-                    await session.execute(
-                        select(
-                            self._outbox.c.seq,
-                            self._outbox.c.event_id,
-                            self._outbox.c.subject,
-                            self._outbox.c.payload,
-                        )
-                        .where(self._outbox.c.published_at.is_(None))
-                        .order_by(self._outbox.c.seq)
-                        .limit(self._batch_size)
-                    )
-                ).all()
-            if not rows:
-                break
-            for row in rows:
-                await self._publish(row.subject, row.payload, row.event_id)
-                if self.after_publish:
-                    self.after_publish(row.event_id)
-                async with self._sessions.begin() as session:
-                    await session.execute(
-                        update(self._outbox)
-                        .where(self._outbox.c.seq == row.seq)
-                        .values(published_at=datetime.now(UTC))
-                    )
-                published += 1
-                OUTBOX_PUBLISHED.labels(self._service).inc()
-        await self._prune_and_measure()
+        while batch := await self._publish_batch():
+            published += batch
+        await self._measure()
         return published
 
-    async def _prune_and_measure(self) -> None:
-        cutoff = datetime.now(UTC) - self._keep_published
+    async def _publish_batch(self) -> int:
+        """Lock a batch of rows (other replicas' relays skip them), publish them all at
+        once, await every PubAck, then delete the acknowledged rows in one statement: a
+        published row is no longer needed (and keeps no personal data behind)."""
+        outbox = self._outbox
         async with self._sessions.begin() as session:
-            await session.execute(delete(self._outbox).where(self._outbox.c.published_at < cutoff))
+            rows = (
+                await session.execute(
+                    select(outbox.c.seq, outbox.c.event_id, outbox.c.subject, outbox.c.payload)
+                    .where(outbox.c.published_at.is_(None))
+                    .order_by(outbox.c.seq)
+                    .limit(self._batch_size)
+                    .with_for_update(skip_locked=True)  # PostgreSQL; SQLite has one writer
+                )
+            ).all()
+            if not rows:
+                return 0
+            # sent in order, acknowledged concurrently
+            acks = await asyncio.gather(
+                *(self._publish(r.subject, r.payload, r.event_id) for r in rows),
+                return_exceptions=True,
+            )
+            done = [r.seq for r, ack in zip(rows, acks, strict=True) if not _failed(ack)]
+            if self.after_publish:
+                for row in rows:
+                    self.after_publish(row.event_id)
+            if done:
+                await session.execute(delete(outbox).where(outbox.c.seq.in_(done)))
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(done))
+        failed = next((ack for ack in acks if _failed(ack)), None)
+        if failed is not None:
+            raise failed  # the rest stay for the next pass
+        return len(done)
+
+    async def _measure(self) -> None:
+        async with self._sessions() as session:
             backlog = await session.scalar(
                 select(func.count())
                 .select_from(self._outbox)
@@ -120,3 +124,7 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _failed(ack: object) -> bool:
+    return isinstance(ack, BaseException)

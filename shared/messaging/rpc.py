@@ -43,8 +43,9 @@ def fingerprint(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def rpc_endpoint(broker: NatsBroker, operation: Operation, run: Runner) -> None:
-    """Answer `operation` on its subject; replicas share the work (queue group)."""
+def rpc_endpoint(broker: NatsBroker, operation: Operation, run: Runner, *, workers: int) -> None:
+    """Answer `operation` on its subject, up to `workers` requests at once (each in its own
+    unit of work); replicas share the work (queue group)."""
     service, name = operation.service, operation.name
 
     async def endpoint(msg: NatsMessage) -> dict:
@@ -86,7 +87,12 @@ def rpc_endpoint(broker: NatsBroker, operation: Operation, run: Runner) -> None:
         return reply.model_dump(mode="json")
 
     # The AsyncAPI document describes RPC subjects from the declarations (shared.asyncapi).
-    broker.subscriber(operation.subject, queue=service, include_in_schema=False)(endpoint)
+    broker.subscriber(
+        operation.subject,
+        queue=service,
+        include_in_schema=False,
+        max_workers=workers,
+    )(endpoint)
 
 
 def checked_reply(operation: Operation[Any, Rep], result: BaseModel | dict) -> Rep:

@@ -79,8 +79,9 @@ def test_retries_across_a_restart_of_the_service_and_of_the_message_server_have_
     late_key = str(uuid.uuid4())
     answers = [
         wait_until(
-            lambda: (r := _post_member(system, _member("idem6"), late_key)).status_code != 503
-            and r,
+            lambda: (
+                (r := _post_member(system, _member("idem6"), late_key)).status_code != 503 and r
+            ),
             timeout=30,
         )
         for _ in range(2)

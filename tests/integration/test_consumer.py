@@ -16,7 +16,7 @@ from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
 from shared.messaging.consumer import EventConsumer, consumer_config
 from tests.support import eventually, test_settings
 
-SPEC = ConsumerSpec("test-members-v1", "PROFILES", "test", ("member.deleted",))
+SPEC = ConsumerSpec("test-members-v1", "PROFILES", "test", ("member.deleted",), batch_size=1)
 BATCHED = ConsumerSpec("test-batched-v1", "PROFILES", "test", ("member.deleted",), batch_size=20)
 
 

@@ -21,7 +21,9 @@ def test_a_service_answers_exactly_its_declared_operations(service: str):
     )
     rpc_prefix = f"rapport.rpc.{service}."
     served = {
-        str(s.subject) for s in app.broker.subscribers if str(s.subject).startswith("rapport.rpc.")
+        s.subject.broker_address
+        for s in app.broker.subscribers
+        if s.subject.broker_address.startswith("rapport.rpc.")
     }
 
     assert served == {op.subject for op in operations_of(service)}

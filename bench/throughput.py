@@ -1,0 +1,161 @@
+"""Throughput through the gateway, each figure beside its baseline in the same run: the
+gateway's bare route (`GET /healthz`, the ceiling of the HTTP stack with this client) at the
+same number of clients, so that the machine's noise cancels in the ratios.
+
+Closed loop: `clients` tasks each send a request as soon as the previous one answered, for
+`--seconds` per step. Runs on SQLite, and on PostgreSQL too when `--postgres URL` or
+TEST_DATABASE_URL names a server (a database per service is created and dropped).
+
+    python -m bench.throughput [--seconds S] [--clients N] [--postgres URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.settings import SERVICES
+from tests.conftest import create_postgres_database, drop_postgres_database
+from tests.e2e.system import System
+
+Request = tuple[str, str, dict | None]  # method, path, JSON body
+
+
+def say(message: str) -> None:
+    print(f"  {message}", flush=True)
+
+
+@dataclass
+class Step:
+    name: str
+    clients: int
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    wall: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status < 400)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.wall if self.wall else 0.0
+
+    def percentile(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
+
+    def line(self, baseline: Step | None = None) -> str:
+        ratio = f"  {self.rate / baseline.rate:5.2f}x bare" if baseline and baseline.rate else ""
+        refused = {s: n for s, n in self.statuses.items() if s >= 400}
+        return (
+            f"{self.name:<34} {self.clients:>3} clients {self.rate:8.1f}/s  "
+            f"p50 {self.percentile(0.5) * 1000:7.1f} ms  p95 {self.percentile(0.95) * 1000:7.1f} ms"
+            f"{ratio}{'  errors ' + str(refused) if refused else ''}"
+        )
+
+
+async def load(
+    base_url: str, name: str, make: Callable[[int], Request], clients: int, seconds: float
+) -> Step:
+    step = Step(name, clients)
+    counter = itertools.count()
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                method, path, body = make(next(counter))
+                started = time.perf_counter()
+                response = await client.request(method, path, json=body)
+                step.latencies.append(time.perf_counter() - started)
+                step.statuses[response.status_code] = step.statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        step.wall = time.perf_counter() - started
+    return step
+
+
+def measure(system: System, seconds: float, clients: int) -> list[tuple[Step, Step | None]]:
+    base = str(system.http.base_url)
+    run = lambda *a: asyncio.run(load(base, *a, seconds))  # noqa: E731
+    tag = uuid.uuid4().hex[:6]
+    handles = itertools.count()
+
+    def register(n: int) -> Request:
+        handle = f"t{tag}{next(handles)}"
+        return ("POST", "/v1/members", {"handle": handle, "name": "T", "email": f"{handle}@x.org"})
+
+    say("seeding authors ...")
+    authors = system.registered(*(f"a{tag}{n}" for n in range(8)))
+
+    def post(n: int) -> Request:
+        return ("POST", "/v1/posts", {"author_id": authors[n % 8], "body": f"post {n}"})
+
+    def member(n: int) -> Request:
+        return ("GET", f"/v1/members/{authors[n % 8]}", None)
+
+    bare = lambda n: ("GET", "/healthz", None)  # noqa: E731
+    results = []
+    say("measuring ...")
+    bare_1 = run("GET /healthz (bare route)", bare, 1)
+    bare_n = run("GET /healthz (bare route)", bare, clients)
+    results += [(bare_1, None), (bare_n, None)]
+    for name, make in (
+        ("POST /v1/members", register),
+        ("GET /v1/members/{id}", member),
+        ("POST /v1/posts", post),
+    ):
+        one = run(name, make, 1)
+        many = run(name, make, clients)
+        results += [(one, bare_1), (many, bare_n)]
+        say(f"{name}: {many.rate / one.rate if one.rate else 0:.2f}x with {clients} clients")
+    return results
+
+
+def run_on(backend: str, seconds: float, clients: int, postgres: str | None) -> None:
+    print(f"\n== {backend}", flush=True)
+    databases = {}
+    if backend == "postgresql":
+        os.environ["TEST_DATABASE_URL"] = postgres or ""
+        databases = {name: asyncio.run(create_postgres_database()) for name in SERVICES}
+    with tempfile.TemporaryDirectory() as root:
+        system = System(Path(root), databases)
+        try:
+            say("starting nats-server and every service ...")
+            system.start_all()
+            for step, baseline in measure(system, seconds, clients):
+                print("  " + step.line(baseline), flush=True)
+        finally:
+            system.shutdown()
+            for url in databases.values():
+                asyncio.run(drop_postgres_database(url))
+    print(f"  load average after: {os.getloadavg()[0]:.2f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    args = parser.parse_args()
+    print(f"bench.throughput: {args.seconds:g} s per step, load {os.getloadavg()[0]:.2f}")
+    run_on("sqlite", args.seconds, args.clients, None)
+    if args.postgres:
+        run_on("postgresql", args.seconds, args.clients, args.postgres)
+
+
+if __name__ == "__main__":
+    main()
