@@ -15,8 +15,8 @@ from pydantic import BaseModel
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.operations import Operation, operations_of
-from shared.contracts.streams import ConsumerSpec, consumers_of
 from shared.contracts.rpc import Problem
+from shared.contracts.streams import ConsumerSpec, consumers_of
 from shared.settings import SERVICES
 
 REF = "#/components/schemas/{model}"

@@ -34,12 +34,12 @@ from shared.contracts.content import (
 )
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import MemberDeleted, MemberProfile
+from shared.cursors import Cursors
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 from shared.settings import Settings
 
 from . import domain, queries
-from shared.cursors import Cursors
 from .domain import Group, Post
 from .queries import Clock, parse_position
 from .store import (

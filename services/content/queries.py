@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.cursors import BadCursor
+
 from .domain import BLOCKS, CONNECTED, FOLLOWS
 from .store import (
     AudienceRow,

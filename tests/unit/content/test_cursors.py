@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.cursors import BadCursor, Cursors
 from services.content.queries import parse_position
+from shared.cursors import BadCursor, Cursors
 
 CURSORS = Cursors(b"k" * 32)
 SCOPE = "feed:ana:recent"
