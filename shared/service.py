@@ -64,7 +64,9 @@ class ServiceRuntime:
         self.name = name
         self.settings = settings
         configure_logging(name, level=settings.log_level, fmt=settings.log_format)
-        self.engine = make_engine(settings.database_url(name))
+        self.engine = make_engine(
+            settings.database_url(name), pool_size=settings.database_pool_size
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.metadata = metadata
         self.outbox, self.inbox, self.idempotency = messaging_tables(metadata)

@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     outbox_poll_interval: float = Field(1.0, description="Outbox relay poll interval, seconds.")
     outbox_batch_size: int = Field(200, description="Outbox rows published per relay pass.")
     graceful_timeout: float = Field(15.0, description="Seconds in-flight handlers get at stop.")
+    database_pool_size: int = Field(
+        10,
+        ge=1,
+        description="PostgreSQL connections a process keeps open (and as many more under load).",
+    )
     rpc_workers: int = Field(
         16,
         ge=1,
