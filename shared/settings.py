@@ -260,6 +260,11 @@ class Settings(BaseSettings):
     auth_roles_claim: str = Field(
         "roles", description="Claim holding roles (a dotted path reaches a nested claim)."
     )
+    auth_required_claims: dict[str, str] = Field(
+        {},
+        description="Claims every token must carry with these values, JSON "
+        '(Google Workspace: {"hd": "example.org"}, only the organisation\'s accounts).',
+    )
     auth_default_roles: list[str] = Field(
         ["member"], description="Roles every verified caller has, whatever the token says."
     )

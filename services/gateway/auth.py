@@ -230,6 +230,9 @@ class TokenVerifier:
             raise NotAuthenticated(f"the token is invalid: {error}") from None
         if claims.get(DEVELOPMENT_CLAIM) and not self.settings.auth_development:
             raise NotAuthenticated("development tokens are refused outside development mode")
+        for name, value in self.settings.auth_required_claims.items():
+            if claim(claims, name) != value:
+                raise NotAuthenticated(f"the token's {name} claim is not {value!r}")
         return self.caller(claims)
 
     def caller(self, claims: dict[str, Any]) -> Caller:

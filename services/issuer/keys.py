@@ -58,7 +58,9 @@ class KeyRing:
         return sorted(p.stem for p in self.directory.glob("*.pem"))
 
     def _generate(self) -> str:
-        kid = f"{time.time_ns() // 1_000_000:013d}-{secrets.token_hex(4)}"
+        # Later than every kid on disk even if the clock went back: the newest must sort last.
+        newest = max((int(kid.split("-")[0]) for kid in self._kids()), default=0)
+        kid = f"{max(time.time_ns() // 1_000_000, newest + 1):013d}-{secrets.token_hex(4)}"
         key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
         pem = key.private_bytes(
             serialization.Encoding.PEM,

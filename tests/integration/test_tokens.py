@@ -277,3 +277,14 @@ async def test_an_unreachable_provider_is_a_503_not_a_401():
 
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_a_token_without_a_required_claim_value_is_refused(issuer):
+    settings = settings_for(issuer, auth_required_claims={"hd": "example.org"})
+    transport = httpx.ASGITransport(app=tiny_app(settings))
+    from_the_org = issuer.ring.sign(issuer.claims(hd="example.org"))
+    from_elsewhere = issuer.ring.sign(issuer.claims(hd="gmail.com"))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        assert (await client.get("/whoami", headers=bearer(from_the_org))).status_code == 200
+        assert_invalid_token(await client.get("/whoami", headers=bearer(from_elsewhere)))
+        assert_invalid_token(await client.get("/whoami", headers=bearer(issuer.token())))
