@@ -282,6 +282,11 @@ class Settings(BaseSettings):
     auth_fetch_timeout: float = Field(
         5.0, gt=0, description="Seconds to fetch the discovery document or the keys."
     )
+    auth_token_cache_size: int = Field(
+        10_000,
+        ge=0,
+        description="Verified tokens remembered until they expire or the keys change (0: none).",
+    )
     issuer_port: int = Field(8090, description="Port of the development issuer (loopback).")
     issuer_token_lifetime: float = Field(
         3600.0, gt=0, description="Seconds a development token is valid."

@@ -15,8 +15,10 @@ no token or an invalid one is a 401 with `WWW-Authenticate: Bearer`, a missing r
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -27,6 +29,7 @@ import jwt
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from jwt.utils import base64url_decode
 from pydantic import TypeAdapter, ValidationError
 
 from shared.contracts.fields import PlainText
@@ -106,6 +109,7 @@ class KeySet:
         self._fetched_at: float | None = None  # last successful fetch (monotonic)
         self._attempted_at: float | None = None  # last fetch, successful or not
         self._lock = asyncio.Lock()
+        self.generation = 0  # counts changes of the key set
 
     async def key(self, kid: str, algorithm: str) -> jwt.PyJWK:
         """The key `kid` bound to `algorithm`; fetches the keys again when due or unknown."""
@@ -152,6 +156,8 @@ class KeySet:
             return
         if set(keys) != set(self._keys):
             log.info("keys of %s: %s", self.issuer, ", ".join(sorted(keys)))
+        if keys != self._keys:
+            self.generation += 1  # tokens verified with the old keys are checked again
         self._keys, self._bound = keys, {}
         self._fetched_at = self._attempted_at
 
@@ -194,12 +200,31 @@ class TokenVerifier:
         self.settings = settings
         self.keys = keys or KeySet(settings)
         self.algorithms = list(settings.auth_algorithms)
+        self.cache_size = settings.auth_token_cache_size
+        # token -> (caller, accepted until, key generation), least recently used first
+        self._verified: OrderedDict[str, tuple[Caller, float, int]] = OrderedDict()
 
     async def verify(self, token: str) -> Caller:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
-            raise NotAuthenticated("the token is not a well-formed JWT") from None
+        """The token's caller. A token verified before is answered from memory until it
+        expires or the provider's keys change: a front end sends the same token with every
+        request, and checking its signature each time would be a sizeable share of a read."""
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            caller, until, generation = remembered
+            if time.time() < until and generation == self.keys.generation:
+                self._verified.move_to_end(token)
+                return caller
+            del self._verified[token]
+        generation = self.keys.generation
+        caller, expires = await self._verify(token)
+        if self.cache_size:
+            self._verified[token] = (caller, expires + self.settings.auth_leeway, generation)
+            if len(self._verified) > self.cache_size:
+                self._verified.popitem(last=False)
+        return caller
+
+    async def _verify(self, token: str) -> tuple[Caller, float]:
+        header = _header(token)
         algorithm, kid = header.get("alg"), header.get("kid")
         if algorithm not in self.algorithms:
             raise NotAuthenticated(f"tokens signed with {algorithm!r} are not accepted")
@@ -233,7 +258,7 @@ class TokenVerifier:
         for name, value in self.settings.auth_required_claims.items():
             if claim(claims, name) != value:
                 raise NotAuthenticated(f"the token's {name} claim is not {value!r}")
-        return self.caller(claims)
+        return self.caller(claims), claims["exp"]
 
     def caller(self, claims: dict[str, Any]) -> Caller:
         s = self.settings
@@ -256,6 +281,17 @@ class TokenVerifier:
             # Only Rapport's roles: providers add their own (offline_access, ...).
             roles=frozenset(s.auth_default_roles).union(named).intersection(ROLES),
         )
+
+
+def _header(token: str) -> dict[str, Any]:
+    """The token's header, read only to choose the key; PyJWT checks it again with the rest."""
+    try:
+        header = json.loads(base64url_decode(token.split(".", 1)[0]))
+    except (ValueError, UnicodeDecodeError):
+        raise NotAuthenticated("the token is not a well-formed JWT") from None
+    if not isinstance(header, dict) or token.count(".") != 2:
+        raise NotAuthenticated("the token is not a well-formed JWT")
+    return header
 
 
 def claim(claims: dict[str, Any], name: str) -> Any:

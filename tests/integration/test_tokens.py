@@ -288,3 +288,24 @@ async def test_a_token_without_a_required_claim_value_is_refused(issuer):
         assert (await client.get("/whoami", headers=bearer(from_the_org))).status_code == 200
         assert_invalid_token(await client.get("/whoami", headers=bearer(from_elsewhere)))
         assert_invalid_token(await client.get("/whoami", headers=bearer(issuer.token())))
+
+
+async def test_a_withdrawn_key_stops_being_trusted_even_for_a_token_verified_before(client, issuer):
+    old = issuer.token("ana")
+    assert (await client.get("/whoami", headers=bearer(old))).status_code == 200
+    assert (await client.get("/whoami", headers=bearer(old))).status_code == 200  # remembered
+
+    issuer.ring.rotate()
+    issuer.ring.rotate()  # the key that signed `old` is no longer published
+    newest = issuer.token("ana")
+    assert (await client.get("/whoami", headers=bearer(newest))).status_code == 200
+
+    assert_invalid_token(await client.get("/whoami", headers=bearer(old)))
+
+
+async def test_the_keys_are_fetched_once_for_many_requests(client, issuer):
+    token = issuer.token("ana")
+    for _ in range(3):
+        assert (await client.get("/whoami", headers=bearer(token))).status_code == 200
+
+    assert issuer.requests["/jwks"] == 1
