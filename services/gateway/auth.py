@@ -147,10 +147,8 @@ class KeySet:
             async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
                 if self._jwks_uri is None:
                     self._jwks_uri = await self._discover(client)
-                response = await client.get(self._jwks_uri)
-                response.raise_for_status()
-                keys = _signing_keys(response.json().get("keys"))
-        except (httpx.HTTPError, ValueError, AttributeError) as error:
+                keys = _signing_keys(await _json_object(client, self._jwks_uri))
+        except (httpx.HTTPError, ValueError) as error:
             # Keep trusting the keys we have until the provider answers again.
             log.warning("could not fetch the keys of %s: %s", self.issuer, error)
             return
@@ -163,9 +161,7 @@ class KeySet:
 
     async def _discover(self, client: httpx.AsyncClient) -> str:
         url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        response = await client.get(url)
-        response.raise_for_status()
-        document = response.json()
+        document = await _json_object(client, url)
         if document.get("issuer") != self.issuer:
             raise ValueError(f"the discovery document names issuer {document.get('issuer')!r}")
         jwks_uri = document.get("jwks_uri")
@@ -174,9 +170,19 @@ class KeySet:
         return jwks_uri
 
 
-def _signing_keys(published: Any) -> dict[str, dict[str, Any]]:
+async def _json_object(client: httpx.AsyncClient, url: str) -> dict[str, Any]:
+    response = await client.get(url)
+    response.raise_for_status()
+    document = response.json()
+    if not isinstance(document, dict):
+        raise ValueError(f"{url} does not answer a JSON object")
+    return document
+
+
+def _signing_keys(jwks: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The published public keys usable for signatures, by kid; a key PyJWK cannot read, a
     key for encryption and a symmetric key are left out."""
+    published = jwks.get("keys")
     if not isinstance(published, list):
         raise ValueError("the JWKS has no list of keys")
     keys = {}
