@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test test-unit test-integration test-e2e lint format bench provision asyncapi rebuild clean
+.PHONY: run token rotate-keys test test-unit test-integration test-e2e lint format bench provision asyncapi rebuild clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,14 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)  ## start nats-server (unless NATS_URL is set), every service and the gateway
 	$(BIN)/python -m shared.runtime
+
+HANDLE ?= ana
+ROLE   ?= member
+token: $(STAMP)  ## print a development token: make token HANDLE=ana ROLE=member [TEAM=design] (ROLE: member, analyst, operator, comma separated)
+	@$(BIN)/python -m services.issuer token '$(HANDLE)' '$(ROLE)' $(if $(TEAM),--team '$(TEAM)')
+
+rotate-keys: $(STAMP)  ## the development issuer signs with a new key; the previous one stays published
+	$(BIN)/python -m services.issuer rotate
 
 test: $(STAMP)  ## unit, integration and end-to-end tests (PostgreSQL too when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e

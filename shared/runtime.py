@@ -2,6 +2,8 @@
 
 - Starts a nats-server with JetStream on a free port (data under <data_dir>/nats), unless
   NATS_URL / RAPPORT_NATS_URL is set.
+- Starts the development token issuer on loopback, and points the gateway at it in
+  development mode, unless RAPPORT_AUTH_ISSUER names the organisation's provider.
 - Creates the streams and consumers, then starts each service; a service that exits is
   logged and restarted with a growing delay.
 - Ctrl-C or SIGTERM stops the services (SIGTERM, then SIGKILL after the grace period) and
@@ -22,9 +24,12 @@ from pathlib import Path
 
 import nats
 
+from services.issuer.app import development_environment, issuer_url
 from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, start_nats_server
 from shared.settings import SERVICES, Settings, get_settings
+
+ISSUER = "issuer"  # the development token issuer (services/issuer), when no provider is set
 
 RESTART_DELAYS = (1, 2, 5, 10, 30)
 STABLE_AFTER = 60.0  # seconds of uptime after which a restart counts as the first again
@@ -51,7 +56,7 @@ def command(service: str) -> list[str]:
 def processes(settings: Settings) -> list[Process]:
     """Every process of the system; N aggregator partitions are N processes, each with its
     own port (counting up from RAPPORT_AGGREGATOR_PORT) and database."""
-    found = []
+    found = [] if settings.auth_issuer else [Process(ISSUER, ISSUER, {})]
     count = settings.aggregator_partitions
     for service in (*SERVICES, "gateway"):
         if service != "aggregator" or count <= 1:
@@ -170,6 +175,7 @@ def main() -> None:
     say("streams and consumers provisioned")
 
     env = dict(os.environ, RAPPORT_NATS_URL=url, RAPPORT_DATA_DIR=str(data_dir))
+    env |= development_environment(settings)
     children = [Supervised(spec, env, pid_dir) for spec in processes(settings)]
 
     stopping = False
@@ -186,8 +192,12 @@ def main() -> None:
     base = f"http://{settings.host}"
     say(f"API          {base}:{settings.gateway_port}/v1  (OpenAPI at /openapi.json, docs /docs)")
     say(f"readiness    {base}:{settings.gateway_port}/readyz")
+    if settings.auth_issuer:
+        say(f"tokens       trusted from {settings.auth_issuer}")
+    else:
+        say(f"tokens       {issuer_url(settings)} (development): make token HANDLE=ana ROLE=member")
     for child in children:
-        if child.spec.service != "gateway":
+        if child.spec.service not in ("gateway", ISSUER):
             port = child.spec.env.get("RAPPORT_AGGREGATOR_PORT") or settings.http_port(
                 child.spec.service
             )

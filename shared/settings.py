@@ -11,6 +11,12 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Signature algorithms a token may use: public-key ones only, so that no key the gateway
+# fetches can ever be used as an HMAC secret, and never `none`.
+ASYMMETRIC_ALGORITHMS = (
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+)  # fmt: skip
+
 SERVICES = ("profiles", "connections", "content", "events", "aggregator")
 """The back-end services, each its own process with its own database."""
 
@@ -236,8 +242,80 @@ class Settings(BaseSettings):
         3600.0, gt=0, description="Seconds the change feed keeps its rows."
     )
 
+    # Authentication (services/gateway/auth.py, docs/api.md#authentication): bearer JWTs
+    # from the organisation's OpenID Connect provider.
+    auth_issuer: str | None = Field(
+        None,
+        description="Issuer URL of the OpenID Connect provider whose tokens the gateway "
+        "trusts (its discovery document is <issuer>/.well-known/openid-configuration); "
+        "unset: `make run` starts the development issuer and trusts it.",
+    )
+    auth_audience: str = Field("rapport", description="The `aud` every token must name.")
+    auth_leeway: float = Field(
+        30.0, ge=0, le=300, description="Seconds of clock skew allowed on exp, nbf and iat."
+    )
+    auth_algorithms: list[str] = Field(
+        list(ASYMMETRIC_ALGORITHMS),
+        description="Signature algorithms accepted (asymmetric only: none and HS* refused).",
+    )
+    auth_subject_claim: str = Field(
+        "sub", description="Claim naming the member (the acting member is this subject)."
+    )
+    auth_email_claim: str = Field("email", description="Claim holding the email.")
+    auth_email_verified_claim: str = Field(
+        "email_verified",
+        description="Claim that is true when the email is verified; empty: the provider only "
+        "issues verified emails.",
+    )
+    auth_team_claim: str = Field("team", description="Claim holding the member's team.")
+    auth_roles_claim: str = Field(
+        "roles", description="Claim holding roles (a dotted path reaches a nested claim)."
+    )
+    auth_required_claims: dict[str, str] = Field(
+        {},
+        description="Claims every token must carry with these values, JSON "
+        '(Google Workspace: {"hd": "example.org"}, only the organisation\'s accounts).',
+    )
+    auth_default_roles: list[str] = Field(
+        ["member"], description="Roles every verified caller has, whatever the token says."
+    )
+    auth_development: bool = Field(
+        False,
+        description="Trust the development issuer's tokens and a plain-http issuer; never "
+        "in production.",
+    )
+    auth_jwks_refresh_interval: float = Field(
+        10.0, ge=0, description="Fewest seconds between key fetches caused by an unknown kid."
+    )
+    auth_jwks_max_age: float = Field(
+        3600.0, gt=0, description="Seconds the provider's keys are kept before fetched again."
+    )
+    auth_fetch_timeout: float = Field(
+        5.0, gt=0, description="Seconds to fetch the discovery document or the keys."
+    )
+    auth_token_cache_size: int = Field(
+        10_000,
+        ge=0,
+        description="Verified tokens remembered until they expire or the keys change (0: none).",
+    )
+    issuer_port: int = Field(8090, description="Port of the development issuer (loopback).")
+    issuer_token_lifetime: float = Field(
+        3600.0, gt=0, description="Seconds a development token is valid."
+    )
+
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")
+
+    @field_validator("auth_algorithms")
+    @classmethod
+    def _algorithms_are_asymmetric(cls, value: list[str]):
+        refused = [a for a in value if a not in ASYMMETRIC_ALGORITHMS]
+        if refused or not value:
+            raise ValueError(
+                f"token algorithms must be among {', '.join(ASYMMETRIC_ALGORITHMS)}; "
+                f"refused: {refused or 'an empty list'}"
+            )
+        return value
 
     @field_validator("webhook_secrets")
     @classmethod

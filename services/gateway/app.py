@@ -12,7 +12,7 @@ from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
 from shared.webhooks.adapters import ADAPTERS
 
-from . import openapi, problems
+from . import auth, openapi, problems
 from .backends import Backends
 from .middleware import BodySizeLimit, RequestMetrics
 from .routes import (
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.webhook_limits = RateLimits(settings.webhook_rate, settings.webhook_burst)
     problems.install(app)
+    auth.install(app, settings)
     openapi.install(app)
     for module in (
         members,

@@ -57,6 +57,12 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
         wait_until(ready, timeout=60, interval=0.2)
         pids = {name: pid_of(name) for name in names}
         assert (tmp_path / "var" / "nats").is_dir()  # its own nats-server, data under ./var
+        # its own development token issuer on loopback, keys under ./var, trusted by the gateway
+        issuer = f"http://127.0.0.1:{ports['issuer']}"
+        discovery = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()
+        assert discovery["issuer"] == issuer
+        assert httpx.get(discovery["jwks_uri"], timeout=5).json()["keys"]
+        assert list((tmp_path / "var" / "issuer" / "keys").glob("*.pem"))
 
         os.kill(pids["connections"], signal.SIGKILL)
         wait_until(lambda: pid_of("connections") != pids["connections"], timeout=30)
@@ -67,6 +73,7 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
         assert supervisor.wait(60) == 0
         log = (tmp_path / "supervisor.log").read_text()
         assert "connections exited with code" in log
+        assert f"tokens       {issuer} (development)" in log
         assert not [name for name, pid in pids.items() if alive(pid)]
         nats_left = subprocess.run(
             ["pgrep", "-f", str(tmp_path / "var" / "nats")], capture_output=True
