@@ -51,8 +51,9 @@ async def _require_members(uow: UnitOfWork, **ids: str) -> None:
             raise NotFound(f"no member with id {member_id}", field=field)
 
 
-async def _commit(uow: UnitOfWork, pair: Pair, events: list[Event]) -> None:
-    await Pairs(uow.session).save(pair)
+async def _commit(uow: UnitOfWork, pair: Pair, events: list[Event], *, field: str) -> None:
+    """Save the pair (409 naming `field` if a concurrent change won) and publish its facts."""
+    await Pairs(uow.session).save(pair, field=field)
     for event in events:
         await uow.publish(event)
     await uow.commit()
@@ -89,7 +90,7 @@ async def send_request(command: SendConnectionRequest, uow: UnitOfWork) -> Conne
     )
     pair = await Pairs(uow.session).get(command.requester_id, command.addressee_id)
     events = pair.request(command.requester_id, str(uuid.uuid4()), datetime.now(UTC))
-    await _commit(uow, pair, events)
+    await _commit(uow, pair, events, field="addressee_id")
     assert pair.pending is not None
     return _request_view(pair.pending)
 
@@ -105,7 +106,7 @@ def _decision(rule: Callable[[Pair], Callable]):
         await _require_members(uow, member_id=command.member_id)
         pair = await pairs.get(request.requester_id, request.addressee_id)
         events = rule(pair)(command.request_id, command.member_id, datetime.now(UTC))
-        await _commit(uow, pair, events)
+        await _commit(uow, pair, events, field="request_id")
         return _request_view(pair.closed_requests[-1])
 
     return decide
@@ -125,7 +126,7 @@ def _pair_action(act: Callable[[Pair, str, datetime], list[Event]], doc: str):
         await _require_members(uow, member_id=command.member_id, other_id=command.other_id)
         pair = await Pairs(uow.session).get(command.member_id, command.other_id)
         events = act(pair, command.member_id, datetime.now(UTC))
-        await _commit(uow, pair, events)
+        await _commit(uow, pair, events, field="other_id")
         return _pair_view(pair, command.member_id)
 
     handle.__doc__ = doc

@@ -160,10 +160,11 @@ class Pairs:
         row = await self.session.get(RequestRow, request_id)
         return _to_request(row) if row else None
 
-    async def save(self, pair: Pair) -> None:
+    async def save(self, pair: Pair, *, field: str = "other_id") -> None:
         """Save the pair if nobody changed it since it was loaded, else Conflict (409): of
         concurrent changes of one pair exactly one is saved, so only its facts are published.
-        A request is closed only if it is still pending (the same rule, row by row)."""
+        A request is closed only if it is still pending (the same rule, row by row). `field`
+        is the request field the Conflict names."""
         state = {
             "connected_since": pair.connected_since,
             "a_follows_since": pair.following_since.get(pair.a),
@@ -184,7 +185,7 @@ class Pairs:
                 .execution_options(synchronize_session=False)
             )
             if saved.rowcount != 1:
-                raise _changed_meanwhile()
+                raise _changed_meanwhile(field)
         for request in pair.closed_requests:
             closed = await self.session.execute(
                 update(RequestRow)
@@ -193,7 +194,7 @@ class Pairs:
                 .execution_options(synchronize_session=False)
             )
             if closed.rowcount != 1:
-                raise _changed_meanwhile()
+                raise _changed_meanwhile(field)
         await record_change(self.session, PAIR, f"{pair.a}|{pair.b}")
         if pair.pending is not None and await self.session.get(RequestRow, pair.pending.id) is None:
             p = pair.pending
@@ -234,11 +235,11 @@ class Pairs:
         return [_to_request(r) for r in rows]
 
 
-def _changed_meanwhile() -> Conflict:
+def _changed_meanwhile(field: str) -> Conflict:
     return Conflict(
         "these members' connection changed meanwhile (a concurrent request won); "
         "read it again and retry if still wanted",
-        field="other_id",
+        field=field,
     )
 
 

@@ -14,6 +14,7 @@ import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import nats
 
 from shared.contracts.envelope import Envelope
@@ -35,14 +36,14 @@ DECISIONS = {
 }
 
 
-def at_once(system: System, calls: list[tuple[str, str, dict | None]]) -> list[int]:
-    """Send every (method, path, body) together (released by one barrier); their statuses."""
+def at_once(system: System, calls: list[tuple[str, str, dict | None]]) -> list[httpx.Response]:
+    """Send every (method, path, body) together (released by one barrier); their answers."""
     barrier = threading.Barrier(len(calls))
 
-    def send(call: tuple[str, str, dict | None]) -> int:
+    def send(call: tuple[str, str, dict | None]) -> httpx.Response:
         method, path, body = call
         barrier.wait()
-        return system.http.request(method, path, json=body).status_code
+        return system.http.request(method, path, json=body)
 
     with ThreadPoolExecutor(len(calls)) as pool:
         return list(pool.map(send, calls))
@@ -110,12 +111,15 @@ def test_of_concurrent_decisions_on_one_request_exactly_one_wins(shared_system: 
             for decision in decisions
         ]
 
-        statuses = at_once(shared_system, calls)
+        answers = at_once(shared_system, calls)
 
+        statuses = [answer.status_code for answer in answers]
         winners = [d for d, s in zip(decisions, statuses, strict=True) if 200 <= s < 300]
         assert len(winners) == 1, (decisions, statuses)
         assert sorted(statuses).count(409) == len(decisions) - 1, (decisions, statuses)
         (winner,) = winners
+        losers = [answer.json() for answer in answers if answer.status_code == 409]
+        assert {problem["errors"][0]["field"] for problem in losers} == {"request_id"}
         state = shared_system.http.get(f"/v1/members/{ana}/connection-requests").json()
         assert state["outgoing"] == []
         agree(shared_system, ana, ben, expected=winner == "accept")
@@ -137,7 +141,7 @@ def test_of_concurrent_removals_and_blocks_of_one_connection_exactly_one_fact_is
     )
     assert accepted.status_code == 200, accepted.text
 
-    statuses = at_once(
+    answers = at_once(
         shared_system,
         [
             ("DELETE", f"/v1/members/{ana}/connections/{ben}", None),
@@ -146,6 +150,7 @@ def test_of_concurrent_removals_and_blocks_of_one_connection_exactly_one_fact_is
         ],
     )
 
+    statuses = [answer.status_code for answer in answers]
     # a removal that lost the race is a 409 (or a 404 once the other committed); a block
     # may also come after a removal, ending nothing but blocking
     assert set(statuses[:2]) <= {204, 404, 409} and statuses[:2].count(204) <= 1, statuses
