@@ -1,7 +1,8 @@
 """Connections' tables and repositories: its copies of members (with the profile fields
-suggestions need), group memberships and event participation, fed by events; its own pairs,
-requests and dismissed suggestions; and the change feed that keeps the suggestion index in
-step with all of them."""
+suggestions need), groups, group memberships, events and RSVPs, fed by events and kept by
+shared/copies.py (one last-writer-wins rule, tombstones); check-ins; its own pairs, requests
+and dismissed suggestions; and the change feed that keeps the suggestion index in step with
+all of them."""
 
 from __future__ import annotations
 

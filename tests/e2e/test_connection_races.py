@@ -4,7 +4,8 @@ against the running system.
 Each trial fires a random mix of accept, decline and withdraw at one pending request, all at
 once. Exactly one call succeeds and the others get 409; only the winner's fact is published;
 and the connections service and the aggregator end up agreeing on whether the pair is
-connected.
+connected. A retry with the same Idempotency-Key, the race of a client with itself, writes
+once.
 """
 
 from __future__ import annotations
@@ -166,3 +167,27 @@ def test_of_concurrent_removals_and_blocks_of_one_connection_exactly_one_fact_is
     assert removed == [ConnectionRemoved.type]
     blocks = facts(shared_system, "member_id", ana, "member.")
     assert blocks.count(MemberBlocked.type) == (1 if statuses[2] == 200 else 0)
+
+
+def test_a_request_retried_with_the_same_idempotency_key_is_sent_once(shared_system: System):
+    """A client that lost the answer retries: the same key and body return the first answer,
+    and the request is sent (and published) once; the key with another body is a 422."""
+    ana, ben, chen = shared_system.registered("retry-asker", "retry-asked", "retry-other")
+    body = {"requester_id": ana, "addressee_id": ben}
+    key = {"Idempotency-Key": f"retry-{ana}"}
+
+    first = shared_system.http.post("/v1/connection-requests", json=body, headers=key)
+    again = shared_system.http.post("/v1/connection-requests", json=body, headers=key)
+    other = shared_system.http.post(
+        "/v1/connection-requests", json=body | {"addressee_id": chen}, headers=key
+    )
+
+    assert first.status_code == 201, first.text
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert again.headers["Location"] == first.headers["Location"]
+    assert other.status_code == 422, other.text
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    outgoing = shared_system.http.get(f"/v1/members/{ana}/connection-requests").json()["outgoing"]
+    assert [r["id"] for r in outgoing] == [first.json()["id"]]
+    requested = wait_until(lambda: facts(shared_system, "request_id", first.json()["id"]))
+    assert requested == ["connection.requested"]
