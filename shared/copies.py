@@ -91,9 +91,11 @@ class Copies(Generic[Row]):
         else:
             for name in self.personal:
                 setattr(found, name, None)
-            found.deleted = True
-            if version.newer_than(found.version):
+            # a tombstone carries the newest erasure's version, whatever facts came before,
+            # so that the same facts in any order leave the same tombstone
+            if not found.deleted or version.newer_than(found.version):
                 found.as_of, found.event_id = version.time, version.event_id
+            found.deleted = True
         await self.session.flush()
 
     async def live(self, keys: list[Any]) -> dict[Any, Row]:

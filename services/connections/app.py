@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.commands import (
-    DecideConnectionRequest,
-    DismissSuggestion,
-    MemberRef,
-    PairCommand,
-    SendConnectionRequest,
-    SuggestionsQuery,
-)
+from shared.contracts.api import connections as api
 from shared.contracts.events import (
     AttendeeCheckedIn,
     EventCancelled,
@@ -42,17 +35,17 @@ GATHERINGS = "connections-events-v1"
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
     runtime = ServiceRuntime(NAME, Base.metadata, settings)
-    runtime.rpc("send_request", SendConnectionRequest, handlers.send_request)
-    runtime.rpc("accept_request", DecideConnectionRequest, handlers.accept_request)
-    runtime.rpc("decline_request", DecideConnectionRequest, handlers.decline_request)
-    runtime.rpc("withdraw_request", DecideConnectionRequest, handlers.withdraw_request)
-    runtime.rpc("remove_connection", PairCommand, handlers.remove_connection)
-    runtime.rpc("follow", PairCommand, handlers.follow)
-    runtime.rpc("unfollow", PairCommand, handlers.unfollow)
-    runtime.rpc("block", PairCommand, handlers.block)
-    runtime.rpc("unblock", PairCommand, handlers.unblock)
-    runtime.rpc("list_connections", MemberRef, handlers.list_connections)
-    runtime.rpc("list_requests", MemberRef, handlers.list_requests)
+    runtime.serve(api.send_request, handlers.send_request)
+    runtime.serve(api.accept_request, handlers.accept_request)
+    runtime.serve(api.decline_request, handlers.decline_request)
+    runtime.serve(api.withdraw_request, handlers.withdraw_request)
+    runtime.serve(api.remove_connection, handlers.remove_connection)
+    runtime.serve(api.follow, handlers.follow)
+    runtime.serve(api.unfollow, handlers.unfollow)
+    runtime.serve(api.block, handlers.block)
+    runtime.serve(api.unblock, handlers.unblock)
+    runtime.serve(api.list_connections, handlers.list_connections)
+    runtime.serve(api.list_requests, handlers.list_requests)
     runtime.on_event(MEMBERS, MemberRegistered, handlers.on_member_profile)
     runtime.on_event(MEMBERS, MemberUpdated, handlers.on_member_profile)
     runtime.on_event(MEMBERS, MemberDeleted, handlers.on_member_deleted)
@@ -72,7 +65,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         refresh_interval=settings.suggestion_refresh_interval,
     )
     suggestions = handlers.SuggestionQueries(feed, SuggestionRules.from_settings(settings))
-    runtime.rpc("suggestions", SuggestionsQuery, suggestions.suggestions)
-    runtime.rpc("dismiss_suggestion", DismissSuggestion, suggestions.dismiss_suggestion)
+    runtime.serve(api.suggestions, suggestions.suggestions)
+    runtime.serve(api.dismiss_suggestion, suggestions.dismiss_suggestion)
     runtime.lifecycle(on_startup=feed.start, on_shutdown=feed.stop)
     return runtime.asgi()

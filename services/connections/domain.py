@@ -64,6 +64,9 @@ class Pair:
     blocking_since: dict[str, datetime] = field(default_factory=dict)  # blocker -> since
     pending: Request | None = None
     closed_requests: list[Request] = field(default_factory=list)  # closed now, to save
+    # the stored version this pair was loaded at: saving is conditional on it, so of two
+    # concurrent changes of one pair exactly one is saved (the other is a Conflict)
+    version: int = 0
 
     @staticmethod
     def key(one: str, other: str, *, field: str = "other_id") -> tuple[str, str]:
@@ -189,15 +192,3 @@ class Pair:
             raise NotFound("this member has not blocked the other", field="other_id")
         del self.blocking_since[blocker]
         return [MemberUnblocked(member_id=blocker, other_id=self.other(blocker))]
-
-
-@dataclass(frozen=True, order=True)
-class Version:
-    """Orders the writes to one copied fact: the event's time, then its id as a tie-break, so
-    that the same events in any order give the same copy (last writer wins)."""
-
-    time: datetime
-    event_id: str
-
-    def newer_than(self, other: Version | None) -> bool:
-        return other is None or (self.time, self.event_id) > (other.time, other.event_id)

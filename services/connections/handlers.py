@@ -6,12 +6,19 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from shared.contracts.commands import (
+from shared.contracts.api.connections import (
+    Connection,
+    ConnectionRequest,
+    Connections,
     DecideConnectionRequest,
+    Dismissal,
     DismissSuggestion,
     MemberRef,
     PairCommand,
+    PairState,
+    PendingRequests,
     SendConnectionRequest,
+    Suggestions,
     SuggestionsQuery,
 )
 from shared.contracts.envelope import Envelope, Event
@@ -27,10 +34,11 @@ from shared.contracts.events import (
     MemberProfile,
     RsvpChanged,
 )
+from shared.copies import Version
 from shared.db import UnitOfWork
 from shared.errors import NotFound
 
-from .domain import Pair, Request, Version
+from .domain import Pair, Request
 from .index_feed import IndexFeed
 from .store import Dismissals, Gatherings, Groups, Members, Pairs, not_to_suggest
 from .suggestions import SuggestionRules, check_dismissal
@@ -43,37 +51,38 @@ async def _require_members(uow: UnitOfWork, **ids: str) -> None:
             raise NotFound(f"no member with id {member_id}", field=field)
 
 
-async def _commit(uow: UnitOfWork, pair: Pair, events: list[Event]) -> None:
-    await Pairs(uow.session).save(pair)
+async def _commit(uow: UnitOfWork, pair: Pair, events: list[Event], *, field: str) -> None:
+    """Save the pair (409 naming `field` if a concurrent change won) and publish its facts."""
+    await Pairs(uow.session).save(pair, field=field)
     for event in events:
         await uow.publish(event)
     await uow.commit()
 
 
-def _request_view(request: Request) -> dict:
-    return {
-        "id": request.id,
-        "requester_id": request.requester_id,
-        "addressee_id": request.addressee_id,
-        "status": request.status,
-        "created_at": request.created_at.isoformat(),
-        "closed_at": request.closed_at.isoformat() if request.closed_at else None,
-    }
+def _request_view(request: Request) -> ConnectionRequest:
+    return ConnectionRequest(
+        id=request.id,
+        requester_id=request.requester_id,
+        addressee_id=request.addressee_id,
+        status=request.status,
+        created_at=request.created_at,
+        closed_at=request.closed_at,
+    )
 
 
-def _pair_view(pair: Pair, member: str) -> dict:
+def _pair_view(pair: Pair, member: str) -> PairState:
     other = pair.other(member)
-    return {
-        "member_id": member,
-        "other_id": other,
-        "connected": pair.connected,
-        "following": pair.follows(member),
-        "followed_by": pair.follows(other),
-        "blocking": member in pair.blocking_since,
-    }
+    return PairState(
+        member_id=member,
+        other_id=other,
+        connected=pair.connected,
+        following=pair.follows(member),
+        followed_by=pair.follows(other),
+        blocking=member in pair.blocking_since,
+    )
 
 
-async def send_request(command: SendConnectionRequest, uow: UnitOfWork) -> dict:
+async def send_request(command: SendConnectionRequest, uow: UnitOfWork) -> ConnectionRequest:
     """Ask another member to connect; publishes connection.requested."""
     Pair.key(command.requester_id, command.addressee_id, field="addressee_id")
     await _require_members(
@@ -81,13 +90,13 @@ async def send_request(command: SendConnectionRequest, uow: UnitOfWork) -> dict:
     )
     pair = await Pairs(uow.session).get(command.requester_id, command.addressee_id)
     events = pair.request(command.requester_id, str(uuid.uuid4()), datetime.now(UTC))
-    await _commit(uow, pair, events)
+    await _commit(uow, pair, events, field="addressee_id")
     assert pair.pending is not None
     return _request_view(pair.pending)
 
 
 def _decision(rule: Callable[[Pair], Callable]):
-    async def decide(command: DecideConnectionRequest, uow: UnitOfWork) -> dict:
+    async def decide(command: DecideConnectionRequest, uow: UnitOfWork) -> ConnectionRequest:
         pairs = Pairs(uow.session)
         request = await pairs.request(command.request_id)
         if request is None:
@@ -97,7 +106,7 @@ def _decision(rule: Callable[[Pair], Callable]):
         await _require_members(uow, member_id=command.member_id)
         pair = await pairs.get(request.requester_id, request.addressee_id)
         events = rule(pair)(command.request_id, command.member_id, datetime.now(UTC))
-        await _commit(uow, pair, events)
+        await _commit(uow, pair, events, field="request_id")
         return _request_view(pair.closed_requests[-1])
 
     return decide
@@ -112,12 +121,12 @@ withdraw_request.__doc__ = "The requester withdraws; publishes connection.withdr
 
 
 def _pair_action(act: Callable[[Pair, str, datetime], list[Event]], doc: str):
-    async def handle(command: PairCommand, uow: UnitOfWork) -> dict:
+    async def handle(command: PairCommand, uow: UnitOfWork) -> PairState:
         Pair.key(command.member_id, command.other_id)
         await _require_members(uow, member_id=command.member_id, other_id=command.other_id)
         pair = await Pairs(uow.session).get(command.member_id, command.other_id)
         events = act(pair, command.member_id, datetime.now(UTC))
-        await _commit(uow, pair, events)
+        await _commit(uow, pair, events, field="other_id")
         return _pair_view(pair, command.member_id)
 
     handle.__doc__ = doc
@@ -136,47 +145,45 @@ block = _pair_action(
 unblock = _pair_action(lambda pair, member, _: pair.unblock(member), "Lift a block.")
 
 
-async def list_connections(query: MemberRef, uow: UnitOfWork) -> dict:
+async def list_connections(query: MemberRef, uow: UnitOfWork) -> Connections:
     """A member's connections, newest first."""
     await _require_members(uow, member_id=query.member_id)
     connections = await Pairs(uow.session).connections_of(query.member_id)
     known = await Members(uow.session).names([other for other, _ in connections])
-    return {
-        "member_id": query.member_id,
-        "items": [
-            {
-                "member_id": other,
-                "handle": known[other].handle if other in known else None,
-                "name": known[other].name if other in known else None,
-                "since": since.isoformat(),
-            }
+    return Connections(
+        member_id=query.member_id,
+        items=[
+            Connection(
+                member_id=other,
+                handle=known[other].handle if other in known else None,
+                name=known[other].name if other in known else None,
+                since=since,
+            )
             for other, since in connections
         ],
-    }
+    )
 
 
-async def list_requests(query: MemberRef, uow: UnitOfWork) -> dict:
+async def list_requests(query: MemberRef, uow: UnitOfWork) -> PendingRequests:
     """A member's pending requests, incoming and outgoing."""
     await _require_members(uow, member_id=query.member_id)
     pending = await Pairs(uow.session).pending_requests_of(query.member_id)
-    return {
-        "member_id": query.member_id,
-        "incoming": [_request_view(r) for r in pending if r.addressee_id == query.member_id],
-        "outgoing": [_request_view(r) for r in pending if r.requester_id == query.member_id],
-    }
+    return PendingRequests(
+        member_id=query.member_id,
+        incoming=[_request_view(r) for r in pending if r.addressee_id == query.member_id],
+        outgoing=[_request_view(r) for r in pending if r.requester_id == query.member_id],
+    )
 
 
 # --- events from profiles -------------------------------------------------------------
 
 
 async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitOfWork) -> None:
-    await Members(uow.session).upsert(
-        event.member_id, event.model_dump(), Version(envelope.time, envelope.id)
-    )
+    await Members(uow.session).upsert(event.member_id, event.model_dump(), Version.of(envelope))
 
 
 async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
-    await Members(uow.session).forget(event.member_id, as_of=envelope.time)
+    await Members(uow.session).forget(event.member_id, Version.of(envelope))
 
 
 # --- events from content: groups --------------------------------------------------------------
@@ -184,7 +191,7 @@ async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitO
 
 async def on_group_created(event: GroupCreated, envelope: Envelope, uow: UnitOfWork) -> None:
     """A new group, with its owner as its first member."""
-    version = Version(envelope.time, envelope.id)
+    version = Version.of(envelope)
     await Groups(uow.session).name(event.group_id, event.name, version)
     if not await Members(uow.session).is_erased(event.owner_id):
         await Groups(uow.session).set_member(
@@ -200,7 +207,7 @@ async def on_group_member_joined(
             event.group_id,
             event.member_id,
             joined=True,
-            version=Version(envelope.time, envelope.id),
+            version=Version.of(envelope),
         )
 
 
@@ -210,7 +217,7 @@ async def on_group_member_left(event: GroupMemberLeft, envelope: Envelope, uow: 
             event.group_id,
             event.member_id,
             joined=False,
-            version=Version(envelope.time, envelope.id),
+            version=Version.of(envelope),
         )
 
 
@@ -224,18 +231,18 @@ async def on_event_details(
         event.event_id,
         title=event.title,
         ends_at=event.ends_at,
-        version=Version(envelope.time, envelope.id),
+        version=Version.of(envelope),
     )
 
 
 async def on_event_cancelled(event: EventCancelled, envelope: Envelope, uow: UnitOfWork) -> None:
-    await Gatherings(uow.session).cancel(event.event_id)
+    await Gatherings(uow.session).cancel(event.event_id, Version.of(envelope))
 
 
 async def on_rsvp_changed(event: RsvpChanged, envelope: Envelope, uow: UnitOfWork) -> None:
     if not await Members(uow.session).is_erased(event.member_id):
         await Gatherings(uow.session).answer(
-            event.event_id, event.member_id, event.status, Version(envelope.time, envelope.id)
+            event.event_id, event.member_id, event.status, Version.of(envelope)
         )
 
 
@@ -256,7 +263,7 @@ class SuggestionQueries:
         self.feed = feed
         self.rules = rules
 
-    async def suggestions(self, query: SuggestionsQuery, uow: UnitOfWork) -> dict:
+    async def suggestions(self, query: SuggestionsQuery, uow: UnitOfWork) -> Suggestions:
         """A member's suggestions, best first, each with its reasons in words and numbers."""
         await _require_members(uow, member_id=query.member_id)
         limit = self.rules.limit(query.limit)
@@ -265,7 +272,7 @@ class SuggestionQueries:
         if query.member_id not in self.feed.index.profiles:  # registered a moment ago
             await self.feed.catch_up()
         if query.member_id not in self.feed.index.profiles:
-            return {"member_id": query.member_id, "items": []}
+            return Suggestions(member_id=query.member_id, items=[])
         while True:
             found = self.feed.index.suggest(
                 query.member_id,
@@ -279,9 +286,11 @@ class SuggestionQueries:
             if not erased:
                 break
             excluded |= erased
-        return {"member_id": query.member_id, "items": [s.view() for s in found]}
+        return Suggestions.model_validate(
+            {"member_id": query.member_id, "items": [s.view() for s in found]}
+        )
 
-    async def dismiss_suggestion(self, command: DismissSuggestion, uow: UnitOfWork) -> dict:
+    async def dismiss_suggestion(self, command: DismissSuggestion, uow: UnitOfWork) -> Dismissal:
         """Never suggest `other_id` to `member_id` again."""
         await _require_members(uow, member_id=command.member_id)
         connected = False
@@ -294,8 +303,6 @@ class SuggestionQueries:
             command.member_id, command.other_id, datetime.now(UTC)
         )
         await uow.commit()
-        return {
-            "member_id": command.member_id,
-            "other_id": command.other_id,
-            "dismissed_at": dismissed_at.isoformat(),
-        }
+        return Dismissal(
+            member_id=command.member_id, other_id=command.other_id, dismissed_at=dismissed_at
+        )

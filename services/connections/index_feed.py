@@ -37,13 +37,14 @@ from .store import (
     MEMBER,
     MEMBERSHIP,
     PAIR,
-    AttendanceRow,
+    CheckInRow,
     GatheringRow,
     GroupMembershipRow,
     GroupRow,
     IndexChangeRow,
     KnownMember,
     PairRow,
+    RsvpRow,
 )
 from .suggestions import ATTENDED, GOING, Gathering, Profile, SuggestionIndex
 
@@ -74,8 +75,8 @@ def _profile(row) -> Profile:
 
 def _gathering(row) -> Gathering | None:
     if row.title is None or row.ends_at is None:
-        return None  # known only from an RSVP or a cancellation so far
-    return Gathering(row.id, row.title, row.ends_at, bool(row.cancelled))
+        return None  # known only from a cancellation so far
+    return Gathering(row.id, row.title, row.ends_at, row.cancelled)
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -131,18 +132,9 @@ class IndexFeed:
                 index.set_group_member(group_id, member_id, True)
             for row in await session.scalars(select(GatheringRow)):
                 index.describe_gathering(row.id, _gathering(row))
-            attendance = await session.execute(
-                select(
-                    AttendanceRow.event_id,
-                    AttendanceRow.member_id,
-                    AttendanceRow.rsvp,
-                    AttendanceRow.checked_in,
-                )
-            )
-            for event_id, member_id, rsvp, checked_in in attendance:
-                status = participation(rsvp, checked_in)
+            for key, status in (await _participation(session)).items():
                 if status:
-                    index.set_participation(event_id, member_id, status)
+                    index.set_participation(*key, status)
             # rows recorded before the build began, minus the grace, are in what was read
             self.floor = (
                 await session.scalar(
@@ -303,21 +295,28 @@ async def _reload_gatherings(session: AsyncSession, index: SuggestionIndex, ids:
             index.describe_gathering(event_id, _gathering(row) if row else None)
 
 
+async def _participation(
+    session: AsyncSession, keys: list[tuple[str, str]] | None = None
+) -> dict[tuple[str, str], str | None]:
+    """How each member takes part in each event (all of them, or those of `keys`)."""
+    rsvps = select(RsvpRow.gathering_id, RsvpRow.member_id, RsvpRow.rsvp)
+    check_ins = select(CheckInRow.gathering_id, CheckInRow.member_id)
+    if keys is not None:
+        rsvps = rsvps.where(tuple_(RsvpRow.gathering_id, RsvpRow.member_id).in_(keys))
+        check_ins = check_ins.where(tuple_(CheckInRow.gathering_id, CheckInRow.member_id).in_(keys))
+    answers = {(e, m): rsvp for e, m, rsvp in await session.execute(rsvps)}
+    checked_in = {(e, m) for e, m in await session.execute(check_ins)}
+    return {
+        key: participation(answers.get(key), key in checked_in)
+        for key in answers.keys() | checked_in
+    }
+
+
 async def _reload_attendance(
     session: AsyncSession, index: SuggestionIndex, keys: list[str]
 ) -> None:
     for chunk in _chunks(_split(keys)):
-        found = {
-            (e, m): participation(rsvp, checked_in)
-            for e, m, rsvp, checked_in in await session.execute(
-                select(
-                    AttendanceRow.event_id,
-                    AttendanceRow.member_id,
-                    AttendanceRow.rsvp,
-                    AttendanceRow.checked_in,
-                ).where(tuple_(AttendanceRow.event_id, AttendanceRow.member_id).in_(chunk))
-            )
-        }
+        found = await _participation(session, chunk)
         for event_id, member_id in chunk:
             index.set_participation(event_id, member_id, found.get((event_id, member_id)))
 

@@ -1,7 +1,8 @@
 """Connections' tables and repositories: its copies of members (with the profile fields
-suggestions need), group memberships and event participation, fed by events; its own pairs,
-requests and dismissed suggestions; and the change feed that keeps the suggestion index in
-step with all of them."""
+suggestions need), groups, group memberships, events and RSVPs, fed by events and kept by
+shared/copies.py (one last-writer-wins rule, tombstones); check-ins; its own pairs, requests
+and dismissed suggestions; and the change feed that keeps the suggestion index in step with
+all of them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     Integer,
     MetaData,
     String,
@@ -19,20 +19,23 @@ from sqlalchemy import (
     or_,
     select,
     union_all,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.copies import CopiedRow, Copies, Version
 from shared.db import UTCDateTime
+from shared.errors import Conflict
 
-from .domain import PENDING, Pair, Request, Version
+from .domain import PENDING, Pair, Request
 
 
 class Base(DeclarativeBase):
     metadata = MetaData()
 
 
-class KnownMember(Base):
+class KnownMember(CopiedRow, Base):
     """The service's own copy of members, fed by profile events: who exists, and the profile
     fields suggestions are computed from. An erased member keeps only a tombstone."""
 
@@ -41,18 +44,11 @@ class KnownMember(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     handle: Mapped[str | None] = mapped_column(String(30))
     name: Mapped[str | None] = mapped_column(String(100))
-    headline: Mapped[str] = mapped_column(String(200), default="")
-    keywords: Mapped[list] = mapped_column(JSON, default=list)
-    skills: Mapped[list] = mapped_column(JSON, default=list)
-    accomplishments: Mapped[list] = mapped_column(JSON, default=list)
-    goals: Mapped[list] = mapped_column(JSON, default=list)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
-    version_id: Mapped[str] = mapped_column(String(64), default="")
-
-    @property
-    def version(self) -> Version:
-        return Version(self.as_of, self.version_id)
+    headline: Mapped[str | None] = mapped_column(String(200))
+    keywords: Mapped[list | None] = mapped_column(JSON)
+    skills: Mapped[list | None] = mapped_column(JSON)
+    accomplishments: Mapped[list | None] = mapped_column(JSON)
+    goals: Mapped[list | None] = mapped_column(JSON)
 
 
 class PairRow(Base):
@@ -65,6 +61,8 @@ class PairRow(Base):
     b_follows_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     a_blocks_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     b_blocks_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # bumped by every change of the pair: a save is conditional on the version it loaded
+    version: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class RequestRow(Base):
@@ -94,10 +92,10 @@ PROFILE_COPY_FIELDS = (
 class Members:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.copies = Copies(session, KnownMember, personal=PROFILE_COPY_FIELDS)
 
     async def active(self, member_id: str) -> KnownMember | None:
-        row = await self.session.get(KnownMember, member_id)
-        return row if row is not None and not row.deleted else None
+        return await self.copies.get(member_id)
 
     async def is_erased(self, member_id: str) -> bool:
         row = await self.session.get(KnownMember, member_id)
@@ -105,40 +103,22 @@ class Members:
 
     async def upsert(self, member_id: str, profile: dict, version: Version) -> None:
         """Copy the profile unless the copy is newer, or the member was erased."""
-        row = await self.session.get(KnownMember, member_id)
         fields = {k: profile[k] for k in PROFILE_COPY_FIELDS}
-        if row is None:
-            self.session.add(
-                KnownMember(
-                    id=member_id,
-                    **fields,
-                    deleted=False,
-                    as_of=version.time,
-                    version_id=version.event_id,
-                )
-            )
-        elif not row.deleted and version.newer_than(row.version):
-            for key, value in fields.items():
-                setattr(row, key, value)
-            row.as_of, row.version_id = version.time, version.event_id
-        await record_change(self.session, MEMBER, member_id)
+        if await self.copies.apply(member_id, fields, version):
+            await record_change(self.session, MEMBER, member_id)
 
-    async def forget(self, member_id: str, *, as_of: datetime) -> None:
-        """Erasure: keep only a tombstone (the id), so late events cannot resurrect them."""
-        row = await self.session.get(KnownMember, member_id)
-        if row is None:
-            self.session.add(KnownMember(id=member_id, deleted=True, as_of=as_of))
-        else:
-            row.handle, row.name, row.deleted, row.as_of = None, None, True, as_of
-            row.headline, row.keywords, row.skills = "", [], []
-            row.accomplishments, row.goals = [], []
+    async def forget(self, member_id: str, version: Version) -> None:
+        """Erasure: keep only a tombstone (the id), so late events cannot resurrect them, and
+        drop everything the service holds about them."""
+        await self.copies.erase(member_id, version)
         for statement in (
             delete(PairRow).where(or_(PairRow.a == member_id, PairRow.b == member_id)),
             delete(RequestRow).where(
                 or_(RequestRow.requester_id == member_id, RequestRow.addressee_id == member_id)
             ),
             delete(GroupMembershipRow).where(GroupMembershipRow.member_id == member_id),
-            delete(AttendanceRow).where(AttendanceRow.member_id == member_id),
+            delete(RsvpRow).where(RsvpRow.member_id == member_id),
+            delete(CheckInRow).where(CheckInRow.member_id == member_id),
             delete(DismissalRow).where(
                 or_(DismissalRow.member_id == member_id, DismissalRow.other_id == member_id)
             ),
@@ -155,10 +135,7 @@ class Members:
         return set(rows)
 
     async def names(self, ids: list[str]) -> dict[str, KnownMember]:
-        if not ids:
-            return {}
-        rows = await self.session.scalars(select(KnownMember).where(KnownMember.id.in_(ids)))
-        return {r.id: r for r in rows}
+        return await self.copies.live(ids)
 
 
 class Pairs:
@@ -170,6 +147,7 @@ class Pairs:
         row = await self.session.get(PairRow, (a, b))
         pair = Pair(a, b)
         if row is not None:
+            pair.version = row.version
             pair.connected_since = row.connected_since
             pair.following_since = _present({a: row.a_follows_since, b: row.b_follows_since})
             pair.blocking_since = _present({a: row.a_blocks_since, b: row.b_blocks_since})
@@ -183,26 +161,42 @@ class Pairs:
         row = await self.session.get(RequestRow, request_id)
         return _to_request(row) if row else None
 
-    async def save(self, pair: Pair) -> None:
-        row = await self.session.get(PairRow, (pair.a, pair.b))
-        if row is None:
-            row = PairRow(a=pair.a, b=pair.b)
-            self.session.add(row)
-        row.connected_since = pair.connected_since
-        row.a_follows_since = pair.following_since.get(pair.a)
-        row.b_follows_since = pair.following_since.get(pair.b)
-        row.a_blocks_since = pair.blocking_since.get(pair.a)
-        row.b_blocks_since = pair.blocking_since.get(pair.b)
-        for request in pair.closed_requests:
-            closed = await self.session.get(RequestRow, request.id)
-            closed.status, closed.closed_at, closed.pending_pair = (
-                request.status,
-                request.closed_at,
-                None,
+    async def save(self, pair: Pair, *, field: str = "other_id") -> None:
+        """Save the pair if nobody changed it since it was loaded, else Conflict (409): of
+        concurrent changes of one pair exactly one is saved, so only its facts are published.
+        A request is closed only if it is still pending (the same rule, row by row). `field`
+        is the request field the Conflict names."""
+        state = {
+            "connected_since": pair.connected_since,
+            "a_follows_since": pair.following_since.get(pair.a),
+            "b_follows_since": pair.following_since.get(pair.b),
+            "a_blocks_since": pair.blocking_since.get(pair.a),
+            "b_blocks_since": pair.blocking_since.get(pair.b),
+        }
+        if pair.version == 0:
+            # a first change: a concurrent first change fails on the primary key (409)
+            await self.session.execute(
+                insert(PairRow.__table__).values(a=pair.a, b=pair.b, version=1, **state)
             )
+        else:
+            saved = await self.session.execute(
+                update(PairRow)
+                .where(PairRow.a == pair.a, PairRow.b == pair.b, PairRow.version == pair.version)
+                .values(version=pair.version + 1, **state)
+                .execution_options(synchronize_session=False)
+            )
+            if saved.rowcount != 1:
+                raise _changed_meanwhile(field)
+        for request in pair.closed_requests:
+            closed = await self.session.execute(
+                update(RequestRow)
+                .where(RequestRow.id == request.id, RequestRow.status == PENDING)
+                .values(status=request.status, closed_at=request.closed_at, pending_pair=None)
+                .execution_options(synchronize_session=False)
+            )
+            if closed.rowcount != 1:
+                raise _changed_meanwhile(field)
         await record_change(self.session, PAIR, f"{pair.a}|{pair.b}")
-        # the pending pair key is released before it is taken again
-        await self.session.flush()
         if pair.pending is not None and await self.session.get(RequestRow, pair.pending.id) is None:
             p = pair.pending
             self.session.add(
@@ -242,6 +236,14 @@ class Pairs:
         return [_to_request(r) for r in rows]
 
 
+def _changed_meanwhile(field: str) -> Conflict:
+    return Conflict(
+        "these members' connection changed meanwhile (a concurrent request won); "
+        "read it again and retry if still wanted",
+        field=field,
+    )
+
+
 def _present(since: dict[str, datetime | None]) -> dict[str, datetime]:
     return {member: at for member, at in since.items() if at is not None}
 
@@ -260,133 +262,103 @@ def _to_request(row: RequestRow) -> Request:
 # --- copies of groups and events, fed by the content and events services ------------------
 
 
-class GroupRow(Base):
+class GroupRow(CopiedRow, Base):
     """A group of the content service: its name, for reasons ("both in the group ...")."""
 
     __tablename__ = "groups"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
-    version_id: Mapped[str] = mapped_column(String(64))
 
 
-class GroupMembershipRow(Base):
+class GroupMembershipRow(CopiedRow, Base):
     """Whether a member is in a group: a last-writer-wins register per (group, member)."""
 
     __tablename__ = "group_memberships"
 
     group_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
-    joined: Mapped[bool] = mapped_column(Boolean)
-    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
-    version_id: Mapped[str] = mapped_column(String(64))
+    joined: Mapped[bool] = mapped_column()
 
 
-class GatheringRow(Base):
-    """An event of the events service: title and end, for reasons; cancelled for good once
-    cancelled."""
+class GatheringRow(CopiedRow, Base):
+    """An event of the events service: title and end, for reasons. A cancellation is the
+    copy's erasure: cancelled for good, whatever arrives after it."""
 
     __tablename__ = "gatherings"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str | None] = mapped_column(String(300), nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
-    as_of: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    version_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    @property
+    def cancelled(self) -> bool:
+        return self.deleted
 
 
-class AttendanceRow(Base):
-    """A member's answer to an event (last writer wins) and whether they checked in (once
-    checked in, always checked in)."""
+class RsvpRow(CopiedRow, Base):
+    """A member's answer to an event: a last-writer-wins register per (event, member).
+    (`event_id` is the copied fact's id, as in every copied row: the event is a gathering.)"""
 
-    __tablename__ = "attendance"
+    __tablename__ = "rsvps"
 
-    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    gathering_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
-    rsvp: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    rsvp_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    rsvp_version_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    checked_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    rsvp: Mapped[str] = mapped_column(String(16))
+
+
+class CheckInRow(Base):
+    """A member checked in at an event: once checked in, always checked in."""
+
+    __tablename__ = "check_ins"
+
+    gathering_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class Groups:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.groups = Copies(session, GroupRow)
+        self.memberships = Copies(session, GroupMembershipRow)
 
     async def name(self, group_id: str, name: str, version: Version) -> None:
-        row = await self.session.get(GroupRow, group_id)
-        if row is None:
-            self.session.add(
-                GroupRow(id=group_id, name=name, as_of=version.time, version_id=version.event_id)
-            )
-        elif version.newer_than(Version(row.as_of, row.version_id)):
-            row.name, row.as_of, row.version_id = name, version.time, version.event_id
-        await record_change(self.session, GROUP, group_id)
+        if await self.groups.apply(group_id, {"name": name}, version):
+            await record_change(self.session, GROUP, group_id)
 
     async def set_member(
         self, group_id: str, member_id: str, *, joined: bool, version: Version
     ) -> None:
-        row = await self.session.get(GroupMembershipRow, (group_id, member_id))
-        if row is None:
-            self.session.add(
-                GroupMembershipRow(
-                    group_id=group_id,
-                    member_id=member_id,
-                    joined=joined,
-                    as_of=version.time,
-                    version_id=version.event_id,
-                )
-            )
-        elif version.newer_than(Version(row.as_of, row.version_id)):
-            row.joined, row.as_of, row.version_id = joined, version.time, version.event_id
-        await record_change(self.session, MEMBERSHIP, f"{group_id}|{member_id}")
+        if await self.memberships.apply((group_id, member_id), {"joined": joined}, version):
+            await record_change(self.session, MEMBERSHIP, f"{group_id}|{member_id}")
 
 
 class Gatherings:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.gatherings = Copies(session, GatheringRow)
+        self.rsvps = Copies(session, RsvpRow)
 
     async def describe(
         self, event_id: str, *, title: str, ends_at: datetime, version: Version
     ) -> None:
-        row = await self.session.get(GatheringRow, event_id)
-        if row is None:
-            row = GatheringRow(id=event_id, cancelled=False)
-            self.session.add(row)
-        if row.as_of is None or version.newer_than(Version(row.as_of, row.version_id or "")):
-            row.title, row.ends_at = title, ends_at
-            row.as_of, row.version_id = version.time, version.event_id
-        await record_change(self.session, GATHERING, event_id)
+        fields = {"title": title, "ends_at": ends_at}
+        if await self.gatherings.apply(event_id, fields, version):
+            await record_change(self.session, GATHERING, event_id)
 
-    async def cancel(self, event_id: str) -> None:
-        row = await self.session.get(GatheringRow, event_id)
-        if row is None:
-            self.session.add(GatheringRow(id=event_id, cancelled=True))
-        else:
-            row.cancelled = True
+    async def cancel(self, event_id: str, version: Version) -> None:
+        await self.gatherings.erase(event_id, version)
         await record_change(self.session, GATHERING, event_id)
-
-    async def _attendance(self, event_id: str, member_id: str) -> AttendanceRow:
-        row = await self.session.get(AttendanceRow, (event_id, member_id))
-        if row is None:
-            row = AttendanceRow(event_id=event_id, member_id=member_id, checked_in=False)
-            self.session.add(row)
-        return row
 
     async def answer(self, event_id: str, member_id: str, rsvp: str, version: Version) -> None:
-        row = await self._attendance(event_id, member_id)
-        if row.rsvp_as_of is None or version.newer_than(
-            Version(row.rsvp_as_of, row.rsvp_version_id or "")
-        ):
-            row.rsvp, row.rsvp_as_of, row.rsvp_version_id = rsvp, version.time, version.event_id
-        await record_change(self.session, ATTENDANCE, f"{event_id}|{member_id}")
+        if await self.rsvps.apply((event_id, member_id), {"rsvp": rsvp}, version):
+            await record_change(self.session, ATTENDANCE, f"{event_id}|{member_id}")
 
     async def check_in(self, event_id: str, member_id: str) -> None:
-        row = await self._attendance(event_id, member_id)
-        row.checked_in = True
-        await record_change(self.session, ATTENDANCE, f"{event_id}|{member_id}")
+        if await self.session.get(CheckInRow, (event_id, member_id)) is None:
+            self.session.add(CheckInRow(gathering_id=event_id, member_id=member_id))
+            await self.session.flush()
+            await record_change(self.session, ATTENDANCE, f"{event_id}|{member_id}")
 
 
 # --- dismissed suggestions -------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from faststream.nats import NatsBroker
 
+from shared.contracts.api import connections as api
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -29,6 +30,7 @@ from shared.contracts.events import (
     MemberUpdated,
     RsvpChanged,
 )
+from shared.contracts.operations import Operation
 from shared.contracts.streams import stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable, call
@@ -73,7 +75,7 @@ class Connections:
 
         async def answers() -> bool:
             try:
-                await call(self.broker, "connections", "ping", {}, timeout=1.0)
+                await call(self.broker, api.ping, api.ping.request(), timeout=1.0)
                 return True
             except ServiceUnavailable:
                 return False
@@ -95,16 +97,16 @@ class Connections:
             stream=stream_for_domain(event.domain),
         )
 
-    async def ask(self, operation: str, **payload):
-        return await call(self.broker, "connections", operation, payload, timeout=5.0)
+    async def ask(self, operation: Operation, **payload):
+        return await call(self.broker, operation, operation.request(**payload), timeout=5.0)
 
-    async def suggestions(self, member_id: str, **params) -> dict[str, dict]:
-        found = await self.ask("suggestions", member_id=member_id, **params)
-        return {item["member_id"]: item for item in found["items"]}
+    async def suggestions(self, member_id: str, **params) -> dict[str, api.Suggestion]:
+        found = await self.ask(api.suggestions, member_id=member_id, **params)
+        return {item.member_id: item for item in found.items}
 
     async def known(self, member_id: str) -> bool:
         try:
-            await self.ask("list_connections", member_id=member_id)
+            await self.ask(api.list_connections, member_id=member_id)
             return True
         except RemoteProblem:
             return False
@@ -150,8 +152,8 @@ def conference(event_id: str = "conf", title: str = "DataConf") -> EventCreated:
     )
 
 
-def signals(item: dict) -> dict[str, str]:
-    return {reason["signal"]: reason["text"] for reason in item["reasons"]}
+def signals(item: api.Suggestion) -> dict[str, str]:
+    return {reason.signal: reason.text for reason in item.reasons}
 
 
 async def test_profiles_groups_and_events_reach_the_suggestions_with_their_reasons(connections):
@@ -170,7 +172,7 @@ async def test_profiles_groups_and_events_reach_the_suggestions_with_their_reaso
 
     async def explained():
         ben = (await connections.suggestions("ana")).get("ben")
-        return ben if ben and len(ben["reasons"]) == 3 else None
+        return ben if ben and len(ben.reasons) == 3 else None
 
     ben = await eventually(explained)
     assert signals(ben) == {
@@ -178,7 +180,7 @@ async def test_profiles_groups_and_events_reach_the_suggestions_with_their_reaso
         "shared_groups": "both in the group Data Guild",
         "shared_events": "both going to DataConf",
     }
-    assert ben["score"] == pytest.approx(sum(r["points"] for r in ben["reasons"]), abs=0.2)
+    assert ben.score == pytest.approx(sum(r.points for r in ben.reasons), abs=0.2)
     assert "chen" not in await connections.suggestions("ana")
 
 
@@ -218,7 +220,7 @@ async def test_facts_in_any_order_give_the_same_copy(connections):
 
     async def settled():
         ben = (await connections.suggestions("ana")).get("ben")
-        return ben if ben and "Rust" in ben["reasons"][0]["text"] else None
+        return ben if ben and "Rust" in ben.reasons[0].text else None
 
     ben = await eventually(settled)
     # only the fit remains: not in the group any more, declined DataConf, RustMeetup cancelled
@@ -245,7 +247,7 @@ async def test_an_erased_member_disappears_and_late_facts_do_not_bring_them_back
     assert "ben" not in await connections.suggestions("ana")
     assert not await connections.known("ben")
     with pytest.raises(RemoteProblem) as error:
-        await connections.ask("suggestions", member_id="ben")
+        await connections.ask(api.suggestions, member_id="ben")
     assert error.value.problem.status == 404
 
 
@@ -256,10 +258,10 @@ async def test_a_dismissed_member_is_never_suggested_again_even_after_a_restart(
     await registered(connections, "ana", "ben", "chen")
     await eventually(lambda: _suggested(connections, "ana", "ben", "chen"))
 
-    dismissed = await connections.ask("dismiss_suggestion", member_id="ana", other_id="chen")
-    assert dismissed["other_id"] == "chen"
-    again = await connections.ask("dismiss_suggestion", member_id="ana", other_id="chen")
-    assert again["dismissed_at"] == dismissed["dismissed_at"]  # dismissing twice is fine
+    dismissed = await connections.ask(api.dismiss_suggestion, member_id="ana", other_id="chen")
+    assert dismissed.other_id == "chen"
+    again = await connections.ask(api.dismiss_suggestion, member_id="ana", other_id="chen")
+    assert again.dismissed_at == dismissed.dismissed_at  # dismissing twice is fine
 
     assert set(await connections.suggestions("ana")) == {"ben"}
     # chen becomes a still better match; the index is rebuilt from the tables at restart
@@ -286,9 +288,9 @@ async def test_connected_and_pending_members_are_not_suggested_and_bad_requests_
     await eventually(lambda: _suggested(connections, *members))
 
     for other in ("ben", "dan"):
-        sent = await connections.ask("send_request", requester_id="ana", addressee_id=other)
-        await connections.ask("accept_request", request_id=sent["id"], member_id=other)
-    await connections.ask("send_request", requester_id="chen", addressee_id="ana")
+        sent = await connections.ask(api.send_request, requester_id="ana", addressee_id=other)
+        await connections.ask(api.accept_request, request_id=sent.id, member_id=other)
+    await connections.ask(api.send_request, requester_id="chen", addressee_id="ana")
 
     assert set(await connections.suggestions("ana")) == {"eve"}
     assert "ana" not in await connections.suggestions("ben")
@@ -306,14 +308,14 @@ async def test_connected_and_pending_members_are_not_suggested_and_bad_requests_
         ({"member_id": "nobody", "other_id": "ana"}, 404, "member_id"),
     ]:
         with pytest.raises(RemoteProblem) as error:
-            await connections.ask("dismiss_suggestion", **payload)
+            await connections.ask(api.dismiss_suggestion, **payload)
         assert (error.value.problem.status, error.value.problem.errors[0].field) == (
             status,
             field,
         )
     for limit in (0, 51):
         with pytest.raises(RemoteProblem) as error:
-            await connections.ask("suggestions", member_id="ana", limit=limit)
+            await connections.ask(api.suggestions, member_id="ana", limit=limit)
         assert error.value.problem.status == 400
         assert error.value.problem.errors[0].field == "limit"
 

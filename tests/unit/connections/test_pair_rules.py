@@ -14,7 +14,6 @@ from services.connections.domain import (
     WITHDRAWN,
     Pair,
     Request,
-    Version,
 )
 from shared.contracts.events import (
     ConnectionAccepted,
@@ -525,14 +524,3 @@ def test_unblocking_by_a_member_who_did_not_block_is_not_found():
 def test_unblocking_when_nobody_blocked_is_not_found():
     with pytest.raises(NotFound):
         new_pair().unblock(ALICE)
-
-
-# --- versions of copied facts --------------------------------------------------------------
-
-
-def test_a_later_event_is_newer_and_the_id_breaks_a_tie_in_time():
-    t = datetime(2025, 1, 1, tzinfo=UTC)
-    assert Version(t + timedelta(seconds=1), "a").newer_than(Version(t, "z"))
-    assert Version(t, "b").newer_than(Version(t, "a"))
-    assert not Version(t, "a").newer_than(Version(t, "a"))
-    assert Version(t, "a").newer_than(None)
