@@ -30,6 +30,7 @@ from shared.contracts.operations import Operation, Ping, Pong, operations_of
 from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.errors import Conflict
 from shared.logging import configure_logging
 from shared.messaging.consumer import (
     BatchHandler,
@@ -148,8 +149,9 @@ class ServiceRuntime:
                     return await handler(request, uow)
             try:
                 return await self._run_once(operation, handler, request, key, fingerprint(data))
-            except IntegrityError:
-                # A concurrent retry with the same key committed first: answer as it did.
+            except (IntegrityError, Conflict):
+                # A concurrent retry with the same key may have committed first (its write
+                # then conflicts with ours): answer as it did.
                 async with self.unit_of_work() as uow:
                     stored = await uow.recall(operation.name, key, fingerprint(data))
                 if stored is None:

@@ -96,3 +96,28 @@ def test_retries_across_a_restart_of_the_service_and_of_the_message_server_have_
     handles = _handles(system)
     assert handles.count("idem5") == 1
     assert handles.count("idem6") == 1
+
+
+def test_concurrent_retries_with_one_key_all_get_the_first_answer(system: System):
+    import asyncio
+
+    import httpx
+
+    key = str(uuid.uuid4())
+
+    async def send_all() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=str(system.http.base_url), timeout=30) as client:
+            return await asyncio.gather(
+                *(
+                    client.post(
+                        "/v1/members", json=_member("idem7"), headers={"Idempotency-Key": key}
+                    )
+                    for _ in range(8)
+                )
+            )
+
+    answers = asyncio.run(send_all())
+
+    assert [a.status_code for a in answers] == [201] * 8
+    assert len({a.text for a in answers}) == 1
+    assert _handles(system).count("idem7") == 1
