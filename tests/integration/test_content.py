@@ -22,7 +22,8 @@ from faststream.nats import NatsBroker
 from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from services.content.store import Base
+from services.content.schema import Base
+from shared.contracts.api import content as api
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     ConnectionAccepted,
@@ -35,6 +36,7 @@ from shared.contracts.events import (
     MemberUpdated,
     parse_event,
 )
+from shared.contracts.operations import Operation
 from shared.contracts.streams import stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.messaging.provisioning import provision
@@ -104,10 +106,13 @@ class Content:
         self.js = js
         self.handles: dict[str, str] = {}
 
-    async def ask(self, operation: str, payload: dict):
-        return await call(self.broker, "content", operation, payload, timeout=10)
+    async def ask(self, operation: Operation, payload: dict) -> dict:
+        """Call a declared operation as the gateway does; the reply as JSON (a dict)."""
+        request = operation.request.model_validate(payload)
+        reply = await call(self.broker, operation, request, timeout=10)
+        return reply.model_dump(mode="json")
 
-    async def problem(self, operation: str, payload: dict):
+    async def problem(self, operation: Operation, payload: dict):
         with pytest.raises(RemoteProblem) as refused:
             await self.ask(operation, payload)
         return refused.value.problem
@@ -124,7 +129,7 @@ class Content:
 
     async def knows(self, member_id: str) -> bool:
         try:
-            await self.ask("content_stats", {"member_id": member_id})
+            await self.ask(api.content_stats, {"member_id": member_id})
         except RemoteProblem:
             return False
         return True
@@ -165,7 +170,7 @@ class Content:
         return found
 
     async def feed(self, member_id: str, **query) -> list[dict]:
-        page = await self.ask("feed", {"member_id": member_id} | query)
+        page = await self.ask(api.feed, {"member_id": member_id} | query)
         return page["items"]
 
 
@@ -193,7 +198,7 @@ async def content(service: Service):
 
 async def _answers(client: Content) -> bool:
     try:
-        await client.ask("ping", {})
+        await client.ask(api.ping, {})
     except Exception:
         return False
     return True
@@ -215,21 +220,21 @@ async def test_every_content_event_is_published_once_naming_the_members_it_conce
     secret = f"secret-{uuid.uuid4().hex}"
 
     post = await content.ask(
-        "create_post",
+        api.create_post,
         {"author_id": ana, "body": f"{secret} hello @{handles[ben]}", "link": "https://x.org"},
     )
     await content.ask(
-        "edit_post",
+        api.edit_post,
         {
             "post_id": post["id"],
             "changes": {"member_id": ana, "body": f"{secret} @{handles[ben]} @{handles[chen]}"},
         },
     )
     comment = await content.ask(
-        "create_comment", {"post_id": post["id"], "author_id": ben, "body": f"{secret} nice"}
+        api.create_comment, {"post_id": post["id"], "author_id": ben, "body": f"{secret} nice"}
     )
     reply = await content.ask(
-        "create_comment",
+        api.create_comment,
         {
             "post_id": post["id"],
             "author_id": chen,
@@ -238,24 +243,24 @@ async def test_every_content_event_is_published_once_naming_the_members_it_conce
         },
     )
     for kind in ("like", "celebrate"):
-        await content.ask("set_reaction", {"post_id": post["id"], "member_id": ben, "kind": kind})
-    await content.ask("remove_reaction", {"post_id": post["id"], "member_id": ben})
+        await content.ask(api.set_reaction, {"post_id": post["id"], "member_id": ben, "kind": kind})
+    await content.ask(api.remove_reaction, {"post_id": post["id"], "member_id": ben})
     share = await content.ask(
-        "share_post", {"post_id": post["id"], "member_id": chen, "comment": secret}
+        api.share_post, {"post_id": post["id"], "member_id": chen, "comment": secret}
     )
     await content.ask(
-        "delete_comment", {"post_id": post["id"], "comment_id": comment["id"], "member_id": ben}
+        api.delete_comment, {"post_id": post["id"], "comment_id": comment["id"], "member_id": ben}
     )
-    group = await content.ask("create_group", {"owner_id": ana, "name": "Py", "topic": "python"})
+    group = await content.ask(api.create_group, {"owner_id": ana, "name": "Py", "topic": "python"})
     await content.ask(
-        "put_group_member", {"group_id": group["id"], "member_id": ben, "actor_id": ben}
+        api.put_group_member, {"group_id": group["id"], "member_id": ben, "actor_id": ben}
     )
     message = await content.ask(
-        "post_group_message",
+        api.post_group_message,
         {"group_id": group["id"], "author_id": ben, "body": f"{secret} @{handles[ana]}"},
     )
     answer = await content.ask(
-        "post_group_message",
+        api.post_group_message,
         {
             "group_id": group["id"],
             "author_id": ana,
@@ -264,12 +269,12 @@ async def test_every_content_event_is_published_once_naming_the_members_it_conce
         },
     )
     await content.ask(
-        "remove_group_member", {"group_id": group["id"], "member_id": ben, "actor_id": ben}
+        api.remove_group_member, {"group_id": group["id"], "member_id": ben, "actor_id": ben}
     )
     dm = await content.ask(
-        "send_direct_message", {"sender_id": ana, "recipient_id": chen, "body": secret}
+        api.send_direct_message, {"sender_id": ana, "recipient_id": chen, "body": secret}
     )
-    await content.ask("delete_post", {"post_id": post["id"], "member_id": ana})
+    await content.ask(api.delete_post, {"post_id": post["id"], "member_id": ana})
 
     expected = 18
     events = await eventually(
@@ -414,41 +419,43 @@ async def test_member_deleted_removes_the_members_content_and_personal_data(
 ):
     ana, ben = await content.members("ana", "ben")
     await content.connect(ana, ben)
-    post = await content.ask("create_post", {"author_id": ana, "body": "hello"})
-    await content.ask("create_comment", {"post_id": post["id"], "author_id": ben, "body": "nice"})
-    await content.ask("set_reaction", {"post_id": post["id"], "member_id": ben, "kind": "like"})
-    await content.ask("share_post", {"post_id": post["id"], "member_id": ben})
-    bens_post = await content.ask("create_post", {"author_id": ben, "body": "mine"})
+    post = await content.ask(api.create_post, {"author_id": ana, "body": "hello"})
+    await content.ask(api.create_comment, {"post_id": post["id"], "author_id": ben, "body": "nice"})
+    await content.ask(api.set_reaction, {"post_id": post["id"], "member_id": ben, "kind": "like"})
+    await content.ask(api.share_post, {"post_id": post["id"], "member_id": ben})
+    bens_post = await content.ask(api.create_post, {"author_id": ben, "body": "mine"})
     await content.ask(
-        "set_reaction", {"post_id": bens_post["id"], "member_id": ana, "kind": "support"}
+        api.set_reaction, {"post_id": bens_post["id"], "member_id": ana, "kind": "support"}
     )
-    bens_group = await content.ask("create_group", {"owner_id": ben, "name": "Ben's"})
+    bens_group = await content.ask(api.create_group, {"owner_id": ben, "name": "Ben's"})
     await content.ask(
-        "put_group_member", {"group_id": bens_group["id"], "member_id": ana, "actor_id": ana}
+        api.put_group_member, {"group_id": bens_group["id"], "member_id": ana, "actor_id": ana}
     )
     await content.ask(
-        "post_group_message", {"group_id": bens_group["id"], "author_id": ben, "body": "hi"}
+        api.post_group_message, {"group_id": bens_group["id"], "author_id": ben, "body": "hi"}
     )
-    await content.ask("send_direct_message", {"sender_id": ana, "recipient_id": ben, "body": "hey"})
-    await content.ask("mute", {"member_id": ana, "target_id": ben})
-    assert (await content.ask("get_post", {"post_id": post["id"], "member_id": ana}))["value"] > 0
+    await content.ask(
+        api.send_direct_message, {"sender_id": ana, "recipient_id": ben, "body": "hey"}
+    )
+    await content.ask(api.mute, {"member_id": ana, "target_id": ben})
+    assert (await content.ask(api.get_post, {"post_id": post["id"], "member_id": ana}))["value"] > 0
 
     await content.publish(MemberDeleted(member_id=ben))
     await eventually(lambda: _not(content.knows(ben)), timeout=15)
 
-    seen = await content.ask("get_post", {"post_id": post["id"], "member_id": ana})
+    seen = await content.ask(api.get_post, {"post_id": post["id"], "member_id": ana})
     assert (seen["comments"], seen["shares"], seen["value"]) == (0, 0, 0)
     assert seen["reactions"]["like"] == 0
     assert (
-        await content.problem("get_post", {"post_id": bens_post["id"], "member_id": ana})
+        await content.problem(api.get_post, {"post_id": bens_post["id"], "member_id": ana})
     ).status == 404
-    group = await content.ask("get_group", {"group_id": bens_group["id"], "member_id": ana})
+    group = await content.ask(api.get_group, {"group_id": bens_group["id"], "member_id": ana})
     assert (group["owner_id"], group["member_count"]) == (ana, 1)
     chat = await content.ask(
-        "list_group_messages", {"group_id": bens_group["id"], "member_id": ana}
+        api.list_group_messages, {"group_id": bens_group["id"], "member_id": ana}
     )
     assert chat["items"] == []
-    assert (await content.ask("list_mutes", {"member_id": ana}))["items"] == []
+    assert (await content.ask(api.list_mutes, {"member_id": ana}))["items"] == []
     assert ben not in str(await content.feed(ana, limit=100))
     left = [e for e in await content.events_about({ben}) if e.type == "group.member_left"]
     assert [e.reason for e in left] == ["member_deleted"]
@@ -497,9 +504,9 @@ async def test_a_block_hides_both_members_from_each_others_feeds_and_refuses_dir
     await content.connect(ana, ben)
     await content.publish(MemberFollowed(member_id=ben, other_id=ana))
     anas = await content.ask(
-        "create_post", {"author_id": ana, "body": "a", "visibility": "connections"}
+        api.create_post, {"author_id": ana, "body": "a", "visibility": "connections"}
     )
-    bens = await content.ask("create_post", {"author_id": ben, "body": "b"})
+    bens = await content.ask(api.create_post, {"author_id": ben, "body": "b"})
     await eventually(lambda: _contains(content.feed(ana), bens["id"]))
     await eventually(lambda: _contains(content.feed(ben), anas["id"]))
 
@@ -509,13 +516,13 @@ async def test_a_block_hides_both_members_from_each_others_feeds_and_refuses_dir
     assert bens["id"] not in post_ids(await content.feed(ana))
     for sender, recipient in ((ana, ben), (ben, ana)):
         problem = await content.problem(
-            "send_direct_message", {"sender_id": sender, "recipient_id": recipient, "body": "hi"}
+            api.send_direct_message, {"sender_id": sender, "recipient_id": recipient, "body": "hi"}
         )
         assert (problem.status, problem.errors[0].field) == (403, "recipient_id")
     assert (
-        await content.problem("get_post", {"post_id": anas["id"], "member_id": ben})
+        await content.problem(api.get_post, {"post_id": anas["id"], "member_id": ben})
     ).status == 404
-    conversation = await content.ask("list_conversation", {"member_id": ana, "other_id": ben})
+    conversation = await content.ask(api.list_conversation, {"member_id": ana, "other_id": ben})
     assert conversation["items"] == []
 
     await content.publish(
@@ -531,7 +538,7 @@ async def _contains(feed, post_id: str) -> bool:
 async def _sends(content: Content, sender: str, recipient: str) -> bool:
     try:
         await content.ask(
-            "send_direct_message", {"sender_id": sender, "recipient_id": recipient, "body": "hi"}
+            api.send_direct_message, {"sender_id": sender, "recipient_id": recipient, "body": "hi"}
         )
     except RemoteProblem:
         return False
@@ -545,7 +552,7 @@ async def test_the_copies_do_not_depend_on_the_order_events_arrive_in(content: C
     ana, ben = await content.members("ana", "ben")
     now = datetime.now(UTC)
     post = await content.ask(
-        "create_post", {"author_id": ana, "body": "for connections", "visibility": "connections"}
+        api.create_post, {"author_id": ana, "body": "for connections", "visibility": "connections"}
     )
     # the removal (later) arrives before the acceptance (earlier): they end unconnected
     await content.publish(
@@ -578,7 +585,7 @@ async def test_the_copies_do_not_depend_on_the_order_events_arrive_in(content: C
 
     assert post["id"] not in post_ids(await content.feed(ben))
     mention = await content.ask(
-        "create_post",
+        api.create_post,
         {"author_id": ana, "body": f"@new-{chen[:8]} @old-{chen[:8]} @dev-{dev[:8]}"},
     )
     assert [m["member_id"] for m in mention["mentions"]] == [chen]
@@ -598,15 +605,15 @@ async def test_the_feed_follows_connections_follows_and_groups_minus_blocks_and_
     for other in (friend, friend2, muted):
         await content.connect(viewer, other)
     await content.publish(MemberFollowed(member_id=viewer, other_id=followed))
-    group = await content.ask("create_group", {"owner_id": stranger, "name": "G"})
+    group = await content.ask(api.create_group, {"owner_id": stranger, "name": "G"})
     await content.ask(
-        "put_group_member", {"group_id": group["id"], "member_id": viewer, "actor_id": viewer}
+        api.put_group_member, {"group_id": group["id"], "member_id": viewer, "actor_id": viewer}
     )
-    await content.ask("mute", {"member_id": viewer, "target_id": muted})
+    await content.ask(api.mute, {"member_id": viewer, "target_id": muted})
 
     async def post(author: str, visibility: str = "org", **more) -> str:
         body = {"author_id": author, "body": "x", "visibility": visibility} | more
-        return (await content.ask("create_post", body))["id"]
+        return (await content.ask(api.create_post, body))["id"]
 
     own = await post(viewer, "connections")
     friend_connections = await post(friend, "connections")
@@ -616,9 +623,9 @@ async def test_the_feed_follows_connections_follows_and_groups_minus_blocks_and_
     stranger_org = await post(stranger, "org")
     in_group = await post(stranger, "group", group_id=group["id"])
     muted_org = await post(muted, "org")
-    share = await content.ask("share_post", {"post_id": stranger_org, "member_id": friend2})
+    share = await content.ask(api.share_post, {"post_id": stranger_org, "member_id": friend2})
     refused = await content.problem(
-        "share_post", {"post_id": followed_connections, "member_id": friend2}
+        api.share_post, {"post_id": followed_connections, "member_id": friend2}
     )
     assert refused.status == 404
 
@@ -640,20 +647,20 @@ async def test_the_feed_follows_connections_follows_and_groups_minus_blocks_and_
     reactions = ((friend, "like"), (friend2, "like"), (stranger, "insightful"), (viewer, "like"))
     for member, kind in reactions:
         await content.ask(
-            "set_reaction", {"post_id": followed_org, "member_id": member, "kind": kind}
+            api.set_reaction, {"post_id": followed_org, "member_id": member, "kind": kind}
         )
-    await content.ask("create_comment", {"post_id": friend_org, "author_id": viewer, "body": "!"})
+    await content.ask(api.create_comment, {"post_id": friend_org, "author_id": viewer, "body": "!"})
     by_value = await content.feed(viewer, limit=100, order="value")
     assert post_ids(by_value)[:3] == [followed_org, stranger_org, friend_org]
     assert await _all_pages(content, viewer, "value", 2) == entries(by_value)
 
-    await content.ask("mute", {"member_id": viewer, "target_id": group["id"]})
+    await content.ask(api.mute, {"member_id": viewer, "target_id": group["id"]})
     assert in_group not in post_ids(await content.feed(viewer, limit=100))
-    await content.ask("unmute", {"member_id": viewer, "target_id": group["id"]})
+    await content.ask(api.unmute, {"member_id": viewer, "target_id": group["id"]})
     assert in_group in post_ids(await content.feed(viewer, limit=100))
-    stale = await content.ask("feed", {"member_id": viewer, "limit": 1})
+    stale = await content.ask(api.feed, {"member_id": viewer, "limit": 1})
     problem = await content.problem(
-        "feed", {"member_id": friend, "limit": 1, "cursor": stale["next_cursor"]}
+        api.feed, {"member_id": friend, "limit": 1, "cursor": stale["next_cursor"]}
     )
     assert (problem.status, problem.errors[0].field) == (400, "cursor")
 
@@ -672,7 +679,7 @@ async def _all_pages(content: Content, member_id: str, order: str, limit: int) -
     items, cursor = [], None
     while True:
         query = {"member_id": member_id, "order": order, "limit": limit}
-        page = await content.ask("feed", query | ({"cursor": cursor} if cursor else {}))
+        page = await content.ask(api.feed, query | ({"cursor": cursor} if cursor else {}))
         items += entries(page["items"])
         cursor = page["next_cursor"]
         if cursor is None:

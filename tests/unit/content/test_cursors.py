@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.content.paging import parse_position
 from shared.cursors import BadCursor, Cursors
-from services.content.queries import parse_position
 
 CURSORS = Cursors(b"k" * 32)
 SCOPE = "feed:ana:recent"
