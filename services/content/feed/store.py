@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .tables import MuteRow
@@ -18,14 +19,17 @@ class Mutes:
         return await self.session.get(MuteRow, (member_id, target_id))
 
     async def add(self, member_id: str, target_id: str, kind: str, now: datetime) -> MuteRow:
-        """Mute (muting again keeps the first time)."""
-        row = await self.get(member_id, target_id)
-        if row is None:
-            row = MuteRow(
-                member_id=member_id, target_id=target_id, target_kind=kind, created_at=now
-            )
-            self.session.add(row)
-            await self.session.flush()
+        """Mute (muting again, even concurrently, keeps the first mute and its time)."""
+        insert = (
+            postgresql.insert if self.session.bind.dialect.name == "postgresql" else sqlite.insert
+        )
+        await self.session.execute(
+            insert(MuteRow)
+            .values(member_id=member_id, target_id=target_id, target_kind=kind, created_at=now)
+            .on_conflict_do_nothing()
+        )
+        row = await self.session.get(MuteRow, (member_id, target_id), populate_existing=True)
+        assert row is not None
         return row
 
     async def delete(self, member_id: str, target_id: str) -> bool:
