@@ -38,7 +38,8 @@ class ChatHandlers:
         group.message_posted."""
         s = uow.session
         await Members(s).require(command.author_id, "author_id")
-        group = await existing_group(s, command.group_id, command.author_id)
+        # the group's lock: a member leaving or the group going waits, or goes first
+        group = await existing_group(s, command.group_id, command.author_id, for_change=True)
         messages = GroupMessageStore(s)
         replied = None
         if command.reply_to_message_id:

@@ -26,7 +26,8 @@ class PostHandlers:
         visibility = domain.post_visibility(command)
         in_group = False
         if command.group_id:
-            group = await existing_group(s, command.group_id, command.author_id)
+            # the group's lock: a member leaving or the group going waits, or goes first
+            group = await existing_group(s, command.group_id, command.author_id, for_change=True)
             in_group = group.is_member(command.author_id)
         post, events = domain.new_post(
             command,

@@ -69,6 +69,14 @@ class Posts:
         post_ids = list(post_ids)
         if not post_ids:
             return
+        # Locked first (see lock): engagement committed meanwhile goes with the post, and
+        # engagement waiting for the lock then finds no post.
+        await self.session.execute(
+            update(PostRow)
+            .where(PostRow.id.in_(post_ids))
+            .values(anchor=PostRow.anchor)
+            .execution_options(synchronize_session=False)
+        )
         comment_ids = list(
             await self.session.scalars(
                 select(CommentRow.id).where(CommentRow.post_id.in_(post_ids))
