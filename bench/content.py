@@ -24,19 +24,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
-from services.content.store import (
-    AudienceRow,
-    Base,
-    CommentRow,
-    FactRow,
-    GroupMemberRow,
-    GroupRow,
-    MemberRow,
-    PostRow,
-    ReactionRow,
-    ShareRow,
-    StateRow,
-)
+from services.content.copies.tables import AudienceRow, FactRow, MemberRow
+from services.content.engagement.tables import CommentRow, ReactionRow, ShareRow
+from services.content.groups.tables import GroupMemberRow, GroupRow
+from services.content.posts.tables import PostRow
+from services.content.schema import Base
+from services.content.startup import StateRow
 from services.content.value import (
     COMMENT,
     REACTION,

@@ -1,42 +1,27 @@
-"""Composition root of the content service."""
+"""Composition root of the content service: settings -> context -> each feature's handlers,
+subscribed to their declared operations and to the facts content copies."""
 
 from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.content import (
-    CommentAction,
-    CommentsPage,
-    ConversationPage,
-    CreateComment,
-    CreateGroup,
-    CreatePost,
-    EditPost,
-    FeedPage,
-    GroupMembership,
-    GroupMessagesPage,
-    GroupView,
-    MemberQuery,
-    Mute,
-    PostAction,
-    PostGroupMessage,
-    RemoveReaction,
-    SendDirectMessage,
-    SetReaction,
-    SharePost,
-)
-from shared.contracts.events import (
-    EVENT_TYPES,
-    MemberDeleted,
-    MemberRegistered,
-    MemberUpdated,
-)
+from shared.contracts.api import content as api
+from shared.contracts.events import EVENT_TYPES, MemberDeleted, MemberRegistered, MemberUpdated
 from shared.contracts.streams import CONSUMERS
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
-from .handlers import Content, ContentConfig
-from .store import Base
+from .chats.handlers import ChatHandlers
+from .context import ContentConfig, Context
+from .copies.handlers import on_connection_event, on_member_profile
+from .engagement.handlers import EngagementHandlers
+from .erasure import ErasureHandlers
+from .feed.handlers import FeedHandlers
+from .groups.handlers import GroupHandlers
+from .posts.handlers import PostHandlers
+from .schema import metadata
+from .startup import prepare
+from .stats import StatsHandlers
 
 NAME = "content"
 MEMBERS = "content-members-v1"
@@ -45,45 +30,54 @@ CONNECTIONS = "content-connections-v1"
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
-    runtime = ServiceRuntime(NAME, Base.metadata, settings)
-    content = Content(ContentConfig.from_settings(settings))
+    runtime = ServiceRuntime(NAME, metadata, settings)
+    context = Context(ContentConfig.from_settings(settings))
 
-    runtime.rpc("create_post", CreatePost, content.create_post)
-    runtime.rpc("get_post", PostAction, content.get_post)
-    runtime.rpc("edit_post", EditPost, content.edit_post)
-    runtime.rpc("delete_post", PostAction, content.delete_post)
-    runtime.rpc("create_comment", CreateComment, content.create_comment)
-    runtime.rpc("delete_comment", CommentAction, content.delete_comment)
-    runtime.rpc("list_comments", CommentsPage, content.list_comments)
-    runtime.rpc("set_reaction", SetReaction, content.set_reaction)
-    runtime.rpc("remove_reaction", RemoveReaction, content.remove_reaction)
-    runtime.rpc("share_post", SharePost, content.share_post)
-    runtime.rpc("create_group", CreateGroup, content.create_group)
-    runtime.rpc("get_group", GroupView, content.get_group)
-    runtime.rpc("put_group_member", GroupMembership, content.put_group_member)
-    runtime.rpc("remove_group_member", GroupMembership, content.remove_group_member)
-    runtime.rpc("post_group_message", PostGroupMessage, content.post_group_message)
-    runtime.rpc("list_group_messages", GroupMessagesPage, content.list_group_messages)
-    runtime.rpc("send_direct_message", SendDirectMessage, content.send_direct_message)
-    runtime.rpc("list_conversation", ConversationPage, content.list_conversation)
-    runtime.rpc("feed", FeedPage, content.feed)
-    runtime.rpc("mute", Mute, content.mute)
-    runtime.rpc("unmute", Mute, content.unmute)
-    runtime.rpc("list_mutes", MemberQuery, content.list_mutes)
-    runtime.rpc("content_stats", MemberQuery, content.content_stats)
+    posts = PostHandlers(context)
+    runtime.serve(api.create_post, posts.create_post)
+    runtime.serve(api.get_post, posts.get_post)
+    runtime.serve(api.edit_post, posts.edit_post)
+    runtime.serve(api.delete_post, posts.delete_post)
 
-    runtime.on_event(MEMBERS, MemberRegistered, content.on_member_profile)
-    runtime.on_event(MEMBERS, MemberUpdated, content.on_member_profile)
-    runtime.on_event(MEMBERS, MemberDeleted, content.on_member_deleted)
+    engagement = EngagementHandlers(context)
+    runtime.serve(api.create_comment, engagement.create_comment)
+    runtime.serve(api.delete_comment, engagement.delete_comment)
+    runtime.serve(api.list_comments, engagement.list_comments)
+    runtime.serve(api.set_reaction, engagement.set_reaction)
+    runtime.serve(api.remove_reaction, engagement.remove_reaction)
+    runtime.serve(api.share_post, engagement.share_post)
+
+    groups = GroupHandlers(context)
+    runtime.serve(api.create_group, groups.create_group)
+    runtime.serve(api.get_group, groups.get_group)
+    runtime.serve(api.put_group_member, groups.put_group_member)
+    runtime.serve(api.remove_group_member, groups.remove_group_member)
+
+    chats = ChatHandlers(context)
+    runtime.serve(api.post_group_message, chats.post_group_message)
+    runtime.serve(api.list_group_messages, chats.list_group_messages)
+    runtime.serve(api.send_direct_message, chats.send_direct_message)
+    runtime.serve(api.list_conversation, chats.list_conversation)
+
+    feed = FeedHandlers(context)
+    runtime.serve(api.feed, feed.feed)
+    runtime.serve(api.mute, feed.mute)
+    runtime.serve(api.unmute, feed.unmute)
+    runtime.serve(api.list_mutes, feed.list_mutes)
+    runtime.serve(api.content_stats, StatsHandlers(context).content_stats)
+
+    runtime.on_event(MEMBERS, MemberRegistered, on_member_profile)
+    runtime.on_event(MEMBERS, MemberUpdated, on_member_profile)
+    runtime.on_event(MEMBERS, MemberDeleted, ErasureHandlers(context).on_member_deleted)
     (connections,) = (c for c in CONSUMERS if c.durable == CONNECTIONS)
     for event_type in connections.event_types:
-        runtime.on_event(CONNECTIONS, EVENT_TYPES[event_type], content.on_connection_event)
+        runtime.on_event(CONNECTIONS, EVENT_TYPES[event_type], on_connection_event)
 
     app = runtime.asgi()
 
-    async def prepare() -> None:
+    async def prepared() -> None:
         async with runtime.unit_of_work() as uow:
-            await content.prepare(uow)
+            await prepare(context, uow)
 
-    app.on_startup(prepare)  # after the schema exists, before the broker takes messages
+    app.on_startup(prepared)  # after the schema exists, before the broker takes messages
     return app

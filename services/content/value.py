@@ -53,6 +53,14 @@ class ValueRules:
 
 
 @dataclass(frozen=True)
+class Clock:
+    """The moment a view is computed at, and the rules it values posts with."""
+
+    now: datetime
+    rules: ValueRules
+
+
+@dataclass(frozen=True)
 class Engagement:
     """One act on a post: who did it, what kind, when."""
 

@@ -473,3 +473,48 @@ def test_only_the_author_edits_or_deletes_a_post_and_it_stays_as_it_was(shared_s
 
     seen = post_view(shared_system, post["id"], ana)
     assert (seen["body"], seen["edited_at"]) == ("original", None)
+
+
+# --- idempotent creation ----------------------------------------------------------------
+
+
+def test_every_creation_retried_with_its_idempotency_key_creates_once(shared_system: System):
+    system = shared_system
+    owner, other = members(system, "owner", "other")
+    post = publish(system, owner, "hello")
+    group = ok(system.http.post("/v1/groups", json={"owner_id": owner, "name": "G"}), 201)
+    creations = [  # path, body, another body
+        ("/v1/posts", {"author_id": owner, "body": "once"}, {"body": "twice"}),
+        (
+            f"/v1/posts/{post['id']}/comments",
+            {"author_id": other, "body": "once"},
+            {"body": "twice"},
+        ),
+        (f"/v1/posts/{post['id']}/shares", {"member_id": other}, {"comment": "twice"}),
+        ("/v1/groups", {"owner_id": owner, "name": "Once"}, {"name": "Twice"}),
+        (
+            f"/v1/groups/{group['id']}/messages",
+            {"author_id": owner, "body": "once"},
+            {"body": "twice"},
+        ),
+        (
+            "/v1/direct-messages",
+            {"sender_id": owner, "recipient_id": other, "body": "once"},
+            {"body": "twice"},
+        ),
+    ]
+    for path, body, change in creations:
+        key = {"Idempotency-Key": str(uuid.uuid4())}
+        first = ok(system.http.post(path, json=body, headers=key), 201)
+        again = ok(system.http.post(path, json=body, headers=key), 201)
+        assert again == first, path
+        reused = system.http.post(path, json=body | change, headers=key)
+        problem(reused, 422, "Idempotency-Key")
+
+    seen = post_view(system, post["id"], owner)
+    assert (seen["comments"], seen["shares"]) == (1, 1)
+    assert stats(system, owner)["posts"] == 2
+    chat = ok(system.http.get(f"/v1/groups/{group['id']}/messages", params={"member_id": owner}))
+    assert len(chat["items"]) == 1
+    conversation = ok(system.http.get(f"/v1/members/{owner}/conversations/{other}"))
+    assert len(conversation["items"]) == 1

@@ -11,10 +11,15 @@ import pytest
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from services.content.handlers import Content, ContentConfig
-from services.content.store import Base, MemberRow
+from services.content.context import ContentConfig, Context
+from services.content.copies.tables import MemberRow
+from services.content.engagement.handlers import EngagementHandlers
+from services.content.feed.handlers import FeedHandlers
+from services.content.posts.handlers import PostHandlers
+from services.content.schema import Base
+from services.content.startup import prepare as prepare_content
 from services.content.value import ValueRules
-from shared.contracts.content import CreatePost, FeedPage, PostAction, SetReaction
+from shared.contracts.api.content import CreatePost, FeedPage, PostAction, SetReaction
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
 
 MEMBERS = [str(uuid.uuid4()) for _ in range(4)]
@@ -43,15 +48,28 @@ async def unit_of_work(database_factory):
     await engine.dispose()
 
 
+class Content:
+    """The content service's handlers around one context, as app.py composes them."""
+
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.cursors = context.cursors
+        posts, feed = PostHandlers(context), FeedHandlers(context)
+        self.create_post, self.get_post, self.feed = posts.create_post, posts.get_post, feed.feed
+        self.set_reaction = EngagementHandlers(context).set_reaction
+
+
 def started(rules: ValueRules = ValueRules(), secret: str | None = None) -> Content:
     return Content(
-        ContentConfig(rules=rules, max_mentions=50, stats_window_days=90, cursor_secret=secret)
+        Context(
+            ContentConfig(rules=rules, max_mentions=50, stats_window_days=90, cursor_secret=secret)
+        )
     )
 
 
 async def prepare(content: Content, unit_of_work) -> Content:
     async with unit_of_work() as uow:
-        await content.prepare(uow)
+        await prepare_content(content.context, uow)
     return content
 
 
@@ -71,9 +89,9 @@ async def test_a_restarted_or_second_instance_reads_the_cursors_of_the_first(uni
     following = await run(
         unit_of_work,
         second.feed,
-        FeedPage(member_id=member, limit=1, cursor=page["next_cursor"]),
+        FeedPage(member_id=member, limit=1, cursor=page.next_cursor),
     )
-    assert following["items"][0]["id"] != page["items"][0]["id"]
+    assert following.items[0].id != page.items[0].id
     assert second.cursors.key == first.cursors.key
 
 
@@ -93,10 +111,10 @@ async def test_posts_are_scored_again_when_the_value_rules_change(unit_of_work):
         await run(
             unit_of_work,
             weekly.set_reaction,
-            SetReaction(post_id=post["id"], member_id=member, kind="like"),
+            SetReaction(post_id=post.id, member_id=member, kind="like"),
         )
-    view = PostAction(post_id=post["id"], member_id=author)
-    assert (await run(unit_of_work, weekly.get_post, view))["value"] == pytest.approx(3, rel=1e-3)
+    view = PostAction(post_id=post.id, member_id=author)
+    assert (await run(unit_of_work, weekly.get_post, view)).value == pytest.approx(3, rel=1e-3)
 
     heavier = await prepare(started(ValueRules(reaction=2)), unit_of_work)
-    assert (await run(unit_of_work, heavier.get_post, view))["value"] == pytest.approx(6, rel=1e-3)
+    assert (await run(unit_of_work, heavier.get_post, view)).value == pytest.approx(6, rel=1e-3)

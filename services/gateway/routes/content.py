@@ -5,105 +5,65 @@ in the body (`author_id`, `member_id`, `actor_id`...), in the path, or, for read
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response, status
-from pydantic import BaseModel, ConfigDict
 
-from shared.contracts.commands import MemberId
-from shared.contracts.content import (
-    CommentBody,
-    CreateGroup,
-    CreatePost,
-    Cursor,
-    FeedOrder,
-    Id,
-    MessageBody,
-    PostChanges,
-    ReactionKind,
-    SendDirectMessage,
-)
+from shared.contracts.api import content as api
 
-from ..backends import BackendsDep, IdPath
+from ..backends import BackendsDep, IdempotencyKey, IdPath, responses
 
 router = APIRouter(tags=["content"])
 
 Viewer = Annotated[str, Query(min_length=1, max_length=64, description="The member reading.")]
 Limit = Annotated[int, Query(ge=1, le=100)]
-CursorQuery = Annotated[Cursor | None, Query(description="`next_cursor` of the previous page.")]
+CursorQuery = Annotated[api.Cursor | None, Query(description="`next_cursor` of the previous page.")]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Actor(_Body):
-    """The member acting (until authentication names them)."""
-
-    member_id: MemberId
-
-
-class NewComment(_Body):
-    author_id: MemberId
-    body: CommentBody
-    reply_to_comment_id: Id | None = None
-
-
-class Reaction(_Body):
-    kind: ReactionKind
-
-
-class NewShare(_Body):
-    member_id: MemberId
-    comment: CommentBody | None = None
-
-
-class GroupActor(_Body):
-    """Who puts a member into a group or takes them out; absent: the member themselves."""
-
-    actor_id: MemberId | None = None
-
-
-class NewGroupMessage(_Body):
-    author_id: MemberId
-    body: MessageBody
-    reply_to_message_id: Id | None = None
-
-
-def _page(limit: int, cursor: str | None) -> dict:
-    return {"limit": limit} | ({"cursor": cursor} if cursor is not None else {})
+CREATED = status.HTTP_201_CREATED
 
 
 # --- posts ----------------------------------------------------------------------------
 
 
-@router.post("/v1/posts", status_code=status.HTTP_201_CREATED, summary="Publish a post")
+@router.post(
+    "/v1/posts",
+    status_code=CREATED,
+    summary=api.create_post.summary,
+    responses=responses(api.create_post, body=True),
+)
 async def create_post(
-    body: CreatePost, backends: BackendsDep, response: Response
-) -> dict[str, Any]:
-    post = await backends.ask("content", "create_post", body)
-    response.headers["Location"] = f"/v1/posts/{post['id']}"
+    body: api.CreatePost,
+    backends: BackendsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> api.PostView:
+    post = await backends.call(api.create_post, body, idempotency_key=idempotency_key)
+    response.headers["Location"] = f"/v1/posts/{post.id}"
     return post
 
 
-@router.get("/v1/posts/{post_id}", summary="A post with its counts and content value")
-async def get_post(post_id: IdPath, member_id: Viewer, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("content", "get_post", {"post_id": post_id, "member_id": member_id})
+@router.get("/v1/posts/{post_id}", summary=api.get_post.summary, responses=responses(api.get_post))
+async def get_post(post_id: IdPath, member_id: Viewer, backends: BackendsDep) -> api.PostView:
+    return await backends.call(api.get_post, api.PostAction(post_id=post_id, member_id=member_id))
 
 
-@router.patch("/v1/posts/{post_id}", summary="The author edits a post's body or link")
-async def edit_post(post_id: IdPath, body: PostChanges, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask(
-        "content",
-        "edit_post",
-        {"post_id": post_id, "changes": body.model_dump(mode="json", exclude_unset=True)},
-    )
+@router.patch(
+    "/v1/posts/{post_id}",
+    summary=api.edit_post.summary,
+    responses=responses(api.edit_post, body=True),
+)
+async def edit_post(post_id: IdPath, body: api.PostChanges, backends: BackendsDep) -> api.PostView:
+    return await backends.call(api.edit_post, api.EditPost(post_id=post_id, changes=body))
 
 
-@router.delete("/v1/posts/{post_id}", status_code=NO_CONTENT, summary="The author deletes a post")
-async def delete_post(post_id: IdPath, body: Actor, backends: BackendsDep) -> Response:
-    await backends.ask("content", "delete_post", {"post_id": post_id, "member_id": body.member_id})
+@router.delete(
+    "/v1/posts/{post_id}",
+    status_code=NO_CONTENT,
+    summary=api.delete_post.summary,
+    responses=responses(api.delete_post, body=True),
+)
+async def delete_post(post_id: IdPath, body: api.Actor, backends: BackendsDep) -> Response:
+    await backends.call(api.delete_post, api.PostAction(post_id=post_id, member_id=body.member_id))
     return Response(status_code=NO_CONTENT)
 
 
@@ -112,44 +72,53 @@ async def delete_post(post_id: IdPath, body: Actor, backends: BackendsDep) -> Re
 
 @router.post(
     "/v1/posts/{post_id}/comments",
-    status_code=status.HTTP_201_CREATED,
-    summary="Comment on a post, or reply to a comment",
+    status_code=CREATED,
+    summary=api.create_comment.summary,
+    responses=responses(api.create_comment, body=True),
 )
 async def create_comment(
-    post_id: IdPath, body: NewComment, backends: BackendsDep
-) -> dict[str, Any]:
-    return await backends.ask(
-        "content", "create_comment", {"post_id": post_id, **body.model_dump(mode="json")}
+    post_id: IdPath,
+    body: api.NewComment,
+    backends: BackendsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> api.CommentView:
+    return await backends.call(
+        api.create_comment,
+        api.CreateComment(post_id=post_id, **_given(body)),
+        idempotency_key=idempotency_key,
     )
 
 
-@router.get("/v1/posts/{post_id}/comments", summary="A post's comments, oldest first")
+@router.get(
+    "/v1/posts/{post_id}/comments",
+    summary=api.list_comments.summary,
+    responses=responses(api.list_comments),
+)
 async def list_comments(
     post_id: IdPath,
     member_id: Viewer,
     backends: BackendsDep,
     limit: Limit = 20,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
-    return await backends.ask(
-        "content",
-        "list_comments",
-        {"post_id": post_id, "member_id": member_id, **_page(limit, cursor)},
+) -> api.Comments:
+    return await backends.call(
+        api.list_comments,
+        api.CommentsPage(post_id=post_id, member_id=member_id, limit=limit, cursor=cursor),
     )
 
 
 @router.delete(
     "/v1/posts/{post_id}/comments/{comment_id}",
     status_code=NO_CONTENT,
-    summary="The comment's or the post's author deletes a comment and its replies",
+    summary=api.delete_comment.summary,
+    responses=responses(api.delete_comment, body=True),
 )
 async def delete_comment(
-    post_id: IdPath, comment_id: IdPath, body: Actor, backends: BackendsDep
+    post_id: IdPath, comment_id: IdPath, body: api.Actor, backends: BackendsDep
 ) -> Response:
-    await backends.ask(
-        "content",
-        "delete_comment",
-        {"post_id": post_id, "comment_id": comment_id, "member_id": body.member_id},
+    await backends.call(
+        api.delete_comment,
+        api.CommentAction(post_id=post_id, comment_id=comment_id, member_id=body.member_id),
     )
     return Response(status_code=NO_CONTENT)
 
@@ -157,157 +126,187 @@ async def delete_comment(
 # --- reactions and shares -------------------------------------------------------------
 
 
-async def _set_reaction(
-    backends: BackendsDep, post_id: str, comment_id: str | None, member_id: str, kind: str
-) -> dict[str, Any]:
-    return await backends.ask(
-        "content",
-        "set_reaction",
-        {"post_id": post_id, "comment_id": comment_id, "member_id": member_id, "kind": kind},
-    )
-
-
-async def _remove_reaction(
-    backends: BackendsDep, post_id: str, comment_id: str | None, member_id: str
-) -> Response:
-    await backends.ask(
-        "content",
-        "remove_reaction",
-        {"post_id": post_id, "comment_id": comment_id, "member_id": member_id},
-    )
-    return Response(status_code=NO_CONTENT)
-
-
 @router.put(
     "/v1/posts/{post_id}/reactions/{member_id}",
     summary="React to a post, or change the reaction (one per member)",
+    responses=responses(api.set_reaction, body=True),
 )
 async def set_post_reaction(
-    post_id: IdPath, member_id: IdPath, body: Reaction, backends: BackendsDep
-) -> dict[str, Any]:
-    return await _set_reaction(backends, post_id, None, member_id, body.kind)
+    post_id: IdPath, member_id: IdPath, body: api.ReactionChoice, backends: BackendsDep
+) -> api.ReactionView:
+    return await backends.call(
+        api.set_reaction, api.SetReaction(post_id=post_id, member_id=member_id, kind=body.kind)
+    )
 
 
 @router.delete(
     "/v1/posts/{post_id}/reactions/{member_id}",
     status_code=NO_CONTENT,
     summary="Remove a reaction to a post",
+    responses=responses(api.remove_reaction),
 )
 async def remove_post_reaction(
     post_id: IdPath, member_id: IdPath, backends: BackendsDep
 ) -> Response:
-    return await _remove_reaction(backends, post_id, None, member_id)
+    await backends.call(
+        api.remove_reaction, api.RemoveReaction(post_id=post_id, member_id=member_id)
+    )
+    return Response(status_code=NO_CONTENT)
 
 
 @router.put(
     "/v1/posts/{post_id}/comments/{comment_id}/reactions/{member_id}",
     summary="React to a comment, or change the reaction (one per member)",
+    responses=responses(api.set_reaction, body=True),
 )
 async def set_comment_reaction(
-    post_id: IdPath, comment_id: IdPath, member_id: IdPath, body: Reaction, backends: BackendsDep
-) -> dict[str, Any]:
-    return await _set_reaction(backends, post_id, comment_id, member_id, body.kind)
+    post_id: IdPath,
+    comment_id: IdPath,
+    member_id: IdPath,
+    body: api.ReactionChoice,
+    backends: BackendsDep,
+) -> api.ReactionView:
+    return await backends.call(
+        api.set_reaction,
+        api.SetReaction(
+            post_id=post_id, comment_id=comment_id, member_id=member_id, kind=body.kind
+        ),
+    )
 
 
 @router.delete(
     "/v1/posts/{post_id}/comments/{comment_id}/reactions/{member_id}",
     status_code=NO_CONTENT,
     summary="Remove a reaction to a comment",
+    responses=responses(api.remove_reaction),
 )
 async def remove_comment_reaction(
     post_id: IdPath, comment_id: IdPath, member_id: IdPath, backends: BackendsDep
 ) -> Response:
-    return await _remove_reaction(backends, post_id, comment_id, member_id)
+    await backends.call(
+        api.remove_reaction,
+        api.RemoveReaction(post_id=post_id, comment_id=comment_id, member_id=member_id),
+    )
+    return Response(status_code=NO_CONTENT)
 
 
 @router.post(
     "/v1/posts/{post_id}/shares",
-    status_code=status.HTTP_201_CREATED,
-    summary="Share another member's post, with an optional comment",
+    status_code=CREATED,
+    summary=api.share_post.summary,
+    responses=responses(api.share_post, body=True),
 )
-async def share_post(post_id: IdPath, body: NewShare, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask(
-        "content", "share_post", {"post_id": post_id, **body.model_dump(mode="json")}
+async def share_post(
+    post_id: IdPath,
+    body: api.NewShare,
+    backends: BackendsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> api.ShareView:
+    return await backends.call(
+        api.share_post,
+        api.SharePost(post_id=post_id, **_given(body)),
+        idempotency_key=idempotency_key,
     )
 
 
 # --- groups and group chat ------------------------------------------------------------
 
 
-@router.post("/v1/groups", status_code=status.HTTP_201_CREATED, summary="Create a group")
+@router.post(
+    "/v1/groups",
+    status_code=CREATED,
+    summary=api.create_group.summary,
+    responses=responses(api.create_group, body=True),
+)
 async def create_group(
-    body: CreateGroup, backends: BackendsDep, response: Response
-) -> dict[str, Any]:
-    group = await backends.ask("content", "create_group", body)
-    response.headers["Location"] = f"/v1/groups/{group['id']}"
+    body: api.CreateGroup,
+    backends: BackendsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> api.GroupView:
+    group = await backends.call(api.create_group, body, idempotency_key=idempotency_key)
+    response.headers["Location"] = f"/v1/groups/{group.id}"
     return group
 
 
-@router.get("/v1/groups/{group_id}", summary="A group, its first members and the reader's status")
-async def get_group(group_id: IdPath, member_id: Viewer, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask(
-        "content", "get_group", {"group_id": group_id, "member_id": member_id}
+@router.get(
+    "/v1/groups/{group_id}", summary=api.get_group.summary, responses=responses(api.get_group)
+)
+async def get_group(group_id: IdPath, member_id: Viewer, backends: BackendsDep) -> api.GroupView:
+    return await backends.call(
+        api.get_group, api.GroupQuery(group_id=group_id, member_id=member_id)
     )
 
 
-def _membership(group_id: str, member_id: str, body: GroupActor | None) -> dict:
+def _membership(group_id: str, member_id: str, body: api.GroupActor | None) -> api.GroupMembership:
     actor = body.actor_id if body and body.actor_id else member_id
-    return {"group_id": group_id, "member_id": member_id, "actor_id": actor}
+    return api.GroupMembership(group_id=group_id, member_id=member_id, actor_id=actor)
 
 
 @router.put(
     "/v1/groups/{group_id}/members/{member_id}",
-    summary="Join a group (open, or private when invited); as its owner, invite to a private one",
+    summary=api.put_group_member.summary,
+    responses=responses(api.put_group_member, body=True),
 )
 async def put_group_member(
     group_id: IdPath,
     member_id: IdPath,
     backends: BackendsDep,
-    body: Annotated[GroupActor | None, Body()] = None,
-) -> dict[str, Any]:
-    return await backends.ask("content", "put_group_member", _membership(group_id, member_id, body))
+    body: Annotated[api.GroupActor | None, Body()] = None,
+) -> api.MembershipView:
+    return await backends.call(api.put_group_member, _membership(group_id, member_id, body))
 
 
 @router.delete(
     "/v1/groups/{group_id}/members/{member_id}",
     status_code=NO_CONTENT,
-    summary="Leave a group or decline an invitation; as its owner, remove or uninvite a member",
+    summary=api.remove_group_member.summary,
+    responses=responses(api.remove_group_member, body=True),
 )
 async def remove_group_member(
     group_id: IdPath,
     member_id: IdPath,
     backends: BackendsDep,
-    body: Annotated[GroupActor | None, Body()] = None,
+    body: Annotated[api.GroupActor | None, Body()] = None,
 ) -> Response:
-    await backends.ask("content", "remove_group_member", _membership(group_id, member_id, body))
+    await backends.call(api.remove_group_member, _membership(group_id, member_id, body))
     return Response(status_code=NO_CONTENT)
 
 
 @router.post(
     "/v1/groups/{group_id}/messages",
-    status_code=status.HTTP_201_CREATED,
-    summary="Write in a group's chat (members only)",
+    status_code=CREATED,
+    summary=api.post_group_message.summary,
+    responses=responses(api.post_group_message, body=True),
 )
 async def post_group_message(
-    group_id: IdPath, body: NewGroupMessage, backends: BackendsDep
-) -> dict[str, Any]:
-    return await backends.ask(
-        "content", "post_group_message", {"group_id": group_id, **body.model_dump(mode="json")}
+    group_id: IdPath,
+    body: api.NewGroupMessage,
+    backends: BackendsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> api.GroupMessageView:
+    return await backends.call(
+        api.post_group_message,
+        api.PostGroupMessage(group_id=group_id, **_given(body)),
+        idempotency_key=idempotency_key,
     )
 
 
-@router.get("/v1/groups/{group_id}/messages", summary="A group's chat, newest first")
+@router.get(
+    "/v1/groups/{group_id}/messages",
+    summary=api.list_group_messages.summary,
+    responses=responses(api.list_group_messages),
+)
 async def list_group_messages(
     group_id: IdPath,
     member_id: Viewer,
     backends: BackendsDep,
     limit: Limit = 20,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
-    return await backends.ask(
-        "content",
-        "list_group_messages",
-        {"group_id": group_id, "member_id": member_id, **_page(limit, cursor)},
+) -> api.GroupMessages:
+    return await backends.call(
+        api.list_group_messages,
+        api.GroupMessagesPage(group_id=group_id, member_id=member_id, limit=limit, cursor=cursor),
     )
 
 
@@ -316,16 +315,22 @@ async def list_group_messages(
 
 @router.post(
     "/v1/direct-messages",
-    status_code=status.HTTP_201_CREATED,
-    summary="Send a direct message to another member",
+    status_code=CREATED,
+    summary=api.send_direct_message.summary,
+    responses=responses(api.send_direct_message, body=True),
 )
-async def send_direct_message(body: SendDirectMessage, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("content", "send_direct_message", body)
+async def send_direct_message(
+    body: api.SendDirectMessage,
+    backends: BackendsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> api.DirectMessageView:
+    return await backends.call(api.send_direct_message, body, idempotency_key=idempotency_key)
 
 
 @router.get(
     "/v1/members/{member_id}/conversations/{other_id}",
-    summary="The direct messages between two members, newest first",
+    summary=api.list_conversation.summary,
+    responses=responses(api.list_conversation),
 )
 async def list_conversation(
     member_id: IdPath,
@@ -333,57 +338,67 @@ async def list_conversation(
     backends: BackendsDep,
     limit: Limit = 20,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
-    return await backends.ask(
-        "content",
-        "list_conversation",
-        {"member_id": member_id, "other_id": other_id, **_page(limit, cursor)},
+) -> api.Conversation:
+    return await backends.call(
+        api.list_conversation,
+        api.ConversationPage(member_id=member_id, other_id=other_id, limit=limit, cursor=cursor),
     )
 
 
 # --- feed, mutes, stats ---------------------------------------------------------------
 
 
-@router.get(
-    "/v1/members/{member_id}/feed",
-    summary="Posts and shares from the member's connections, follows and groups",
-)
+@router.get("/v1/members/{member_id}/feed", summary=api.feed.summary, responses=responses(api.feed))
 async def feed(
     member_id: IdPath,
     backends: BackendsDep,
-    order: Annotated[FeedOrder, Query(description="`recent` (default) or `value`.")] = "recent",
+    order: Annotated[api.FeedOrder, Query(description="`recent` (default) or `value`.")] = "recent",
     limit: Limit = 20,
     cursor: CursorQuery = None,
-) -> dict[str, Any]:
-    return await backends.ask(
-        "content", "feed", {"member_id": member_id, "order": order, **_page(limit, cursor)}
+) -> api.Feed:
+    return await backends.call(
+        api.feed, api.FeedPage(member_id=member_id, order=order, limit=limit, cursor=cursor)
     )
 
 
-@router.get("/v1/members/{member_id}/mutes", summary="The members and groups a member muted")
-async def list_mutes(member_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("content", "list_mutes", {"member_id": member_id})
+@router.get(
+    "/v1/members/{member_id}/mutes",
+    summary=api.list_mutes.summary,
+    responses=responses(api.list_mutes),
+)
+async def list_mutes(member_id: IdPath, backends: BackendsDep) -> api.MuteList:
+    return await backends.call(api.list_mutes, api.MemberQuery(member_id=member_id))
 
 
 @router.put(
     "/v1/members/{member_id}/mutes/{target_id}",
-    summary="Mute a member or a group: their posts leave the member's feed",
+    summary=api.mute.summary,
+    responses=responses(api.mute),
 )
-async def mute(member_id: IdPath, target_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("content", "mute", {"member_id": member_id, "target_id": target_id})
+async def mute(member_id: IdPath, target_id: IdPath, backends: BackendsDep) -> api.MuteView:
+    return await backends.call(api.mute, api.Mute(member_id=member_id, target_id=target_id))
 
 
 @router.delete(
-    "/v1/members/{member_id}/mutes/{target_id}", status_code=NO_CONTENT, summary="Lift a mute"
+    "/v1/members/{member_id}/mutes/{target_id}",
+    status_code=NO_CONTENT,
+    summary=api.unmute.summary,
+    responses=responses(api.unmute),
 )
 async def unmute(member_id: IdPath, target_id: IdPath, backends: BackendsDep) -> Response:
-    await backends.ask("content", "unmute", {"member_id": member_id, "target_id": target_id})
+    await backends.call(api.unmute, api.Mute(member_id=member_id, target_id=target_id))
     return Response(status_code=NO_CONTENT)
 
 
 @router.get(
     "/v1/members/{member_id}/content-stats",
-    summary="A member's posts, engagement received and given, and content value",
+    summary=api.content_stats.summary,
+    responses=responses(api.content_stats),
 )
-async def content_stats(member_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("content", "content_stats", {"member_id": member_id})
+async def content_stats(member_id: IdPath, backends: BackendsDep) -> api.ContentStats:
+    return await backends.call(api.content_stats, api.MemberQuery(member_id=member_id))
+
+
+def _given(body) -> dict:
+    """The fields the client sent, so that the service sees exactly the request."""
+    return {name: getattr(body, name) for name in body.model_fields_set}

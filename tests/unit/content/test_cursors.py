@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.content.queries import parse_position
+from services.content.paging import parse_position
 from shared.cursors import BadCursor, Cursors
 
 CURSORS = Cursors(b"k" * 32)

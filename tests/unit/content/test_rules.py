@@ -7,16 +7,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.content import domain
-from services.content.domain import (
-    Comment,
-    Group,
-    Membership,
-    Post,
-    Reaction,
-    Standing,
-)
-from shared.contracts.content import CreateGroup, CreatePost, PostChanges
+from services.content.chats import domain as chats
+from services.content.copies import domain as copies
+from services.content.copies.domain import Standing
+from services.content.engagement import domain as engagement
+from services.content.engagement.domain import Comment, Reaction
+from services.content.groups import domain as groups
+from services.content.groups.domain import Group, Membership
+from services.content.mentions import domain as mentions
+from services.content.posts import domain as posts
+from services.content.posts.domain import Post
+from shared.contracts.api.content import CreateGroup, CreatePost, PostChanges
 from shared.contracts.events import (
     CommentCreated,
     CommentDeleted,
@@ -71,16 +72,16 @@ def comment(comment_id: str = "c1", author: str = BEN, thread_id: str | None = N
     ],
 )
 def test_who_sees_a_post(visibility: str, standing: Standing, in_group: bool, sees: bool):
-    assert domain.can_see(post(visibility), BEN, standing, in_group=in_group) is sees
+    assert posts.can_see(post(visibility), BEN, standing, in_group=in_group) is sees
 
 
 def test_an_author_always_sees_their_own_post():
-    assert domain.can_see(post("group"), ANA, BLOCKED, in_group=False)
+    assert posts.can_see(post("group"), ANA, BLOCKED, in_group=False)
 
 
 def test_an_invisible_post_is_not_found_rather_than_forbidden():
     with pytest.raises(NotFound) as refused:
-        domain.require_visible(post("connections"), BEN, STRANGER, in_group=False, field="post_id")
+        posts.require_visible(post("connections"), BEN, STRANGER, in_group=False, field="post_id")
     assert refused.value.field == "post_id"
 
 
@@ -89,32 +90,32 @@ def test_an_invisible_post_is_not_found_rather_than_forbidden():
 
 def test_mentions_are_found_once_each_in_order_and_lower_cased():
     text = "Thanks @Ben and @chen, and @ben again; mail ana@example.org or @dev."
-    assert domain.mention_candidates(text) == [("ben",), ("chen",), ("dev.", "dev")]
+    assert mentions.mention_candidates(text) == [("ben",), ("chen",), ("dev.", "dev")]
 
 
 def test_a_handle_too_short_is_not_a_mention():
-    assert domain.mention_candidates("hi @al and @") == []
+    assert mentions.mention_candidates("hi @al and @") == []
 
 
 def test_unknown_handles_stay_text_and_known_ones_resolve_to_members():
     known = {"ben": "id-ben", "dev": "id-dev"}
-    candidates = domain.mention_candidates("@ben @zed @dev.")
-    ids = domain.resolve_mentions(candidates, known, author_id=ANA, hidden=set(), limit=50)
+    candidates = mentions.mention_candidates("@ben @zed @dev.")
+    ids = mentions.resolve_mentions(candidates, known, author_id=ANA, hidden=set(), limit=50)
     assert ids == ["id-ben", "id-dev"]
 
 
 def test_the_author_and_members_blocked_with_them_are_not_mentioned():
     known = {"ana": ANA, "ben": BEN, "chen": CHEN}
-    candidates = domain.mention_candidates("@ana @ben @chen")
-    assert domain.resolve_mentions(candidates, known, author_id=ANA, hidden={BEN}, limit=50) == [
+    candidates = mentions.mention_candidates("@ana @ben @chen")
+    assert mentions.resolve_mentions(candidates, known, author_id=ANA, hidden={BEN}, limit=50) == [
         CHEN
     ]
 
 
 def test_mentions_beyond_the_limit_stay_text():
     known = {f"member{n}": f"id{n}" for n in range(10)}
-    candidates = domain.mention_candidates(" ".join(f"@member{n}" for n in range(10)))
-    ids = domain.resolve_mentions(candidates, known, author_id=ANA, hidden=set(), limit=3)
+    candidates = mentions.mention_candidates(" ".join(f"@member{n}" for n in range(10)))
+    ids = mentions.resolve_mentions(candidates, known, author_id=ANA, hidden=set(), limit=3)
     assert ids == ["id0", "id1", "id2"]
 
 
@@ -122,8 +123,8 @@ def test_mentions_beyond_the_limit_stay_text():
 
 
 def test_a_post_without_visibility_is_for_the_org_or_its_group():
-    assert domain.post_visibility(CreatePost(author_id=ANA, body="x")) == "org"
-    assert domain.post_visibility(CreatePost(author_id=ANA, body="x", group_id="g")) == "group"
+    assert posts.post_visibility(CreatePost(author_id=ANA, body="x")) == "org"
+    assert posts.post_visibility(CreatePost(author_id=ANA, body="x", group_id="g")) == "group"
 
 
 @pytest.mark.parametrize(
@@ -132,13 +133,13 @@ def test_a_post_without_visibility_is_for_the_org_or_its_group():
 )
 def test_group_visibility_and_a_group_go_together(fields: dict, field: str):
     with pytest.raises(Invalid) as refused:
-        domain.post_visibility(CreatePost(author_id=ANA, body="x", **fields))
+        posts.post_visibility(CreatePost(author_id=ANA, body="x", **fields))
     assert refused.value.field == field
 
 
 def test_a_new_post_names_its_author_mentions_and_link():
     command = CreatePost(author_id=ANA, body="see @ben", link="https://example.org/a")
-    created, events = domain.new_post(
+    created, events = posts.new_post(
         command,
         post_id="p1",
         visibility="org",
@@ -157,7 +158,7 @@ def test_a_new_post_names_its_author_mentions_and_link():
 def test_only_members_of_a_group_post_in_it():
     command = CreatePost(author_id=ANA, body="x", group_id="g")
     with pytest.raises(Forbidden) as refused:
-        domain.new_post(
+        posts.new_post(
             command,
             post_id="p",
             visibility="group",
@@ -172,7 +173,7 @@ def test_an_edit_names_the_mentions_it_adds():
     edited = post()
     edited.mentioned_ids = [BEN]
     changes = PostChanges(member_id=ANA, body="now @ben and @chen")
-    events = domain.edit_post(edited, changes, mentioned_ids=[BEN, CHEN], now=T0)
+    events = posts.edit_post(edited, changes, mentioned_ids=[BEN, CHEN], now=T0)
     assert events == [
         PostEdited(post_id="p1", author_id=ANA, mentioned_ids=[BEN, CHEN], added_mention_ids=[CHEN])
     ]
@@ -183,7 +184,7 @@ def test_an_edit_names_the_mentions_it_adds():
 def test_an_edit_that_changes_nothing_publishes_nothing():
     unchanged = post()
     assert (
-        domain.edit_post(
+        posts.edit_post(
             unchanged, PostChanges(member_id=ANA, body="hello"), mentioned_ids=[], now=T0
         )
         == []
@@ -195,30 +196,30 @@ def test_a_link_can_be_removed_by_editing_it_to_null():
     linked = post()
     linked.link = "https://example.org"
     changes = PostChanges.model_validate({"member_id": ANA, "link": None})
-    assert domain.edit_post(linked, changes, mentioned_ids=None, now=T0)
+    assert posts.edit_post(linked, changes, mentioned_ids=None, now=T0)
     assert linked.link is None
 
 
 def test_a_post_cannot_lose_its_body():
     changes = PostChanges.model_validate({"member_id": ANA, "body": None})
     with pytest.raises(Invalid) as refused:
-        domain.edit_post(post(), changes, mentioned_ids=None, now=T0)
+        posts.edit_post(post(), changes, mentioned_ids=None, now=T0)
     assert refused.value.field == "body"
 
 
 def test_only_the_author_edits_or_deletes_a_post():
     with pytest.raises(Forbidden):
-        domain.edit_post(post(), PostChanges(member_id=BEN, body="mine"), mentioned_ids=[], now=T0)
+        posts.edit_post(post(), PostChanges(member_id=BEN, body="mine"), mentioned_ids=[], now=T0)
     with pytest.raises(Forbidden):
-        domain.delete_post(post(), BEN)
-    assert domain.delete_post(post(), ANA) == [PostDeleted(post_id="p1", author_id=ANA)]
+        posts.delete_post(post(), BEN)
+    assert posts.delete_post(post(), ANA) == [PostDeleted(post_id="p1", author_id=ANA)]
 
 
 # --- comments ---------------------------------------------------------------------------
 
 
 def test_a_comment_names_the_post_author():
-    _, events = domain.new_comment(
+    _, events = engagement.new_comment(
         post(), comment_id="c1", author_id=BEN, body="hi", replied=None, mentioned_ids=[], now=T0
     )
     assert events == [
@@ -228,7 +229,7 @@ def test_a_comment_names_the_post_author():
 
 def test_a_reply_to_a_reply_joins_the_thread_and_names_whom_it_replies_to():
     reply = comment("c2", author=CHEN, thread_id="c1")
-    created, events = domain.new_comment(
+    created, events = engagement.new_comment(
         post(), comment_id="c3", author_id=DEV, body="+1", replied=reply, mentioned_ids=[], now=T0
     )
     assert created.thread_id == "c1"
@@ -239,7 +240,7 @@ def test_a_reply_to_a_reply_joins_the_thread_and_names_whom_it_replies_to():
 def test_a_reply_to_a_comment_of_another_post_is_refused():
     elsewhere = Comment("c9", "p9", BEN, "x", None, None, None, [], T0)
     with pytest.raises(NotFound) as refused:
-        domain.new_comment(
+        engagement.new_comment(
             post(),
             comment_id="c",
             author_id=DEV,
@@ -252,7 +253,7 @@ def test_a_reply_to_a_comment_of_another_post_is_refused():
 
 
 def test_the_post_author_may_delete_a_comment_and_its_replies_go_with_it():
-    events = domain.delete_comments(post(), comment(), [comment("c2", CHEN, "c1")], ANA)
+    events = engagement.delete_comments(post(), comment(), [comment("c2", CHEN, "c1")], ANA)
     assert [e.comment_id for e in events] == ["c1", "c2"]
     assert all(isinstance(e, CommentDeleted) and e.actor_id == ANA for e in events)
     assert [e.author_id for e in events] == [BEN, CHEN]
@@ -260,14 +261,14 @@ def test_the_post_author_may_delete_a_comment_and_its_replies_go_with_it():
 
 def test_nobody_else_deletes_a_comment():
     with pytest.raises(Forbidden):
-        domain.delete_comments(post(), comment(), [], CHEN)
+        engagement.delete_comments(post(), comment(), [], CHEN)
 
 
 # --- reactions and shares ---------------------------------------------------------------
 
 
 def test_a_reaction_names_the_author_of_what_it_reacts_to():
-    _, events = domain.set_reaction(
+    _, events = engagement.set_reaction(
         None, post=post(), comment=comment(), actor_id=CHEN, kind="like", now=T0
     )
     assert events == [
@@ -284,15 +285,15 @@ def test_a_reaction_names_the_author_of_what_it_reacts_to():
 
 
 def test_reacting_again_changes_the_reaction_and_the_same_kind_changes_nothing():
-    first, _ = domain.set_reaction(
+    first, _ = engagement.set_reaction(
         None, post=post(), comment=None, actor_id=BEN, kind="like", now=T0
     )
     later = T0 + timedelta(hours=1)
-    again, events = domain.set_reaction(
+    again, events = engagement.set_reaction(
         first, post=post(), comment=None, actor_id=BEN, kind="like", now=later
     )
     assert (again, events) == (first, [])
-    changed, events = domain.set_reaction(
+    changed, events = engagement.set_reaction(
         first, post=post(), comment=None, actor_id=BEN, kind="celebrate", now=later
     )
     assert changed.kind == "celebrate" and changed.created_at == T0
@@ -301,9 +302,9 @@ def test_reacting_again_changes_the_reaction_and_the_same_kind_changes_nothing()
 
 def test_removing_a_reaction_that_is_not_there_is_not_found():
     with pytest.raises(NotFound):
-        domain.remove_reaction(None, post=post(), comment=None)
+        engagement.remove_reaction(None, post=post(), comment=None)
     existing = Reaction("p1", None, BEN, "support", T0, T0)
-    assert domain.remove_reaction(existing, post=post(), comment=None) == [
+    assert engagement.remove_reaction(existing, post=post(), comment=None) == [
         ReactionRemoved(
             target="post",
             post_id="p1",
@@ -316,7 +317,7 @@ def test_removing_a_reaction_that_is_not_there_is_not_found():
 
 
 def test_a_share_names_the_post_author_and_whether_it_has_a_comment():
-    _, events = domain.share_post(
+    _, events = engagement.share_post(
         post(), share_id="s1", member_id=BEN, comment="worth it", already_shared=False, now=T0
     )
     assert events == [
@@ -326,11 +327,11 @@ def test_a_share_names_the_post_author_and_whether_it_has_a_comment():
 
 def test_a_member_shares_a_post_once_and_never_their_own():
     with pytest.raises(Conflict):
-        domain.share_post(
+        engagement.share_post(
             post(), share_id="s", member_id=BEN, comment=None, already_shared=True, now=T0
         )
     with pytest.raises(Invalid):
-        domain.share_post(
+        engagement.share_post(
             post(), share_id="s", member_id=ANA, comment=None, already_shared=False, now=T0
         )
 
@@ -339,17 +340,17 @@ def test_a_member_shares_a_post_once_and_never_their_own():
 
 
 def group(privacy: str = "open", *members: str) -> Group:
-    g, _ = domain.new_group(
+    g, _ = groups.new_group(
         CreateGroup(owner_id=ANA, name="Pythonistas", privacy=privacy), group_id="g1", now=T0
     )
     for n, member in enumerate(members, start=1):
-        g.members[member] = Membership(member, domain.MEMBER, T0 + timedelta(minutes=n))
+        g.members[member] = Membership(member, groups.MEMBER, T0 + timedelta(minutes=n))
         g.member_count += 1
     return g
 
 
 def test_a_new_group_is_created_with_its_owner_as_a_member():
-    _, events = domain.new_group(
+    _, events = groups.new_group(
         CreateGroup(owner_id=ANA, name="Py", topic="python"), group_id="g1", now=T0
     )
     assert events == [
@@ -360,12 +361,12 @@ def test_a_new_group_is_created_with_its_owner_as_a_member():
 
 def test_anyone_joins_an_open_group_and_joining_again_changes_nothing():
     g = group("open")
-    status, events = domain.join_or_invite(
+    status, events = groups.join_or_invite(
         g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0
     )
     assert status == "member"
     assert events == [GroupMemberJoined(group_id="g1", member_id=BEN)]
-    assert domain.join_or_invite(g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0) == (
+    assert groups.join_or_invite(g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0) == (
         "member",
         [],
     )
@@ -375,13 +376,13 @@ def test_anyone_joins_an_open_group_and_joining_again_changes_nothing():
 def test_a_private_group_is_joined_by_invitation_of_its_owner():
     g = group("private")
     with pytest.raises(Forbidden) as uninvited:
-        domain.join_or_invite(g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0)
+        groups.join_or_invite(g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0)
     assert uninvited.value.field == "member_id"
-    assert domain.join_or_invite(g, member_id=BEN, actor_id=ANA, standing=STRANGER, now=T0) == (
+    assert groups.join_or_invite(g, member_id=BEN, actor_id=ANA, standing=STRANGER, now=T0) == (
         "invited",
         [],
     )
-    status, events = domain.join_or_invite(
+    status, events = groups.join_or_invite(
         g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0
     )
     assert status == "member"
@@ -401,60 +402,60 @@ def test_a_private_group_is_joined_by_invitation_of_its_owner():
 def test_who_cannot_invite_whom(privacy, actor, standing, error, field):
     g = group(privacy, CHEN)
     with pytest.raises(error) as refused:
-        domain.join_or_invite(g, member_id=BEN, actor_id=actor, standing=standing, now=T0)
+        groups.join_or_invite(g, member_id=BEN, actor_id=actor, standing=standing, now=T0)
     assert refused.value.field == field
 
 
 def test_a_member_leaves_and_the_owner_removes_members():
     g = group("open", BEN, CHEN)
-    assert domain.leave_or_remove(g, member_id=BEN, actor_id=BEN, successor=None) == [
+    assert groups.leave_or_remove(g, member_id=BEN, actor_id=BEN, successor=None) == [
         GroupMemberLeft(group_id="g1", member_id=BEN, reason="left")
     ]
     with pytest.raises(Forbidden):
-        domain.leave_or_remove(g, member_id=ANA, actor_id=CHEN, successor=None)
+        groups.leave_or_remove(g, member_id=ANA, actor_id=CHEN, successor=None)
     assert (
-        domain.leave_or_remove(g, member_id=CHEN, actor_id=ANA, successor=None)[0].reason
+        groups.leave_or_remove(g, member_id=CHEN, actor_id=ANA, successor=None)[0].reason
         == "removed"
     )
     with pytest.raises(NotFound):
-        domain.leave_or_remove(g, member_id=CHEN, actor_id=CHEN, successor=None)
+        groups.leave_or_remove(g, member_id=CHEN, actor_id=CHEN, successor=None)
 
 
 def test_when_the_owner_leaves_the_longest_standing_member_owns_the_group():
     g = group("open", BEN, CHEN)
     successor = g.members[BEN]
-    domain.leave_or_remove(g, member_id=ANA, actor_id=ANA, successor=successor)
-    assert g.owner_id == BEN and g.members[BEN].role == domain.OWNER
+    groups.leave_or_remove(g, member_id=ANA, actor_id=ANA, successor=successor)
+    assert g.owner_id == BEN and g.members[BEN].role == groups.OWNER
     assert not g.deleted
 
 
 def test_the_last_member_out_deletes_the_group():
     g = group("open")
-    domain.leave_or_remove(g, member_id=ANA, actor_id=ANA, successor=None)
+    groups.leave_or_remove(g, member_id=ANA, actor_id=ANA, successor=None)
     assert g.deleted and g.owner_id is None
 
 
 def test_declining_an_invitation_is_leaving_before_joining():
     g = group("private")
-    domain.join_or_invite(g, member_id=BEN, actor_id=ANA, standing=STRANGER, now=T0)
-    assert domain.leave_or_remove(g, member_id=BEN, actor_id=BEN, successor=None) == []
+    groups.join_or_invite(g, member_id=BEN, actor_id=ANA, standing=STRANGER, now=T0)
+    assert groups.leave_or_remove(g, member_id=BEN, actor_id=BEN, successor=None) == []
     assert BEN not in g.invited
 
 
 def test_the_owner_withdraws_an_invitation():
     g = group("private")
-    domain.join_or_invite(g, member_id=BEN, actor_id=ANA, standing=STRANGER, now=T0)
-    assert domain.leave_or_remove(g, member_id=BEN, actor_id=ANA, successor=None) == []
+    groups.join_or_invite(g, member_id=BEN, actor_id=ANA, standing=STRANGER, now=T0)
+    assert groups.leave_or_remove(g, member_id=BEN, actor_id=ANA, successor=None) == []
     with pytest.raises(Forbidden):
-        domain.join_or_invite(g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0)
+        groups.join_or_invite(g, member_id=BEN, actor_id=BEN, standing=STRANGER, now=T0)
 
 
 def test_an_erased_member_leaves_their_groups():
     g = group("open", BEN)
-    assert domain.erase_member(g, BEN, None) == [
+    assert groups.erase_member(g, BEN, None) == [
         GroupMemberLeft(group_id="g1", member_id=BEN, reason="member_deleted")
     ]
-    assert domain.erase_member(g, CHEN, None) == []
+    assert groups.erase_member(g, CHEN, None) == []
 
 
 # --- chats ------------------------------------------------------------------------------
@@ -463,14 +464,14 @@ def test_an_erased_member_leaves_their_groups():
 def test_only_members_write_in_a_group_chat_and_replies_name_whom_they_answer():
     g = group("open", BEN)
     with pytest.raises(Forbidden) as refused:
-        domain.new_group_message(
+        chats.new_group_message(
             g, message_id="m", author_id=CHEN, body="hi", replied=None, mentioned_ids=[], now=T0
         )
     assert refused.value.field == "group_id"
-    first, _ = domain.new_group_message(
+    first, _ = chats.new_group_message(
         g, message_id="m1", author_id=BEN, body="hi", replied=None, mentioned_ids=[], now=T0
     )
-    _, events = domain.new_group_message(
+    _, events = chats.new_group_message(
         g, message_id="m2", author_id=ANA, body="hey", replied=first, mentioned_ids=[BEN], now=T0
     )
     assert events == [
@@ -491,7 +492,7 @@ def test_only_members_write_in_a_group_chat_and_replies_name_whom_they_answer():
 )
 def test_direct_messages_are_refused_to_oneself_and_across_a_block(recipient, standing, error):
     with pytest.raises(error) as refused:
-        domain.new_direct_message(
+        chats.new_direct_message(
             message_id="d",
             sender_id=ANA,
             recipient_id=recipient,
@@ -503,7 +504,7 @@ def test_direct_messages_are_refused_to_oneself_and_across_a_block(recipient, st
 
 
 def test_a_direct_message_names_sender_and_recipient():
-    _, events = domain.new_direct_message(
+    _, events = chats.new_direct_message(
         message_id="d1", sender_id=ANA, recipient_id=BEN, body="hi", standing=STRANGER, now=T0
     )
     assert events == [DirectMessageSent(message_id="d1", sender_id=ANA, recipient_id=BEN)]
@@ -514,20 +515,20 @@ def test_a_direct_message_names_sender_and_recipient():
 
 def test_connection_events_become_facts_of_the_copy():
     accepted = ConnectionAccepted(request_id="r", requester_id=ANA, addressee_id=BEN)
-    assert domain.relation_changes(accepted) == [
+    assert copies.relation_changes(accepted) == [
         (ANA, BEN, "connected", True),
         (BEN, ANA, "connected", True),
     ]
     removed = ConnectionRemoved(member_id=BEN, other_id=ANA, reason="blocked")
-    assert domain.relation_changes(removed) == [
+    assert copies.relation_changes(removed) == [
         (BEN, ANA, "connected", False),
         (ANA, BEN, "connected", False),
     ]
-    assert domain.relation_changes(MemberFollowed(member_id=ANA, other_id=BEN)) == [
+    assert copies.relation_changes(MemberFollowed(member_id=ANA, other_id=BEN)) == [
         (ANA, BEN, "follows", True)
     ]
     unfollowed = MemberUnfollowed(member_id=ANA, other_id=BEN, reason="unfollowed")
-    assert domain.relation_changes(unfollowed) == [(ANA, BEN, "follows", False)]
-    assert domain.relation_changes(MemberBlocked(member_id=ANA, other_id=BEN)) == [
+    assert copies.relation_changes(unfollowed) == [(ANA, BEN, "follows", False)]
+    assert copies.relation_changes(MemberBlocked(member_id=ANA, other_id=BEN)) == [
         (ANA, BEN, "blocks", True)
     ]

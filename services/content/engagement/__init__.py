@@ -1,0 +1,1 @@
+"""Engagement with posts: comments (and replies), reactions (to posts and comments), shares."""

@@ -1,0 +1,1 @@
+"""Groups: creating them, joining and leaving, invitations, ownership."""

@@ -1,0 +1,1 @@
+"""`@handle` mentions in posts, comments and group messages."""

@@ -1,0 +1,1 @@
+"""Posts: publishing, editing, deleting, who sees them, and how the API shows them."""
