@@ -1,7 +1,12 @@
-"""One winner in every race: RSVPs and check-ins fired concurrently at one attendee of one
-event, against both databases. Every refused transition is a conflict (409 at the edge), and
-the facts published tell one consistent story: each names as previous what the one before it
-set, and the last is what the service holds. Never two facts for one change."""
+"""The events service's handlers and store against both databases.
+
+One winner in every race: RSVPs and check-ins fired concurrently at one attendee of one
+event. Every refused transition is a conflict (409 at the edge), and the facts published tell
+one consistent story: each names as previous what the one before it set, and the last is what
+the service holds. Never two facts for one change.
+
+The copy of members (shared.copies): the newest fact wins whatever the order of arrival, the
+event id breaking ties, and an erasure is never undone by an older fact."""
 
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ from shared.contracts.api.events import (
     EventRef,
     UpdateEvent,
 )
+from shared.contracts.envelope import Envelope
+from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
 from shared.copies import Version
 from shared.db import create_schema
 from shared.errors import Conflict
@@ -170,3 +177,53 @@ async def test_an_update_racing_a_cancellation_never_brings_the_event_back(
             cancelled_ids.add(event_id)
     cancelled = [fact["event_id"] for fact in await facts(runtime, "event.cancelled")]
     assert sorted(cancelled) == sorted(cancelled_ids)  # one fact per cancelled event
+
+
+# --- the copy of members --------------------------------------------------------------------
+
+
+def profile_fact(cls, email: str, at: datetime, event_id: str):
+    fields = dict(member_id="member-copied", handle="copied", name="Copied", email=email)
+    event = cls(**fields, **({"changed": ["email"]} if cls is MemberUpdated else {}))
+    envelope = Envelope.wrap(event, source="/rapport/profiles", time=at)
+    return event, envelope.model_copy(update={"id": event_id})
+
+
+async def email_held(runtime: ServiceRuntime, email: str) -> str | None:
+    async with runtime.unit_of_work() as uow:
+        return await Members(uow.session).by_email(email)
+
+
+@pytest.mark.parametrize("order", ["in-order", "reversed"])
+async def test_the_newest_profile_fact_wins_whatever_the_order_and_ties_go_to_the_event_id(
+    runtime: ServiceRuntime, order: str
+):
+    at = NOW - timedelta(hours=1)
+    facts_ = [
+        profile_fact(MemberRegistered, "first@example.org", at, "a-registered"),
+        profile_fact(MemberUpdated, "tied-low@example.org", at + timedelta(minutes=1), "b-low"),
+        profile_fact(MemberUpdated, "tied-high@example.org", at + timedelta(minutes=1), "c-high"),
+    ]
+    for event, envelope in facts_ if order == "in-order" else reversed(facts_):
+        async with runtime.unit_of_work() as uow:
+            await handlers.on_member_profile(event, envelope, uow)
+            await uow.commit()
+    assert await email_held(runtime, "tied-high@example.org") == "member-copied"
+    assert await email_held(runtime, "tied-low@example.org") is None
+    assert await email_held(runtime, "first@example.org") is None
+
+
+async def test_an_erased_member_stays_erased_when_an_older_update_arrives_late(
+    runtime: ServiceRuntime,
+):
+    at = NOW - timedelta(hours=1)
+    erased = MemberDeleted(member_id="member-copied")
+    erasure = Envelope.wrap(erased, source="/rapport/profiles", time=at + timedelta(minutes=5))
+    late, late_envelope = profile_fact(MemberUpdated, "late@example.org", at, "late")
+    async with runtime.unit_of_work() as uow:
+        await handlers.on_member_deleted(erased, erasure, uow)
+        await handlers.on_member_profile(late, late_envelope, uow)
+        await uow.commit()
+    async with runtime.unit_of_work() as uow:
+        assert await Members(uow.session).active("member-copied") is None
+    assert await email_held(runtime, "late@example.org") is None
