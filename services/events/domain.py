@@ -243,6 +243,7 @@ class Meeting:
     event_id: str | None = None
     source: str = "logged"
     logged: bool = False
+    version: int = 0  # of the stored row: a save succeeds only on the version it loaded
 
     @property
     def duration_minutes(self) -> float | None:

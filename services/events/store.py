@@ -108,6 +108,7 @@ class MeetingRow(Base):
     logged: Mapped[bool] = mapped_column(Boolean, default=False)
     external_source: Mapped[str | None] = mapped_column(String(40))
     external_id: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ParticipantRow(Base):
@@ -452,6 +453,7 @@ class Meetings:
             event_id=row.event_id,
             source=row.source,
             logged=row.logged,
+            version=row.version,
         )
 
     async def by_external_ref(self, source: str, external_id: str) -> str | None:
@@ -488,8 +490,17 @@ class Meetings:
         await self.session.flush()
 
     async def save(self, meeting: Meeting) -> None:
-        row = await self.session.get(MeetingRow, meeting.id)
-        row.logged = meeting.logged
+        """Write the matched participants, only if nobody changed the meeting since it was
+        loaded (compare-and-set: two participants registering at once must not both leave it
+        waiting for the other, nor both publish it)."""
+        done = await self.session.execute(
+            update(MeetingRow)
+            .where(MeetingRow.id == meeting.id, MeetingRow.version == meeting.version)
+            .values(logged=meeting.logged, version=meeting.version + 1)
+        )
+        if done.rowcount != 1:
+            raise ChangedMeanwhile("meeting", "meeting_id")
+        meeting.version += 1
         for position, participant in enumerate(meeting.participants):
             await self.session.execute(
                 update(ParticipantRow)

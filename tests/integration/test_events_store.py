@@ -5,6 +5,9 @@ event. Every refused transition is a conflict (409 at the edge), and the facts p
 one consistent story: each names as previous what the one before it set, and the last is what
 the service holds. Never two facts for one change.
 
+Two participants of a waiting meeting registering at once: the meeting is published once,
+with both (PostgreSQL interleaves them; SQLite serialises them).
+
 The copy of members (shared.copies): the newest fact wins whatever the order of arrival, the
 event id breaking ties, and an erasure is never undone by an older fact."""
 
@@ -23,7 +26,8 @@ from sqlalchemy.exc import IntegrityError
 
 from services.events import handlers
 from services.events.app import NAME
-from services.events.store import Base, Members
+from services.events.domain import Meeting, Participant
+from services.events.store import Base, Meetings, Members
 from shared.contracts.api.events import (
     AnswerRsvp,
     CheckIn,
@@ -227,3 +231,45 @@ async def test_an_erased_member_stays_erased_when_an_older_update_arrives_late(
     async with runtime.unit_of_work() as uow:
         assert await Members(uow.session).active("member-copied") is None
     assert await email_held(runtime, "late@example.org") is None
+
+
+async def until_it_holds(runtime: ServiceRuntime, handler, event, envelope) -> None:
+    """Handle a fact as the consumer does: a transaction that lost a race is redelivered."""
+    while True:
+        try:
+            async with runtime.unit_of_work() as uow:
+                await handler(event, envelope, uow)
+                await uow.commit()
+            return
+        except (Conflict, IntegrityError):
+            continue
+
+
+async def test_two_participants_registering_at_once_publish_their_meeting_exactly_once(
+    runtime: ServiceRuntime,
+):
+    for round_ in range(ROUNDS):
+        emails = [f"first-{round_}@example.org", f"second-{round_}@example.org"]
+        meeting = Meeting(
+            id=f"meeting-{round_}",
+            participants=[Participant(email=email) for email in emails],
+            started_at=NOW - timedelta(hours=1),
+        )
+        async with runtime.unit_of_work() as uow:
+            await Meetings(uow.session).add(meeting)
+            await uow.commit()
+        registrations = []
+        for i, email in enumerate(emails):
+            event = MemberRegistered(
+                member_id=f"joiner-{round_}-{i}", handle=f"joiner{round_}{i}", name="J", email=email
+            )
+            registrations.append((event, Envelope.wrap(event, source="/rapport/profiles")))
+        await asyncio.gather(
+            *(
+                until_it_holds(runtime, handlers.on_member_profile, event, envelope)
+                for event, envelope in registrations
+            )
+        )
+    logged = await facts(runtime, "meeting.logged")
+    assert sorted(fact["meeting_id"] for fact in logged) == [f"meeting-{r}" for r in range(ROUNDS)]
+    assert all(len(fact["participant_ids"]) == 2 for fact in logged)
