@@ -12,7 +12,7 @@ from shared.cursors import Cursors
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
-from . import handlers, ingestion
+from . import handlers, ingestion, listings
 from .store import Base
 
 NAME = "events"
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
     async def load_cursor_key() -> None:
         async with runtime.unit_of_work() as uow:
-            await handlers.load_cursor_key(uow, cursors, secret)
+            await listings.load_cursor_key(uow, cursors, secret)
 
     # after the schema exists, before the broker takes requests
     runtime.lifecycle(on_startup=load_cursor_key)

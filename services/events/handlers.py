@@ -3,13 +3,9 @@ load, apply the domain's rule, save, publish, reply."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-
-from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.api.events import (
     AnswerRsvp,
@@ -31,7 +27,7 @@ from shared.contracts.api.events import (
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import MemberDeleted, MemberProfile
 from shared.copies import Version
-from shared.cursors import BadCursor, Cursors
+from shared.cursors import Cursors
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -44,7 +40,8 @@ from .domain import (
     new_meeting,
     normalise_email,
 )
-from .store import Attendances, Gatherings, Meetings, Members, State
+from .listings import listing_scope, read_position
+from .store import Attendances, Gatherings, Meetings, Members
 
 
 @dataclass(frozen=True)
@@ -52,56 +49,6 @@ class Policy:
     """The service's configurable numbers."""
 
     future_tolerance: timedelta = timedelta(minutes=5)
-
-
-async def load_cursor_key(uow: UnitOfWork, cursors: Cursors, secret: str | None) -> None:
-    """The key signing the service's cursors: from RAPPORT_CURSOR_SECRET when set, else
-    generated at first start and kept in the service's database (as content does)."""
-    try:
-        await _load_cursor_key(uow, cursors, secret)
-    except IntegrityError:  # another replica stored its key at the same moment: use it
-        await uow.session.rollback()
-        await _load_cursor_key(uow, cursors, secret)
-
-
-async def _load_cursor_key(uow: UnitOfWork, cursors: Cursors, secret: str | None) -> None:
-    if secret:
-        cursors.key = hashlib.sha256(secret.encode()).digest()
-        return
-    state = State(uow.session)
-    key = await state.get("cursor_key")
-    if key is None:
-        key = secrets.token_hex(32)
-        await state.put("cursor_key", key)
-        await uow.commit()
-    cursors.key = bytes.fromhex(key)
-
-
-def read_position(cursors: Cursors, cursor: str | None, scope: str, shape: str) -> tuple | None:
-    """The position a cursor holds, checked against its shape (`t` an aware ISO time, `s` a
-    string); a cursor of another listing or key is BadCursor (400 naming `cursor`)."""
-    if cursor is None:
-        return None
-    position = cursors.read(cursor, scope)
-    if len(position) != len(shape) or not all(isinstance(v, str) for v in position):
-        raise BadCursor()
-    parsed: list = []
-    for value, kind in zip(position, shape, strict=True):
-        if kind == "t":
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                raise BadCursor() from None
-            if value.tzinfo is None:
-                raise BadCursor()
-        parsed.append(value)
-    return tuple(parsed)
-
-
-def listing_scope(listing: str, *filters: object) -> str:
-    """A cursor's scope: the listing and its filters (hashed, to keep cursors short)."""
-    digest = hashlib.sha256(repr(filters).encode()).hexdigest()[:16]
-    return f"{listing}:{digest}"
 
 
 def now() -> datetime:
@@ -221,14 +168,10 @@ def list_events_handler(cursors: Cursors):
         )
         more = len(page) > query.limit
         page = page[: query.limit]
-        last = page[-1] if page else None
+        last = [page[-1].starts_at.isoformat(), page[-1].id] if more else None
         return Events(
             items=[event_view(g) for g in page],
-            next_cursor=(
-                cursors.issue(scope, [last.starts_at.isoformat(), last.id])
-                if more and last
-                else None
-            ),
+            next_cursor=cursors.issue(scope, last) if last else None,
         )
 
     return list_events

@@ -35,7 +35,8 @@ from .domain import (
     new_meeting,
     normalise_email,
 )
-from .handlers import Policy, add_gathering, listing_scope, now, publish_all, read_position
+from .handlers import Policy, add_gathering, now, publish_all
+from .listings import listing_scope, read_position
 from .store import Attendances, Deliveries, Gatherings, Meetings, Members
 
 log = logging.getLogger(__name__)
