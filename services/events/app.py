@@ -6,24 +6,13 @@ from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
 
-from shared.contracts.commands import MemberRef
+from shared.contracts.api import events as api
 from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
-from shared.contracts.gatherings import (
-    AnswerRsvp,
-    CheckIn,
-    CreateEvent,
-    DeliveryQuery,
-    DeliveryRef,
-    EventQuery,
-    EventRef,
-    LogMeeting,
-    MeetingRef,
-    UpdateEvent,
-)
+from shared.cursors import Cursors
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
-from . import handlers, ingestion
+from . import handlers, ingestion, listings
 from .store import Base
 
 NAME = "events"
@@ -35,21 +24,31 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
     runtime = ServiceRuntime(NAME, Base.metadata, settings)
     policy = handlers.Policy(future_tolerance=timedelta(seconds=settings.meeting_future_tolerance))
-    runtime.rpc("create_event", CreateEvent, handlers.create_event)
-    runtime.rpc("update_event", UpdateEvent, handlers.update_event)
-    runtime.rpc("cancel_event", EventRef, handlers.cancel_event)
-    runtime.rpc("get_event", EventRef, handlers.get_event)
-    runtime.rpc("list_events", EventQuery, handlers.list_events)
-    runtime.rpc("list_attendees", EventRef, handlers.list_attendees)
-    runtime.rpc("answer_rsvp", AnswerRsvp, handlers.answer_rsvp)
-    runtime.rpc("check_in", CheckIn, handlers.check_in_handler(policy))
-    runtime.rpc("log_meeting", LogMeeting, handlers.log_meeting_handler(policy))
-    runtime.rpc("get_meeting", MeetingRef, handlers.get_meeting)
-    runtime.rpc("list_member_meetings", MemberRef, handlers.list_member_meetings)
-    runtime.rpc("list_deliveries", DeliveryQuery, ingestion.list_deliveries)
-    runtime.rpc("replay_delivery", DeliveryRef, ingestion.replay_handler(policy))
+    cursors = Cursors()
+    runtime.serve(api.create_event, handlers.create_event)
+    runtime.serve(api.update_event, handlers.update_event)
+    runtime.serve(api.cancel_event, handlers.cancel_event)
+    runtime.serve(api.get_event, handlers.get_event)
+    runtime.serve(api.list_events, handlers.list_events_handler(cursors))
+    runtime.serve(api.list_attendees, handlers.list_attendees)
+    runtime.serve(api.answer_rsvp, handlers.answer_rsvp)
+    runtime.serve(api.check_in, handlers.check_in_handler(policy))
+    runtime.serve(api.log_meeting, handlers.log_meeting_handler(policy))
+    runtime.serve(api.get_meeting, handlers.get_meeting)
+    runtime.serve(api.list_member_meetings, handlers.list_member_meetings)
+    runtime.serve(api.list_deliveries, ingestion.list_deliveries_handler(cursors))
+    runtime.serve(api.replay_delivery, ingestion.replay_handler(policy))
     runtime.on_event(MEMBERS, MemberRegistered, handlers.on_member_profile)
     runtime.on_event(MEMBERS, MemberUpdated, handlers.on_member_profile)
     runtime.on_event(MEMBERS, MemberDeleted, handlers.on_member_deleted)
     runtime.on_message(WEBHOOKS, ingestion.delivery_handler(policy))
+
+    secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
+
+    async def load_cursor_key() -> None:
+        async with runtime.unit_of_work() as uow:
+            await listings.load_cursor_key(uow, cursors, secret)
+
+    # after the schema exists, before the broker takes requests
+    runtime.lifecycle(on_startup=load_cursor_key)
     return runtime.asgi()

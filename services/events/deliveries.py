@@ -52,8 +52,8 @@ class Delivery:
             "adapter": self.adapter,
             "status": self.status,
             "reason": self.reason,
-            "sent_at": self.sent_at.isoformat(),
-            "received_at": self.received_at.isoformat(),
-            "handled_at": self.handled_at.isoformat() if self.handled_at else None,
+            "sent_at": self.sent_at,
+            "received_at": self.received_at,
+            "handled_at": self.handled_at,
             "attempts": self.attempts,
         }

@@ -27,6 +27,14 @@ DETAIL_FIELDS = ("title", "kind", "format", "starts_at", "ends_at", "timezone", 
 EDITABLE_FIELDS = (*DETAIL_FIELDS, "venue")
 
 
+class ChangedMeanwhile(Conflict):
+    """A concurrent change to the same attendance or event committed first: of two racing
+    transitions exactly one wins, the other is refused (and may be tried again)."""
+
+    def __init__(self, what: str, field: str) -> None:
+        super().__init__(f"this {what} changed meanwhile; try again", field=field)
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -60,6 +68,7 @@ class Gathering:
     organiser_id: str | None = None
     external_refs: list[tuple[str, str]] = field(default_factory=list)
     cancelled_at: datetime | None = None
+    version: int = 0  # of the stored row: a save succeeds only on the version it loaded
 
     @property
     def cancelled(self) -> bool:
@@ -72,15 +81,13 @@ class Gathering:
     def view(self) -> dict:
         return {
             **self.details(),
-            "starts_at": self.starts_at.isoformat(),
-            "ends_at": self.ends_at.isoformat(),
             "venue": self.venue,
             "external_refs": [
                 {"source": source, "external_id": external_id}
                 for source, external_id in self.external_refs
             ],
             "status": "cancelled" if self.cancelled else "scheduled",
-            "cancelled_at": self.cancelled_at.isoformat() if self.cancelled_at else None,
+            "cancelled_at": self.cancelled_at,
         }
 
     def created(self) -> list[Event]:
@@ -142,6 +149,7 @@ class Attendance:
     rsvp_at: datetime | None = None
     checked_in_at: datetime | None = None
     attendance: str | None = None
+    version: int = 0  # of the stored row: a save succeeds only on the version it loaded
 
     @property
     def matched(self) -> bool:
@@ -235,6 +243,7 @@ class Meeting:
     event_id: str | None = None
     source: str = "logged"
     logged: bool = False
+    version: int = 0  # of the stored row: a save succeeds only on the version it loaded
 
     @property
     def duration_minutes(self) -> float | None:
@@ -268,8 +277,8 @@ class Meeting:
             "meeting_id": self.id,
             "participant_ids": self.member_ids,
             "pending_participants": len(self.participants) - len(self.member_ids),
-            "started_at": self.started_at.isoformat(),
-            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
             "duration_minutes": self.duration_minutes,
             "event_id": self.event_id,
             "source": self.source,
@@ -297,8 +306,10 @@ def new_meeting(
     if len(set(keys)) != len(keys):
         raise Invalid("a participant is listed twice", field="participant_ids")
     check_not_ahead(started_at, now, tolerance, field="started_at")
-    if ended_at is not None and ended_at < started_at:
-        raise Invalid("ended_at must not be before started_at", field="ended_at")
+    if ended_at is not None:
+        if ended_at < started_at:
+            raise Invalid("ended_at must not be before started_at", field="ended_at")
+        check_not_ahead(ended_at, now, tolerance, field="ended_at")
     if gathering is not None:
         gathering.require_open()
     return Meeting(

@@ -7,30 +7,40 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from shared.contracts.commands import MemberRef
-from shared.contracts.envelope import Envelope, Event
-from shared.contracts.events import MemberDeleted, MemberProfile
-from shared.contracts.gatherings import (
+from shared.contracts.api.events import (
     AnswerRsvp,
+    AttendanceView,
+    Attendees,
     CheckIn,
     CreateEvent,
     EventQuery,
     EventRef,
+    Events,
+    EventView,
     LogMeeting,
     MeetingRef,
+    MeetingView,
+    MemberMeetings,
+    MemberRef,
     UpdateEvent,
 )
+from shared.contracts.envelope import Envelope, Event
+from shared.contracts.events import MemberDeleted, MemberProfile
+from shared.copies import Version
+from shared.cursors import Cursors
 from shared.db import UnitOfWork
 from shared.errors import Conflict, Invalid, NotFound
 
 from .domain import (
     Attendance,
     Gathering,
+    Meeting,
     Participant,
     check_not_ahead,
     new_meeting,
     normalise_email,
 )
+from .listings import listing_scope, read_position
 from .store import Attendances, Gatherings, Meetings, Members
 
 
@@ -62,17 +72,23 @@ async def require_gathering(uow: UnitOfWork, event_id: str, field: str = "event_
     return gathering
 
 
-def attendance_view(attendance: Attendance) -> dict:
-    return {
-        "event_id": attendance.event_id,
-        "member_id": attendance.member_id,
-        "rsvp": attendance.rsvp,
-        "rsvp_at": attendance.rsvp_at.isoformat() if attendance.rsvp_at else None,
-        "checked_in_at": (
-            attendance.checked_in_at.isoformat() if attendance.checked_in_at else None
-        ),
-        "attendance": attendance.attendance,
-    }
+def attendance_view(attendance: Attendance) -> AttendanceView:
+    return AttendanceView(
+        event_id=attendance.event_id,
+        member_id=attendance.member_id,
+        rsvp=attendance.rsvp,
+        rsvp_at=attendance.rsvp_at,
+        checked_in_at=attendance.checked_in_at,
+        attendance=attendance.attendance,
+    )
+
+
+def event_view(gathering: Gathering) -> EventView:
+    return EventView.model_validate(gathering.view())
+
+
+def meeting_view(meeting: Meeting) -> MeetingView:
+    return MeetingView.model_validate(meeting.view())
 
 
 # --- events (gatherings) ------------------------------------------------------------------
@@ -92,7 +108,7 @@ async def add_gathering(uow: UnitOfWork, gathering: Gathering) -> list[Event]:
     return events
 
 
-async def create_event(command: CreateEvent, uow: UnitOfWork) -> dict:
+async def create_event(command: CreateEvent, uow: UnitOfWork) -> EventView:
     """Create an event; publishes event.created."""
     if command.organiser_id is not None:
         await require_member(uow, command.organiser_id, "organiser_id")
@@ -106,10 +122,10 @@ async def create_event(command: CreateEvent, uow: UnitOfWork) -> dict:
     )
     await publish_all(uow, await add_gathering(uow, gathering))
     await uow.commit()
-    return gathering.view()
+    return event_view(gathering)
 
 
-async def update_event(command: UpdateEvent, uow: UnitOfWork) -> dict:
+async def update_event(command: UpdateEvent, uow: UnitOfWork) -> EventView:
     """Change some of an event's fields; publishes event.updated when a fact changed."""
     gathering = await require_gathering(uow, command.event_id)
     changes = command.changes.model_dump(exclude_unset=True)
@@ -121,70 +137,62 @@ async def update_event(command: UpdateEvent, uow: UnitOfWork) -> dict:
     await Gatherings(uow.session).save(gathering)
     await publish_all(uow, events)
     await uow.commit()
-    return gathering.view()
+    return event_view(gathering)
 
 
-async def cancel_event(command: EventRef, uow: UnitOfWork) -> dict:
+async def cancel_event(command: EventRef, uow: UnitOfWork) -> EventView:
     """Cancel an event; publishes event.cancelled (once)."""
     gathering = await require_gathering(uow, command.event_id)
     events = gathering.cancel(now())
     await Gatherings(uow.session).save(gathering)
     await publish_all(uow, events)
     await uow.commit()
-    return gathering.view()
+    return event_view(gathering)
 
 
-async def get_event(query: EventRef, uow: UnitOfWork) -> dict:
+async def get_event(query: EventRef, uow: UnitOfWork) -> EventView:
     """An event."""
-    return (await require_gathering(uow, query.event_id)).view()
+    return event_view(await require_gathering(uow, query.event_id))
 
 
-def _cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    if cursor is None:
-        return None
-    try:
-        starts_at, event_id = cursor.split("|", 1)
-        moment = datetime.fromisoformat(starts_at)
-    except ValueError:
-        raise Invalid("not a cursor this API returned", field="cursor") from None
-    if moment.tzinfo is None or not event_id:
-        raise Invalid("not a cursor this API returned", field="cursor")
-    return moment, event_id
+def list_events_handler(cursors: Cursors):
+    async def list_events(query: EventQuery, uow: UnitOfWork) -> Events:
+        """Upcoming and ongoing events, in start order, a page at a time."""
+        scope = listing_scope("events", query.starts_from, query.starts_before, query.format)
+        page = await Gatherings(uow.session).upcoming(
+            ending_after=query.starts_from or now(),
+            starting_before=query.starts_before,
+            format=query.format,
+            after=read_position(cursors, query.cursor, scope, "ts"),
+            limit=query.limit + 1,
+        )
+        more = len(page) > query.limit
+        page = page[: query.limit]
+        last = [page[-1].starts_at.isoformat(), page[-1].id] if more else None
+        return Events(
+            items=[event_view(g) for g in page],
+            next_cursor=cursors.issue(scope, last) if last else None,
+        )
+
+    return list_events
 
 
-async def list_events(query: EventQuery, uow: UnitOfWork) -> dict:
-    """Upcoming and ongoing events, in start order, a page at a time."""
-    page = await Gatherings(uow.session).upcoming(
-        ending_after=query.starts_from or now(),
-        starting_before=query.starts_before,
-        format=query.format,
-        after=_cursor(query.cursor),
-        limit=query.limit + 1,
-    )
-    more = len(page) > query.limit
-    page = page[: query.limit]
-    return {
-        "items": [g.view() for g in page],
-        "next_cursor": f"{page[-1].starts_at.isoformat()}|{page[-1].id}" if more else None,
-    }
-
-
-async def list_attendees(query: EventRef, uow: UnitOfWork) -> dict:
+async def list_attendees(query: EventRef, uow: UnitOfWork) -> Attendees:
     """An event's attendees who are members, with their RSVP and check-in; how many are
     not yet matched to a member."""
     await require_gathering(uow, query.event_id)
     attendances = Attendances(uow.session)
-    return {
-        "event_id": query.event_id,
-        "items": [attendance_view(a) for a in await attendances.members_of(query.event_id)],
-        "pending_attendees": await attendances.pending_count(query.event_id),
-    }
+    return Attendees(
+        event_id=query.event_id,
+        items=[attendance_view(a) for a in await attendances.members_of(query.event_id)],
+        pending_attendees=await attendances.pending_count(query.event_id),
+    )
 
 
 # --- RSVPs and check-ins --------------------------------------------------------------------
 
 
-async def answer_rsvp(command: AnswerRsvp, uow: UnitOfWork) -> dict:
+async def answer_rsvp(command: AnswerRsvp, uow: UnitOfWork) -> AttendanceView:
     """A member answers going, maybe or declined; publishes rsvp.changed when it changed."""
     gathering = await require_gathering(uow, command.event_id)
     await require_member(uow, command.member_id, "member_id")
@@ -198,7 +206,7 @@ async def answer_rsvp(command: AnswerRsvp, uow: UnitOfWork) -> dict:
 
 
 def check_in_handler(policy: Policy):
-    async def check_in(command: CheckIn, uow: UnitOfWork) -> dict:
+    async def check_in(command: CheckIn, uow: UnitOfWork) -> AttendanceView:
         """A member checks in to an event; publishes attendee.checked_in."""
         at = command.checked_in_at or now()
         check_not_ahead(at, now(), policy.future_tolerance, field="checked_in_at")
@@ -219,7 +227,7 @@ def check_in_handler(policy: Policy):
 
 
 def log_meeting_handler(policy: Policy):
-    async def log_meeting(command: LogMeeting, uow: UnitOfWork) -> dict:
+    async def log_meeting(command: LogMeeting, uow: UnitOfWork) -> MeetingView:
         """Log an in-person meeting of 2 to 12 members; publishes meeting.logged."""
         meeting = new_meeting(
             meeting_id=str(uuid.uuid4()),
@@ -241,24 +249,24 @@ def log_meeting_handler(policy: Policy):
         await Meetings(uow.session).add(meeting)
         await publish_all(uow, events)
         await uow.commit()
-        return meeting.view()
+        return meeting_view(meeting)
 
     return log_meeting
 
 
-async def get_meeting(query: MeetingRef, uow: UnitOfWork) -> dict:
+async def get_meeting(query: MeetingRef, uow: UnitOfWork) -> MeetingView:
     """A meeting."""
     meeting = await Meetings(uow.session).get(query.meeting_id)
     if meeting is None:
         raise NotFound(f"no meeting with id {query.meeting_id}", field="meeting_id")
-    return meeting.view()
+    return meeting_view(meeting)
 
 
-async def list_member_meetings(query: MemberRef, uow: UnitOfWork) -> dict:
+async def list_member_meetings(query: MemberRef, uow: UnitOfWork) -> MemberMeetings:
     """A member's in-person meetings, latest first (at most 200)."""
     await require_member(uow, query.member_id, "member_id")
     meetings = await Meetings(uow.session).of_member(query.member_id, limit=200)
-    return {"member_id": query.member_id, "items": [m.view() for m in meetings]}
+    return MemberMeetings(member_id=query.member_id, items=[meeting_view(m) for m in meetings])
 
 
 # --- events from profiles -------------------------------------------------------------------
@@ -287,14 +295,15 @@ async def match_member(uow: UnitOfWork, member_id: str, email: str) -> list[Even
 
 async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitOfWork) -> None:
     email = normalise_email(event.email)
-    if await Members(uow.session).upsert(event.member_id, email=email, as_of=envelope.time):
+    version = Version.of(envelope)
+    if await Members(uow.session).upsert(event.member_id, email=email, version=version):
         await publish_all(uow, await match_member(uow, event.member_id, email))
 
 
 async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
     """Erasure: the member's RSVPs, check-ins and meeting participations go; a meeting left
     with fewer than two participants goes too."""
-    await Members(uow.session).forget(event.member_id, as_of=envelope.time)
+    await Members(uow.session).forget(event.member_id, version=Version.of(envelope))
     await Attendances(uow.session).erase_member(event.member_id)
     await Meetings(uow.session).erase_member(event.member_id)
     await Gatherings(uow.session).forget_organiser(event.member_id)

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 
 from nats.aio.msg import Msg
 
+from shared.contracts.api.events import Deliveries as DeliveryPage
+from shared.contracts.api.events import DeliveryQuery, DeliveryRef, DeliveryView
 from shared.contracts.envelope import Event
-from shared.contracts.gatherings import DeliveryQuery, DeliveryRef
+from shared.cursors import Cursors
 from shared.db import UnitOfWork
 from shared.errors import DomainError, NotFound
 from shared.messaging.consumer import Unreadable
@@ -25,8 +27,16 @@ from shared.webhooks.adapters import ADAPTERS, PayloadInvalid, UnsupportedType, 
 from shared.webhooks.intents import AnswerRsvp, CheckIn, Intent, LogMeeting, UpsertEvent
 
 from .deliveries import FAILED, Delivery, new_delivery_id
-from .domain import Gathering, Participant, check_not_ahead, new_meeting, normalise_email
+from .domain import (
+    ChangedMeanwhile,
+    Gathering,
+    Participant,
+    check_not_ahead,
+    new_meeting,
+    normalise_email,
+)
 from .handlers import Policy, add_gathering, now, publish_all
+from .listings import listing_scope, read_position
 from .store import Attendances, Deliveries, Gatherings, Meetings, Members
 
 log = logging.getLogger(__name__)
@@ -82,6 +92,8 @@ async def normalise_and_record(
         delivery.normalised(now())
         await Deliveries(uow.session).save(delivery, new=new)
         await uow.commit()
+    except ChangedMeanwhile:
+        raise  # a race, not a refusal: the message is redelivered and tried again
     except DomainError as error:
         await uow.session.rollback()
         uow.published.clear()
@@ -220,24 +232,35 @@ async def _log_meeting(
 # --- the deliveries API ---------------------------------------------------------------------
 
 
-async def list_deliveries(query: DeliveryQuery, uow: UnitOfWork) -> dict:
-    """Webhook deliveries by status (failed ones with their reason), oldest first."""
-    page = await Deliveries(uow.session).page(
-        status=query.status, source=query.source, after=query.cursor, limit=query.limit + 1
-    )
-    more = len(page) > query.limit
-    page = page[: query.limit]
-    return {"items": [d.view() for d in page], "next_cursor": page[-1].id if more else None}
+def list_deliveries_handler(cursors: Cursors):
+    async def list_deliveries(query: DeliveryQuery, uow: UnitOfWork) -> DeliveryPage:
+        """Webhook deliveries by status (failed ones with their reason), oldest first."""
+        scope = listing_scope("deliveries", query.status, query.source)
+        after = read_position(cursors, query.cursor, scope, "s")
+        page = await Deliveries(uow.session).page(
+            status=query.status,
+            source=query.source,
+            after=after[0] if after else None,
+            limit=query.limit + 1,
+        )
+        more = len(page) > query.limit
+        page = page[: query.limit]
+        return DeliveryPage(
+            items=[DeliveryView.model_validate(d.view()) for d in page],
+            next_cursor=cursors.issue(scope, [page[-1].id]) if more else None,
+        )
+
+    return list_deliveries
 
 
 def replay_handler(policy: Policy):
-    async def replay_delivery(command: DeliveryRef, uow: UnitOfWork) -> dict:
+    async def replay_delivery(command: DeliveryRef, uow: UnitOfWork) -> DeliveryView:
         """Normalise a failed delivery again (after a fix); its effect happens once."""
         delivery = await Deliveries(uow.session).get(command.delivery_id)
         if delivery is None:
             raise NotFound(f"no delivery with id {command.delivery_id}", field="delivery_id")
         delivery.replay()
         await normalise_and_record(uow, delivery, policy, new=False)
-        return delivery.view()
+        return DeliveryView.model_validate(delivery.view())
 
     return replay_delivery

@@ -1,5 +1,6 @@
 """The events service's tables and repositories: its copy of members' emails, gatherings
-and their external references, attendances, meetings, and webhook deliveries."""
+and their external references, attendances, meetings, webhook deliveries, and its own small
+state (the cursor key)."""
 
 from __future__ import annotations
 
@@ -22,26 +23,34 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.copies import CopiedRow, Copies, Version
 from shared.db import UTCDateTime
 
 from .deliveries import Delivery
-from .domain import Attendance, Gathering, Meeting, Participant
+from .domain import Attendance, ChangedMeanwhile, Gathering, Meeting, Participant
 
 
 class Base(DeclarativeBase):
     metadata = MetaData()
 
 
-class KnownMember(Base):
-    """The service's own copy of members' emails, fed by profile events; an erased member
-    keeps a tombstone (the id only)."""
+class KnownMember(CopiedRow, Base):
+    """The service's own copy of members' emails, fed by profile events (shared.copies: the
+    newest fact wins; an erased member keeps a tombstone, the id only)."""
 
     __tablename__ = "members"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str | None] = mapped_column(String(254), index=True)
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    as_of: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StateRow(Base):
+    """Small values the service keeps for itself: the cursor key."""
+
+    __tablename__ = "service_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
 
 
 class GatheringRow(Base):
@@ -58,6 +67,7 @@ class GatheringRow(Base):
     organiser_id: Mapped[str | None] = mapped_column(String(64), index=True)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ExternalRefRow(Base):
@@ -83,6 +93,7 @@ class AttendanceRow(Base):
     rsvp_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attendance: Mapped[str | None] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class MeetingRow(Base):
@@ -97,6 +108,7 @@ class MeetingRow(Base):
     logged: Mapped[bool] = mapped_column(Boolean, default=False)
     external_source: Mapped[str | None] = mapped_column(String(40))
     external_id: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ParticipantRow(Base):
@@ -135,39 +147,47 @@ class DeliveryRow(Base):
 
 
 class Members:
+    """The copy of members (their current email), through shared.copies."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.copies = Copies(session, KnownMember, personal=("email",))
 
     async def active(self, member_id: str) -> KnownMember | None:
-        row = await self.session.get(KnownMember, member_id)
-        return row if row is not None and not row.deleted else None
+        return await self.copies.get(member_id)
 
     async def by_email(self, email: str) -> str | None:
         return await self.session.scalar(
             select(KnownMember.id)
             .where(KnownMember.email == email, KnownMember.deleted.is_(False))
-            .order_by(KnownMember.as_of.desc())
+            .order_by(KnownMember.as_of.desc(), KnownMember.event_id.desc())
             .limit(1)
         )
 
-    async def upsert(self, member_id: str, *, email: str, as_of: datetime) -> bool:
-        """Keep the member's current email; False when the event is stale or erased."""
-        row = await self.session.get(KnownMember, member_id)
-        if row is None:
-            self.session.add(KnownMember(id=member_id, email=email, deleted=False, as_of=as_of))
-            await self.session.flush()
-            return True
-        if row.deleted or row.as_of > as_of:
-            return False
-        row.email, row.as_of = email, as_of
-        return True
+    async def upsert(self, member_id: str, *, email: str, version: Version) -> bool:
+        """Keep the member's current email; False when the fact is stale or the member
+        erased."""
+        return await self.copies.apply(member_id, {"email": email}, version)
 
-    async def forget(self, member_id: str, *, as_of: datetime) -> None:
-        row = await self.session.get(KnownMember, member_id)
+    async def forget(self, member_id: str, *, version: Version) -> None:
+        await self.copies.erase(member_id, version)
+
+
+class State:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, name: str) -> str | None:
+        row = await self.session.get(StateRow, name)
+        return row.value if row else None
+
+    async def put(self, name: str, value: str) -> None:
+        row = await self.session.get(StateRow, name)
         if row is None:
-            self.session.add(KnownMember(id=member_id, email=None, deleted=True, as_of=as_of))
+            self.session.add(StateRow(name=name, value=value))
         else:
-            row.email, row.deleted, row.as_of = None, True, as_of
+            row.value = value
+        await self.session.flush()
 
 
 # --- gatherings ---------------------------------------------------------------------------
@@ -205,7 +225,7 @@ class Gatherings:
         )
 
     async def add(self, gathering: Gathering, *, created_at: datetime) -> None:
-        self.session.add(GatheringRow(**_columns(gathering), created_at=created_at))
+        self.session.add(GatheringRow(**_columns(gathering), created_at=created_at, version=0))
         await self.session.flush()
         for source, external_id in gathering.external_refs:
             self.session.add(
@@ -214,10 +234,16 @@ class Gatherings:
         await self.session.flush()
 
     async def save(self, gathering: Gathering) -> None:
-        row = await self.session.get(GatheringRow, gathering.id)
-        for key, value in _columns(gathering).items():
-            setattr(row, key, value)
-        await self.session.flush()
+        """Write the gathering as it was changed, only if nobody changed it since it was
+        loaded (compare-and-set on its version: an update racing a cancellation loses)."""
+        done = await self.session.execute(
+            update(GatheringRow)
+            .where(GatheringRow.id == gathering.id, GatheringRow.version == gathering.version)
+            .values(**_columns(gathering), version=gathering.version + 1)
+        )
+        if done.rowcount != 1:
+            raise ChangedMeanwhile("event", "event_id")
+        gathering.version += 1
 
     async def upcoming(
         self,
@@ -292,6 +318,7 @@ def _to_gathering(row: GatheringRow, refs: list[tuple[str, str]]) -> Gathering:
         organiser_id=row.organiser_id,
         external_refs=refs,
         cancelled_at=row.cancelled_at,
+        version=row.version,
     )
 
 
@@ -327,18 +354,34 @@ class Attendances:
         return [_to_attendance(row) for row in rows]
 
     async def save(self, attendance: Attendance) -> None:
-        """Insert a new attendance, or update the row it was loaded from."""
-        row = None
-        if attendance.row_id is not None:
-            row = await self.session.get(AttendanceRow, attendance.row_id)
-        if row is None:
-            row = AttendanceRow(event_id=attendance.event_id)
+        """Insert a new attendance (the unique (event, member) and (event, email) make a
+        racing insert fail), or update the row it was loaded from only if nobody changed it
+        since (compare-and-set on its version). Either way, of two racing RSVPs or check-ins
+        one wins and the other is refused: never two facts for one change."""
+        fields = {
+            "member_id": attendance.member_id,
+            "email": attendance.email,
+            "rsvp": attendance.rsvp,
+            "rsvp_at": attendance.rsvp_at,
+            "checked_in_at": attendance.checked_in_at,
+            "attendance": attendance.attendance,
+        }
+        if attendance.row_id is None:
+            row = AttendanceRow(event_id=attendance.event_id, **fields, version=0)
             self.session.add(row)
-        row.member_id, row.email = attendance.member_id, attendance.email
-        row.rsvp, row.rsvp_at = attendance.rsvp, attendance.rsvp_at
-        row.checked_in_at, row.attendance = attendance.checked_in_at, attendance.attendance
-        await self.session.flush()
-        attendance.row_id = row.id
+            await self.session.flush()
+            attendance.row_id, attendance.version = row.id, 0
+            return
+        done = await self.session.execute(
+            update(AttendanceRow)
+            .where(
+                AttendanceRow.id == attendance.row_id, AttendanceRow.version == attendance.version
+            )
+            .values(**fields, version=attendance.version + 1)
+        )
+        if done.rowcount != 1:
+            raise ChangedMeanwhile("attendance", "member_id")
+        attendance.version += 1
 
     async def drop_pending(self, event_id: str, email: str | None) -> None:
         if email is None:
@@ -382,6 +425,7 @@ def _to_attendance(row: AttendanceRow) -> Attendance:
         rsvp_at=row.rsvp_at,
         checked_in_at=row.checked_in_at,
         attendance=row.attendance,
+        version=row.version,
     )
 
 
@@ -409,6 +453,7 @@ class Meetings:
             event_id=row.event_id,
             source=row.source,
             logged=row.logged,
+            version=row.version,
         )
 
     async def by_external_ref(self, source: str, external_id: str) -> str | None:
@@ -445,8 +490,17 @@ class Meetings:
         await self.session.flush()
 
     async def save(self, meeting: Meeting) -> None:
-        row = await self.session.get(MeetingRow, meeting.id)
-        row.logged = meeting.logged
+        """Write the matched participants, only if nobody changed the meeting since it was
+        loaded (compare-and-set: two participants registering at once must not both leave it
+        waiting for the other, nor both publish it)."""
+        done = await self.session.execute(
+            update(MeetingRow)
+            .where(MeetingRow.id == meeting.id, MeetingRow.version == meeting.version)
+            .values(logged=meeting.logged, version=meeting.version + 1)
+        )
+        if done.rowcount != 1:
+            raise ChangedMeanwhile("meeting", "meeting_id")
+        meeting.version += 1
         for position, participant in enumerate(meeting.participants):
             await self.session.execute(
                 update(ParticipantRow)

@@ -149,6 +149,104 @@ def test_a_bad_event_is_a_422_naming_the_field_and_stores_nothing(
     assert listed(shared_system) == before
 
 
+# Times that overflow once moved to UTC, and times just outside 1970..2100.
+EDGE_TIMES = [
+    "0001-01-01T00:00+14:00",
+    "9999-12-31T23:59:59-14:00",
+    "1969-12-31T23:59:59+00:00",
+    "2100-01-01T00:00:00+00:00",
+]
+
+
+@pytest.mark.parametrize("edge", EDGE_TIMES)
+@pytest.mark.parametrize("field", ["starts_at", "ends_at"])
+def test_an_event_time_out_of_range_is_a_422_naming_it_never_a_500(
+    shared_system: System, field: str, edge: str
+):
+    before = listed(shared_system)
+    problem(shared_system.http.post("/v1/events", json=event_body(**{field: edge})), 422, field)
+    assert listed(shared_system) == before
+    event = create(shared_system)
+    patched = shared_system.http.patch(f"/v1/events/{event['event_id']}", json={field: edge})
+    problem(patched, 422, field)
+    assert shared_system.http.get(f"/v1/events/{event['event_id']}").json() == event
+
+
+@pytest.mark.parametrize("edge", EDGE_TIMES)
+@pytest.mark.parametrize("param", ["from", "to"])
+def test_a_listing_bound_out_of_range_is_a_422_naming_it(
+    shared_system: System, param: str, edge: str
+):
+    problem(shared_system.http.get("/v1/events", params={param: edge}), 422, param)
+
+
+def test_a_listing_bound_without_offset_reads_as_utc(shared_system: System):
+    event = create(shared_system)
+    starts = datetime.fromisoformat(event["starts_at"]).astimezone(UTC)
+    naive = {
+        "from": (starts - timedelta(hours=1)).replace(tzinfo=None).isoformat(),
+        "to": (starts + timedelta(minutes=1)).replace(tzinfo=None).isoformat(),
+    }
+    assert event["event_id"] in listed(shared_system, **naive)
+
+
+def test_events_are_listed_a_page_at_a_time_with_cursors_only_this_listing_reads(
+    shared_system: System,
+):
+    window = {
+        "from": (NOW + timedelta(days=40)).isoformat(),
+        "to": (NOW + timedelta(days=41)).isoformat(),
+    }
+    start = NOW + timedelta(days=40, hours=1)
+    created = [
+        create(
+            shared_system,
+            starts_at=(start + timedelta(minutes=i)).isoformat(),
+            ends_at=(start + timedelta(hours=2)).isoformat(),
+        )["event_id"]
+        for i in range(5)
+    ]
+    seen, cursor = [], None
+    while True:
+        params = window | {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        response = shared_system.http.get("/v1/events", params=params)
+        assert response.status_code == 200, response.text
+        seen += [e["event_id"] for e in response.json()["items"]]
+        cursor = response.json()["next_cursor"]
+        if cursor is None:
+            break
+        assert cursor.count(".") == 1  # signed, not a position in clear
+        foreign = shared_system.http.get("/v1/events", params={"cursor": cursor, "limit": 2})
+        problem(foreign, 400, "cursor")  # issued for another window
+        problem(
+            shared_system.http.get("/v1/webhooks/deliveries", params={"cursor": cursor}),
+            400,
+            "cursor",
+        )
+    assert [e for e in seen if e in created] == created
+    forged = f"{datetime.now(UTC).isoformat()}|{created[0]}"
+    problem(shared_system.http.get("/v1/events", params={"cursor": forged}), 400, "cursor")
+
+
+def test_an_event_created_again_with_the_same_idempotency_key_is_created_once(
+    shared_system: System,
+):
+    key = {"Idempotency-Key": unique("create-event")}
+    body = event_body(title=unique("Once"))
+    first = shared_system.http.post("/v1/events", json=body, headers=key)
+    again = shared_system.http.post("/v1/events", json=body, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert again.headers["location"] == first.headers["location"]
+    titles = [
+        e["title"]
+        for e in shared_system.http.get("/v1/events", params={"limit": 200}).json()["items"]
+    ]
+    assert titles.count(body["title"]) == 1
+    other = shared_system.http.post("/v1/events", json=body | {"venue": "Elsewhere"}, headers=key)
+    assert other.status_code == 422, other.text
+
+
 def test_an_update_ending_before_the_start_is_a_422_and_changes_nothing(shared_system: System):
     event = create(shared_system)
     response = shared_system.http.patch(
@@ -208,6 +306,24 @@ def test_rsvps_name_unknown_events_and_members_with_404(shared_system: System):
     assert attendees(shared_system, event["event_id"])["items"] == []
 
 
+@pytest.mark.parametrize(
+    "checked_in_at",
+    [*EDGE_TIMES, "in-the-future"],
+)
+def test_a_check_in_time_out_of_range_or_ahead_is_a_422_naming_it(
+    shared_system: System, checked_in_at: str
+):
+    (ana,) = members(shared_system, "clock")
+    event = create(shared_system, starts_at=(NOW - timedelta(hours=1)).isoformat())
+    if checked_in_at == "in-the-future":
+        checked_in_at = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    response = shared_system.http.put(
+        f"/v1/events/{event['event_id']}/check-ins/{ana}", json={"checked_in_at": checked_in_at}
+    )
+    problem(response, 422, "checked_in_at")
+    assert attendees(shared_system, event["event_id"])["items"] == []
+
+
 def test_checking_in_online_to_an_in_person_event_is_a_422(shared_system: System):
     (ana,) = members(shared_system, "remote")
     event = create(shared_system, starts_at=(NOW - timedelta(hours=1)).isoformat())
@@ -259,6 +375,9 @@ def test_a_meeting_from_last_month_at_an_event_is_logged_for_every_participant(
         ("twice", "participant_ids"),
         ("future", "started_at"),
         ("ends-before-start", "ended_at"),
+        ("ends-in-the-future", "ended_at"),
+        ("starts-out-of-range", "started_at"),
+        ("ends-out-of-range", "ended_at"),
     ],
 )
 def test_a_bad_meeting_is_a_422_naming_the_field_and_stores_nothing(
@@ -274,8 +393,14 @@ def test_a_bad_meeting_is_a_422_naming_the_field_and_stores_nothing(
         body["participant_ids"] = [ana, ben, ana]
     elif shape == "future":
         body["started_at"] = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
-    else:
+    elif shape == "ends-before-start":
         body["ended_at"] = (NOW - timedelta(hours=2)).isoformat()
+    elif shape == "ends-in-the-future":  # held to the same tolerance as the start
+        body["ended_at"] = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    elif shape == "starts-out-of-range":
+        body["started_at"] = "0001-01-01T00:00+14:00"
+    else:
+        body["ended_at"] = "9999-12-31T23:59:59-14:00"
 
     problem(shared_system.http.post("/v1/meetings", json=body), 422, field)
     assert meetings_of(shared_system, ana) == [] and meetings_of(shared_system, ben) == []
@@ -311,3 +436,18 @@ def test_an_erased_members_rsvps_check_ins_and_meetings_are_erased(shared_system
     assert [a["member_id"] for a in attendees(shared_system, event["event_id"])["items"]] == [ben]
     assert meetings_of(shared_system, ben) == []  # a meeting of one is no meeting
     assert shared_system.http.get(f"/v1/meetings/{meeting['meeting_id']}").status_code == 404
+
+
+def test_a_meeting_logged_again_with_the_same_idempotency_key_is_logged_once(
+    shared_system: System,
+):
+    ana, ben = members(shared_system, "twice-a", "twice-b")
+    key = {"Idempotency-Key": unique("log-meeting")}
+    body = {"participant_ids": [ana, ben], "started_at": (NOW - timedelta(hours=1)).isoformat()}
+    first = shared_system.http.post("/v1/meetings", json=body, headers=key)
+    again = shared_system.http.post("/v1/meetings", json=body, headers=key)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json() == first.json()
+    assert [m["meeting_id"] for m in meetings_of(shared_system, ana)] == [
+        first.json()["meeting_id"]
+    ]

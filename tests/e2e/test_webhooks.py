@@ -262,8 +262,18 @@ def test_an_unknown_source_is_a_404(shared_system: System):
             "data.email",
         ),
         ({"data": {}}, "type"),
+        (upsert("x", starts_at="0001-01-01T00:00+14:00"), "data.starts_at"),
+        (upsert("x", ends_at="9999-12-31T23:59:59-14:00"), "data.ends_at"),
+        (upsert("x", title="moc.elgoog\u202e"), "data.title"),
     ],
-    ids=["malformed-json", "bad-email", "no-type"],
+    ids=[
+        "malformed-json",
+        "bad-email",
+        "no-type",
+        "start-out-of-range",
+        "end-out-of-range",
+        "bidi-title",
+    ],
 )
 def test_a_payload_failing_the_schema_is_a_400_naming_the_field_and_stores_nothing(
     shared_system: System, payload, field: str

@@ -3,109 +3,123 @@ events service)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from shared.contracts.api import events as api
 from shared.contracts.facts.events import EventFormat
-from shared.contracts.gatherings import Attendance, CreateEvent, EventChanges, RsvpStatus
+from shared.contracts.fields import QueryInstant
 
-from ..backends import BackendsDep, IdPath
+from ..backends import BackendsDep, IdempotencyKey, IdPath, responses
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 
-class RsvpAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    status: RsvpStatus
-
-
-class CheckInDetails(BaseModel):
-    """Both optional: attendance follows the event's format (in person for a hybrid event)
-    and the check-in time is now."""
-
-    model_config = ConfigDict(extra="forbid")
-    attendance: Attendance | None = None
-    checked_in_at: AwareDatetime | None = None
-
-
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Create an event")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    summary=api.create_event.summary,
+    responses=responses(api.create_event, body=True),
+)
 async def create_event(
-    body: CreateEvent, backends: BackendsDep, response: Response
-) -> dict[str, Any]:
-    event = await backends.ask("events", "create_event", body)
-    response.headers["Location"] = f"/v1/events/{event['event_id']}"
+    body: api.CreateEvent,
+    backends: BackendsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> api.EventView:
+    event = await backends.call(api.create_event, body, idempotency_key=idempotency_key)
+    response.headers["Location"] = f"/v1/events/{event.event_id}"
     return event
 
 
-@router.get("", summary="Upcoming and ongoing events, in start order")
+@router.get("", summary=api.list_events.summary, responses=responses(api.list_events))
 async def list_events(
     backends: BackendsDep,
-    starts_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    starts_before: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    starts_from: Annotated[QueryInstant | None, Query(alias="from")] = None,
+    starts_before: Annotated[QueryInstant | None, Query(alias="to")] = None,
     format: EventFormat | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
-    return await backends.ask(
-        "events",
-        "list_events",
-        {
-            "starts_from": starts_from.isoformat() if starts_from else None,
-            "starts_before": starts_before.isoformat() if starts_before else None,
-            "format": format,
-            "limit": limit,
-            "cursor": cursor,
-        },
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> api.Events:
+    return await backends.call(
+        api.list_events,
+        api.EventQuery(
+            starts_from=starts_from,
+            starts_before=starts_before,
+            format=format,
+            limit=limit,
+            cursor=cursor,
+        ),
     )
 
 
-@router.get("/{event_id}", summary="An event")
-async def get_event(event_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("events", "get_event", {"event_id": event_id})
+@router.get("/{event_id}", summary=api.get_event.summary, responses=responses(api.get_event))
+async def get_event(event_id: IdPath, backends: BackendsDep) -> api.EventView:
+    return await backends.call(api.get_event, api.EventRef(event_id=event_id))
 
 
-@router.patch("/{event_id}", summary="Change some of an event's fields")
+@router.patch(
+    "/{event_id}",
+    summary=api.update_event.summary,
+    responses=responses(api.update_event, body=True),
+)
 async def update_event(
-    event_id: IdPath, body: EventChanges, backends: BackendsDep
-) -> dict[str, Any]:
-    return await backends.ask(
-        "events",
-        "update_event",
-        {"event_id": event_id, "changes": body.model_dump(mode="json", exclude_unset=True)},
-    )
+    event_id: IdPath, body: api.EventChanges, backends: BackendsDep
+) -> api.EventView:
+    return await backends.call(api.update_event, api.UpdateEvent(event_id=event_id, changes=body))
 
 
-@router.post("/{event_id}/cancel", summary="Cancel an event")
-async def cancel_event(event_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("events", "cancel_event", {"event_id": event_id})
+@router.post(
+    "/{event_id}/cancel",
+    summary=api.cancel_event.summary,
+    responses=responses(api.cancel_event),
+)
+async def cancel_event(event_id: IdPath, backends: BackendsDep) -> api.EventView:
+    return await backends.call(api.cancel_event, api.EventRef(event_id=event_id))
 
 
 @router.get(
     "/{event_id}/attendees",
-    summary="An event's attendees who are members, with their RSVP and check-in",
+    summary=api.list_attendees.summary,
+    responses=responses(api.list_attendees),
 )
-async def list_attendees(event_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("events", "list_attendees", {"event_id": event_id})
+async def list_attendees(event_id: IdPath, backends: BackendsDep) -> api.Attendees:
+    return await backends.call(api.list_attendees, api.EventRef(event_id=event_id))
 
 
-@router.put("/{event_id}/rsvps/{member_id}", summary="A member answers going, maybe or declined")
+@router.put(
+    "/{event_id}/rsvps/{member_id}",
+    summary=api.answer_rsvp.summary,
+    responses=responses(api.answer_rsvp, body=True),
+)
 async def answer_rsvp(
-    event_id: IdPath, member_id: IdPath, body: RsvpAnswer, backends: BackendsDep
-) -> dict[str, Any]:
-    return await backends.ask(
-        "events",
-        "answer_rsvp",
-        {"event_id": event_id, "member_id": member_id, "status": body.status},
+    event_id: IdPath, member_id: IdPath, body: api.RsvpAnswer, backends: BackendsDep
+) -> api.AttendanceView:
+    return await backends.call(
+        api.answer_rsvp,
+        api.AnswerRsvp(event_id=event_id, member_id=member_id, status=body.status),
     )
 
 
-@router.put("/{event_id}/check-ins/{member_id}", summary="A member checks in to an event")
+@router.put(
+    "/{event_id}/check-ins/{member_id}",
+    summary=api.check_in.summary,
+    responses=responses(api.check_in, body=True),
+)
 async def check_in(
-    event_id: IdPath, member_id: IdPath, backends: BackendsDep, body: CheckInDetails | None = None
-) -> dict[str, Any]:
-    details = (body or CheckInDetails()).model_dump(mode="json")
-    return await backends.ask(
-        "events", "check_in", {"event_id": event_id, "member_id": member_id, **details}
+    event_id: IdPath,
+    member_id: IdPath,
+    backends: BackendsDep,
+    body: api.CheckInDetails | None = None,
+) -> api.AttendanceView:
+    details = body or api.CheckInDetails()
+    return await backends.call(
+        api.check_in,
+        api.CheckIn(
+            event_id=event_id,
+            member_id=member_id,
+            attendance=details.attendance,
+            checked_in_at=details.checked_in_at,
+        ),
     )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response, status
 
-from shared.contracts.gatherings import LogMeeting
+from shared.contracts.api import events as api
 
-from ..backends import BackendsDep, IdPath
+from ..backends import BackendsDep, IdempotencyKey, IdPath, responses
 
 router = APIRouter(tags=["meetings"])
 
@@ -16,21 +14,33 @@ router = APIRouter(tags=["meetings"])
 @router.post(
     "/v1/meetings",
     status_code=status.HTTP_201_CREATED,
-    summary="Log an in-person meeting of 2 to 12 members (a fact about the past)",
+    summary=api.log_meeting.summary,
+    responses=responses(api.log_meeting, body=True),
 )
 async def log_meeting(
-    body: LogMeeting, backends: BackendsDep, response: Response
-) -> dict[str, Any]:
-    meeting = await backends.ask("events", "log_meeting", body)
-    response.headers["Location"] = f"/v1/meetings/{meeting['meeting_id']}"
+    body: api.LogMeeting,
+    backends: BackendsDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> api.MeetingView:
+    meeting = await backends.call(api.log_meeting, body, idempotency_key=idempotency_key)
+    response.headers["Location"] = f"/v1/meetings/{meeting.meeting_id}"
     return meeting
 
 
-@router.get("/v1/meetings/{meeting_id}", summary="A meeting")
-async def get_meeting(meeting_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("events", "get_meeting", {"meeting_id": meeting_id})
+@router.get(
+    "/v1/meetings/{meeting_id}",
+    summary=api.get_meeting.summary,
+    responses=responses(api.get_meeting),
+)
+async def get_meeting(meeting_id: IdPath, backends: BackendsDep) -> api.MeetingView:
+    return await backends.call(api.get_meeting, api.MeetingRef(meeting_id=meeting_id))
 
 
-@router.get("/v1/members/{member_id}/meetings", summary="A member's in-person meetings")
-async def list_member_meetings(member_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("events", "list_member_meetings", {"member_id": member_id})
+@router.get(
+    "/v1/members/{member_id}/meetings",
+    summary=api.list_member_meetings.summary,
+    responses=responses(api.list_member_meetings),
+)
+async def list_member_meetings(member_id: IdPath, backends: BackendsDep) -> api.MemberMeetings:
+    return await backends.call(api.list_member_meetings, api.MemberRef(member_id=member_id))

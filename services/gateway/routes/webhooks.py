@@ -10,20 +10,20 @@ from __future__ import annotations
 import math
 import time
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.types import Scope
 
-from shared.contracts.gatherings import SourceName
+from shared.contracts.api import events as api
 from shared.contracts.rpc import FieldProblem, Problem
 from shared.contracts.subjects import webhook_subject
 from shared.metrics import WEBHOOK_DELIVERIES
 from shared.settings import Settings
 from shared.webhooks.adapters import ADAPTERS, PayloadInvalid, UnsupportedType, normalise
 
-from ..backends import BackendsDep, IdPath
+from ..backends import BackendsDep, IdPath, responses
 from ..problems import problem_response
 from ..webhooks import RateLimits, SignatureRefused, verify
 
@@ -59,6 +59,28 @@ def count_refused_body(settings: Settings):
     return refused
 
 
+def _problem_doc(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+# The intake is not an operation of a service (it stores in JetStream): its answers are its own.
+INTAKE_RESPONSES = {
+    202: {"model": api.WebhookReceipt, "description": "Stored (or already stored: duplicate)"},
+    400: _problem_doc("Malformed JSON or a payload that breaks the adapter's schema"),
+    401: _problem_doc("Missing or bad signature, or a stale or future timestamp"),
+    404: _problem_doc("Unknown source"),
+    413: _problem_doc("Body over the webhook limit"),
+    429: _problem_doc("Over the source's rate; see Retry-After"),
+    500: _problem_doc("Internal error (logged)"),
+    503: _problem_doc("The delivery could not be stored; send it again (see Retry-After)"),
+}
+
+
 @router.post(
     "/v1/webhooks/{source}",
     status_code=status.HTTP_202_ACCEPTED,
@@ -70,14 +92,8 @@ def count_refused_body(settings: Settings):
             "description": "The platform's payload, signed; see docs/webhooks.md.",
         }
     },
-    responses={
-        400: {"description": "Malformed JSON or a payload that breaks the adapter's schema"},
-        401: {"description": "Missing or bad signature, or a stale or future timestamp"},
-        404: {"description": "Unknown source"},
-        413: {"description": "Body over the webhook limit"},
-        429: {"description": "Over the source's rate; see Retry-After"},
-        503: {"description": "The delivery could not be stored; send it again"},
-    },
+    response_model=None,
+    responses=INTAKE_RESPONSES,
 )
 async def receive(
     source: str,
@@ -166,29 +182,32 @@ async def receive(
         )
     outcome = "duplicate" if ack.duplicate else "accepted"
     WEBHOOK_DELIVERIES.labels(source, outcome).inc()
-    return JSONResponse({"webhook_id": webhook_id, "status": outcome}, status_code=202)
+    receipt = api.WebhookReceipt(webhook_id=webhook_id, status=outcome)
+    return JSONResponse(receipt.model_dump(), status_code=202)
 
 
 @router.get(
-    "/v1/webhooks/deliveries", summary="Webhook deliveries by status, failed ones with their reason"
+    "/v1/webhooks/deliveries",
+    summary=api.list_deliveries.summary,
+    responses=responses(api.list_deliveries),
 )
 async def list_deliveries(
     backends: BackendsDep,
-    status: Literal["failed", "normalised"] = "failed",
-    source: Annotated[SourceName | None, Query()] = None,
+    status: api.DeliveryStatus = "failed",
+    source: Annotated[api.SourceName | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
-    return await backends.ask(
-        "events",
-        "list_deliveries",
-        {"status": status, "source": source, "limit": limit, "cursor": cursor},
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> api.Deliveries:
+    return await backends.call(
+        api.list_deliveries,
+        api.DeliveryQuery(status=status, source=source, limit=limit, cursor=cursor),
     )
 
 
 @router.post(
     "/v1/webhooks/deliveries/{delivery_id}/replay",
-    summary="Normalise a failed delivery again, after a fix",
+    summary=api.replay_delivery.summary,
+    responses=responses(api.replay_delivery),
 )
-async def replay_delivery(delivery_id: IdPath, backends: BackendsDep) -> dict[str, Any]:
-    return await backends.ask("events", "replay_delivery", {"delivery_id": delivery_id})
+async def replay_delivery(delivery_id: IdPath, backends: BackendsDep) -> api.DeliveryView:
+    return await backends.call(api.replay_delivery, api.DeliveryRef(delivery_id=delivery_id))

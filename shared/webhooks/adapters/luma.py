@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -23,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.contracts.fields import Instant
 from shared.timezones import known_time_zone
 from shared.webhooks.intents import AnswerRsvp, CheckIn, Intent, UpsertEvent
 
@@ -58,8 +58,8 @@ class Address(_Tolerant):
 class LumaEvent(_Tolerant):
     id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     name: Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
-    start_at: AwareDatetime
-    end_at: AwareDatetime
+    start_at: Instant
+    end_at: Instant
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "UTC"
     location_type: str = "offline"
     geo_address_json: Address | None = None
@@ -84,7 +84,7 @@ class LumaEvent(_Tolerant):
 
 
 class Ticket(_Tolerant):
-    checked_in_at: AwareDatetime | None = None
+    checked_in_at: Instant | None = None
 
 
 class Guest(_Tolerant):
@@ -93,8 +93,8 @@ class Guest(_Tolerant):
     approval_status: Literal[
         "approved", "session", "pending_approval", "invited", "declined", "waitlist"
     ]
-    checked_in_at: AwareDatetime | None = None  # older payloads carry it on the guest
-    joined_at: AwareDatetime | None = None
+    checked_in_at: Instant | None = None  # older payloads carry it on the guest
+    joined_at: Instant | None = None
     event_tickets: list[Ticket] = []
     event: LumaEvent
 

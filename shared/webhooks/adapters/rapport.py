@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     EmailStr,
@@ -21,12 +20,13 @@ from pydantic import (
 )
 
 from shared.contracts.facts.events import EventFormat, EventKind
+from shared.contracts.fields import Instant, PlainText
 from shared.timezones import known_time_zone
 from shared.webhooks.intents import AnswerRsvp, CheckIn, Intent, LogMeeting, UpsertEvent
 
 from . import Adapter, PayloadInvalid, UnsupportedType
 
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=200), PlainText]
 Email = Annotated[EmailStr, Field(max_length=254)]
 
 
@@ -36,19 +36,21 @@ class _Strict(BaseModel):
 
 class Delivery(_Strict):
     type: Annotated[str, StringConstraints(min_length=1, max_length=100)]
-    timestamp: AwareDatetime | None = None
+    timestamp: Instant | None = None
     data: dict[str, Any]
 
 
 class EventUpserted(_Strict):
     external_id: ExternalId
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    title: Annotated[
+        str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True), PlainText
+    ]
     kind: EventKind
     format: EventFormat
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "UTC"
-    venue: Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)] = ""
+    venue: Annotated[str, StringConstraints(max_length=200, strip_whitespace=True), PlainText] = ""
     status: Literal["scheduled", "cancelled"] = "scheduled"
 
     _zone = field_validator("timezone")(known_time_zone)
@@ -79,7 +81,7 @@ class RsvpUpdated(_Strict):
     event_external_id: ExternalId
     email: Email
     status: Literal["going", "maybe", "declined"]
-    answered_at: AwareDatetime | None = None
+    answered_at: Instant | None = None
 
     def intents(self) -> list[Intent]:
         return [AnswerRsvp(self.event_external_id, self.email, self.status, self.answered_at)]
@@ -88,7 +90,7 @@ class RsvpUpdated(_Strict):
 class AttendeeCheckedIn(_Strict):
     event_external_id: ExternalId
     email: Email
-    checked_in_at: AwareDatetime
+    checked_in_at: Instant
     attendance: Literal["in_person", "online"] | None = None
 
     def intents(self) -> list[Intent]:
@@ -97,8 +99,8 @@ class AttendeeCheckedIn(_Strict):
 
 class MeetingLogged(_Strict):
     participant_emails: Annotated[list[Email], Field(min_length=2, max_length=12)]
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
+    started_at: Instant
+    ended_at: Instant | None = None
     event_external_id: ExternalId | None = None
     source: Literal["logged", "badge_scan", "calendar"] = "logged"
     external_id: ExternalId | None = None
@@ -134,7 +136,7 @@ class ContactExchanged(_Strict):
 
     scanner_email: Email
     scanned_email: Email
-    exchanged_at: AwareDatetime
+    exchanged_at: Instant
     event_external_id: ExternalId | None = None
     external_id: ExternalId | None = None
 

@@ -237,6 +237,16 @@ def test_a_meeting_starting_more_than_five_minutes_ahead_is_refused():
     assert refused.value.field == "started_at"
 
 
+def test_a_meeting_ending_more_than_five_minutes_ahead_is_refused_like_its_start():
+    started = NOW - timedelta(minutes=30)
+    ends_soon = meeting(members("ana", "ben"), started_at=started, ended_at=NOW + FIVE_MINUTES)
+    assert ends_soon.duration_minutes == 35
+    with pytest.raises(Invalid) as refused:
+        meeting(members("ana", "ben"), started_at=started, ended_at=NOW + timedelta(minutes=6))
+    assert refused.value.field == "ended_at"
+    assert "in the future" in refused.value.detail
+
+
 def test_a_meeting_ending_before_it_starts_is_refused():
     with pytest.raises(Invalid) as refused:
         meeting(members("ana", "ben"), ended_at=NOW - timedelta(days=31))
