@@ -147,7 +147,10 @@ async def watch(
     """Poll until cancelled. `connection` gives the process's current NATS client (or None
     before it connected); a failed poll is logged and never ends the loop."""
     while True:
-        nc = connection()
+        try:
+            nc = connection()
+        except Exception:  # a broker not (yet) connected may refuse to hand it out
+            nc = None
         connected = nc is not None and nc.is_connected
         NATS_CONNECTED.set(1 if connected else 0)
         if connected:
