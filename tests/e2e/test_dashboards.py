@@ -177,6 +177,24 @@ def test_every_dashboard_panel_evaluates_on_scraped_metrics(scraped: Prometheus)
         assert_evaluates(scraped, what, expr)
 
 
+# Panels that chart failures the scenario does not provoke: empty on a healthy run.
+QUIET_WHEN_HEALTHY = {
+    "rapport-overview: Server error ratio by route",
+    "rapport-overview: Operation failures by service",
+}
+
+
+def test_every_dashboard_panel_shows_data_after_the_scenario(scraped: Prometheus) -> None:
+    """An empty panel is most often a label that does not match: every panel but those
+    charting failures has data once the scenario ran."""
+    panels: dict[str, bool] = {}
+    for what, expr in panel_queries():
+        result = scraped.query(grafana(expr)).get("data", {}).get("result", [])
+        panels[what] = panels.get(what, False) or bool(result)
+    empty = {what for what, has_data in panels.items() if not has_data}
+    assert empty == QUIET_WHEN_HEALTHY
+
+
 def test_every_dashboard_variable_has_values(scraped: Prometheus) -> None:
     for what, definition in variable_queries():
         match = re.fullmatch(r"label_values\((.+),\s*(\w+)\)", definition)
