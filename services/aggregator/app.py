@@ -33,7 +33,7 @@ from .handlers import (
     owner_of,
     remote_partitions,
 )
-from .metrics import CONSUMER_LAG, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
+from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
 from .model import HealthModel
 from .partition import Partition
 from .store import Projection, ProjectionTables, metadata
@@ -162,6 +162,7 @@ async def refresh_gauges(
                 counts[status] = counts.get(status, 0) + 1
             for status in ("online_heavy", "balanced", "offline_heavy", "inactive"):
                 MEMBERS_BY_BALANCE.labels(status).set(counts.get(status, 0))
+            ISOLATED_MEMBERS.set(len(set(members) - set(part["steady_members"])))
             for durable, pending in (await runtime.consumer_lag()).items():
                 CONSUMER_LAG.labels(durable).set(pending)
         except asyncio.CancelledError:

@@ -29,3 +29,7 @@ MEMBERS_BY_BALANCE = Gauge(
     "Members by online/offline balance status (this partition's partial sums).",
     ["status"],
 )
+ISOLATED_MEMBERS = Gauge(
+    "rapport_isolated_members",
+    "Active members with no steady-or-better relationship (this partition's pairs).",
+)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
+from shared import natsmetrics
 from shared.logging import configure_logging
 from shared.settings import Settings, get_settings
 from shared.webhooks.adapters import ADAPTERS
@@ -47,7 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         await broker.connect()
         app.state.backends = Backends(broker, settings.request_timeout)
-        yield
+        # NATS and JetStream health for the dashboards and alerts (no other exporter)
+        servers = natsmetrics.monitor_urls(settings.nats_monitor_urls)
+        async with natsmetrics.watching(lambda: broker.connection, servers):
+            yield
         await broker.stop()
 
     app = FastAPI(

@@ -3,17 +3,31 @@ everything on Ctrl-C with no process left behind."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
 
 import httpx
+import nats
 
 from shared.natsserver import free_port
 from shared.runtime import processes
 from shared.settings import Settings
 from tests.e2e.system import wait_until
+
+
+def stream_messages(url: str, stream: str) -> int:
+    async def count() -> int:
+        nc = await nats.connect(url)
+        try:
+            return (await nc.jetstream().stream_info(stream)).state.messages
+        finally:
+            await nc.close()
+
+    return asyncio.run(count())
 
 
 def alive(pid: int) -> bool:
@@ -29,30 +43,56 @@ def alive(pid: int) -> bool:
         return False
 
 
-def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
-    names = [p.name for p in processes(Settings())]
-    ports = {name: free_port() for name in names}
-    env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "RAPPORT_NATS_URL")}
-    env |= {f"RAPPORT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
-    env |= {"RAPPORT_DATA_DIR": str(tmp_path / "var"), "RAPPORT_LOG_LEVEL": "WARNING"}
-    for name in ("PROFILES", "CONNECTIONS", "AGGREGATOR"):
-        env.pop(f"RAPPORT_{name}_DATABASE_URL", None)
-    output = open(tmp_path / "supervisor.log", "wb")  # noqa: SIM115
-    supervisor = subprocess.Popen(
-        [sys.executable, "-m", "shared.runtime"], env=env, stdout=output, stderr=output
-    )
-    api = httpx.Client(base_url=f"http://127.0.0.1:{ports['gateway']}", timeout=5)
-    pid_dir = tmp_path / "var" / "run"
+class Supervisor:
+    """`python -m shared.runtime` (what `make run` runs) with its own nats-server, every
+    process on a free port, data under tmp_path/var."""
 
-    def ready() -> bool:
+    def __init__(self, tmp_path) -> None:
+        self.names = [p.name for p in processes(Settings())]
+        ports = {name: free_port() for name in self.names}
+        env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "RAPPORT_NATS_URL")}
+        env |= {f"RAPPORT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
+        env |= {"RAPPORT_DATA_DIR": str(tmp_path / "var"), "RAPPORT_LOG_LEVEL": "WARNING"}
+        env |= {"RAPPORT_OUTBOX_POLL_INTERVAL": "0.2"}
+        for name in ("PROFILES", "CONNECTIONS", "AGGREGATOR", "CONTENT", "EVENTS"):
+            env.pop(f"RAPPORT_{name}_DATABASE_URL", None)
+        env.pop("RAPPORT_NATS_MONITOR_URLS", None)
+        self.log_path = tmp_path / "supervisor.log"
+        self.output = open(self.log_path, "wb")  # noqa: SIM115 - closed in close()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "shared.runtime"],
+            env=env,
+            stdout=self.output,
+            stderr=self.output,
+        )
+        self.api = httpx.Client(base_url=f"http://127.0.0.1:{ports['gateway']}", timeout=5)
+        self.var = tmp_path / "var"
+        self.pid_dir = self.var / "run"
+
+    def ready(self) -> bool:
         try:
-            return api.get("/readyz").status_code == 200
+            return self.api.get("/readyz").status_code == 200
         except httpx.TransportError:
             return False
 
-    def pid_of(name: str) -> int:
-        return int((pid_dir / f"{name}.pid").read_text())
+    def pid_of(self, name: str) -> int:
+        return int((self.pid_dir / f"{name}.pid").read_text())
 
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.api.close()
+        self.output.close()
+
+
+def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
+    supervisor = Supervisor(tmp_path)
+    names, pid_of, pid_dir = supervisor.names, supervisor.pid_of, supervisor.pid_dir
+    ready = supervisor.ready
     try:
         wait_until(ready, timeout=60, interval=0.2)
         pids = {name: pid_of(name) for name in names}
@@ -63,15 +103,16 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
         assert discovery["issuer"] == issuer
         assert httpx.get(discovery["jwks_uri"], timeout=5).json()["keys"]
         assert list((tmp_path / "var" / "issuer" / "keys").glob("*.pem"))
+        pids["nats-server"] = pid_of("nats-server")
 
         os.kill(pids["connections"], signal.SIGKILL)
         wait_until(lambda: pid_of("connections") != pids["connections"], timeout=30)
         wait_until(ready, timeout=30, interval=0.2)
         pids["connections"] = pid_of("connections")
 
-        supervisor.send_signal(signal.SIGINT)
-        assert supervisor.wait(60) == 0
-        log = (tmp_path / "supervisor.log").read_text()
+        supervisor.process.send_signal(signal.SIGINT)
+        assert supervisor.process.wait(60) == 0
+        log = supervisor.log()
         assert "connections exited with code" in log
         assert f"tokens       {issuer} (development)" in log
         assert not [name for name, pid in pids.items() if alive(pid)]
@@ -79,8 +120,44 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
             ["pgrep", "-f", str(tmp_path / "var" / "nats")], capture_output=True
         ).stdout
         assert nats_left == b""
+        assert not (pid_dir / "nats-server.pid").exists()
     finally:
-        if supervisor.poll() is None:
-            supervisor.kill()
-        api.close()
-        output.close()
+        supervisor.close()
+
+
+def test_the_supervisor_restarts_its_nats_server_with_the_same_store(tmp_path):
+    supervisor = Supervisor(tmp_path)
+    api = supervisor.api
+    try:
+        wait_until(supervisor.ready, timeout=60, interval=0.2)
+        assert "started nats-server with JetStream" in supervisor.log()
+        before = api.post("/v1/members", json={"handle": "ana", "name": "Ana", "email": "a@x.org"})
+        assert before.status_code == 201, before.text
+        ana = before.json()["member_id"]
+        # the fact reached JetStream and a consumer: it is in the store when the server dies
+        wait_until(lambda: api.get(f"/v1/members/{ana}/connections").status_code == 200)
+
+        first = supervisor.pid_of("nats-server")
+        os.kill(first, signal.SIGKILL)
+        wait_until(lambda: "nats-server exited with code" in supervisor.log(), timeout=10)
+        wait_until(lambda: alive(supervisor.pid_of("nats-server")), timeout=30)
+        assert supervisor.pid_of("nats-server") != first
+        assert "nats-server is back at" in supervisor.log()
+
+        wait_until(supervisor.ready, timeout=60, interval=0.2)
+        after = api.post("/v1/members", json={"handle": "ben", "name": "Ben", "email": "b@x.org"})
+        assert after.status_code == 201, after.text
+        ben = after.json()["member_id"]
+        # events flow again through the restarted server's streams and consumers
+        wait_until(lambda: api.get(f"/v1/members/{ben}/connections").status_code == 200, timeout=30)
+        assert api.get(f"/v1/members/{ana}").status_code == 200
+        url = re.search(r"nats-server with JetStream at (\S+)", supervisor.log()).group(1)
+        assert stream_messages(url, "PROFILES") >= 2  # ana's fact was kept, ben's added
+        served = subprocess.run(
+            ["pgrep", "-f", str(tmp_path / "var" / "nats")], capture_output=True, text=True
+        ).stdout.split()
+        assert served == [str(supervisor.pid_of("nats-server"))]  # one server, the new one
+    finally:
+        supervisor.process.send_signal(signal.SIGINT)
+        supervisor.process.wait(60)
+        supervisor.close()

@@ -1,9 +1,15 @@
-"""The deployment files agree with the code: compose, Dockerfile, Prometheus, PostgreSQL."""
+"""The deployment files agree with the code: compose, Dockerfile, Prometheus, PostgreSQL,
+the NATS cluster and Grafana."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
+GRAFANA = ROOT / "deploy" / "grafana"
 APPS = (*SERVICES, "gateway")
+NATS_NODES = ("nats-1", "nats-2", "nats-3")
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +142,7 @@ def test_every_service_runs_in_compose(app: str, services: dict[str, dict]) -> N
 def test_streams_are_provisioned_by_a_one_shot_job(services: dict[str, dict]) -> None:
     provision = services["provision"]
     assert _command(provision) == ["python", "-m", "shared.messaging.provisioning"]
-    assert "nats" in (provision.get("depends_on") or {})
+    assert set(NATS_NODES) <= set(provision.get("depends_on") or {})
     assert str(provision.get("restart", "no")) == "no"
 
 
@@ -193,3 +201,137 @@ def test_dockerfile_exists(services: dict[str, dict]) -> None:
             context = build if isinstance(build, str) else build.get("context", ".")
             name = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
             assert (ROOT / context / name).is_file()
+
+
+# --- the NATS cluster ---------------------------------------------------------------------
+
+
+def _flags(service: dict) -> dict[str, str]:
+    return dict(
+        part.removeprefix("--").split("=", 1) if "=" in part else (part.removeprefix("--"), "")
+        for part in _command(service)
+    )
+
+
+@pytest.mark.parametrize("node", NATS_NODES)
+def test_each_nats_node_runs_jetstream_in_the_cluster(node: str, services: dict) -> None:
+    flags = _flags(services[node])
+    assert flags["name"] == node
+    assert "jetstream" in flags and flags["store_dir"] == "/data"
+    assert flags["cluster_name"] == "rapport"
+    port = flags["cluster"].rsplit(":", 1)[1]
+    assert set(flags["routes"].split(",")) == {f"nats://{n}:{port}" for n in NATS_NODES}
+    assert flags["http_port"] == "8222"
+    stores = {str(v).split(":")[0] for v in services[node]["volumes"]}
+    assert stores == {f"{node}-data"}, "each node keeps its own store"
+
+
+def test_streams_are_replicated_on_every_node(services: dict) -> None:
+    env = _environment(services["provision"])
+    assert int(env["RAPPORT_STREAM_REPLICAS"]) == len(NATS_NODES)
+
+
+@pytest.mark.parametrize("client", [*APPS, "provision"])
+def test_every_client_knows_every_nats_node(client: str, services: dict) -> None:
+    url = _environment(services[client])["RAPPORT_NATS_URL"]
+    assert sorted(url.split(",")) == [f"nats://{node}:4222" for node in NATS_NODES]
+
+
+def test_the_gateway_watches_every_nats_node(services: dict) -> None:
+    urls = _environment(services["gateway"])["RAPPORT_NATS_MONITOR_URLS"].split(",")
+    assert sorted(urls) == [f"http://{node}:8222" for node in NATS_NODES]
+
+
+# --- Prometheus rules and Grafana ----------------------------------------------------------
+
+
+def _mounts(service: dict) -> dict[str, str]:
+    """container path -> host path, for the bind mounts of ./deploy."""
+    found = {}
+    for volume in service.get("volumes", []):
+        source, target = str(volume).split(":")[:2]
+        if source.startswith("./"):
+            found[target] = source
+    return found
+
+
+def test_prometheus_mounts_its_rules_where_its_config_looks(services: dict) -> None:
+    mounts = _mounts(services["prometheus"])
+    config_dir = Path("/etc/prometheus")
+    config = yaml.safe_load((ROOT / mounts[str(config_dir / "prometheus.yml")]).read_text())
+    for rule_file in config["rule_files"]:
+        assert mounts.get(str(config_dir / rule_file)) == f"./deploy/prometheus/{rule_file}"
+
+
+def test_grafana_is_provisioned_with_the_datasource_and_dashboards(services: dict) -> None:
+    grafana = services["grafana"]
+    mounts = _mounts(grafana)
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+    datasources = yaml.safe_load(
+        (GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text()
+    )["datasources"]
+    (prometheus,) = [d for d in datasources if d["type"] == "prometheus"]
+    assert prometheus["url"] == "http://prometheus:9090" and "prometheus" in services
+    assert "prometheus" in grafana.get("depends_on", {})
+    providers = yaml.safe_load(
+        (GRAFANA / "provisioning" / "dashboards" / "rapport.yml").read_text()
+    )["providers"]
+    (provider,) = providers
+    host_dir = ROOT / mounts[provider["options"]["path"]]
+    dashboards = sorted(host_dir.glob("*.json"))
+    assert [d.name for d in dashboards] == ["rapport-overview.json", "rapport-people.json"]
+    for path in dashboards:
+        for panel in _panels(json.loads(path.read_text())):
+            assert panel["datasource"]["uid"] == prometheus["uid"], panel["title"]
+
+
+def _panels(dashboard: dict) -> list[dict]:
+    return [p for p in dashboard["panels"] if p["type"] != "row"]
+
+
+def _generator():
+    name = "rapport_grafana_dashboards"
+    spec = importlib.util.spec_from_file_location(name, GRAFANA / "dashboards.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["rapport-overview.json", "rapport-people.json"])
+def test_every_dashboard_panel_has_a_title_unit_description_and_query(name: str) -> None:
+    dashboard = json.loads((GRAFANA / "dashboards" / name).read_text())
+    variables = {v["name"] for v in dashboard["templating"]["list"]}
+    assert {"service", "instance"} <= variables
+    for panel in _panels(dashboard):
+        assert panel["title"] and panel["description"], panel
+        assert panel["fieldConfig"]["defaults"]["unit"], panel["title"]
+        assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("name", ["rapport-overview.json", "rapport-people.json"])
+def test_the_dashboards_are_what_their_generator_writes(name: str) -> None:
+    generator = _generator()
+    committed = (GRAFANA / "dashboards" / name).read_text()
+    assert committed == generator.render(generator.DASHBOARDS[name]), (
+        "run `python deploy/grafana/dashboards.py` and commit the result"
+    )
+
+
+def _has_docker_compose() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _has_docker_compose(), reason="no docker compose CLI here")
+def test_docker_compose_config_is_valid() -> None:
+    checked = subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
