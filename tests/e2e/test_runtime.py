@@ -49,7 +49,7 @@ class Supervisor:
 
     def __init__(self, tmp_path) -> None:
         self.names = [p.name for p in processes(Settings())]
-        ports = {name: free_port() for name in self.names}
+        self.ports = ports = {name: free_port() for name in self.names}
         env = {k: v for k, v in os.environ.items() if k not in ("NATS_URL", "RAPPORT_NATS_URL")}
         env |= {f"RAPPORT_{name.upper()}_PORT": str(port) for name, port in ports.items()}
         env |= {"RAPPORT_DATA_DIR": str(tmp_path / "var"), "RAPPORT_LOG_LEVEL": "WARNING"}
@@ -98,7 +98,7 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
         pids = {name: pid_of(name) for name in names}
         assert (tmp_path / "var" / "nats").is_dir()  # its own nats-server, data under ./var
         # its own development token issuer on loopback, keys under ./var, trusted by the gateway
-        issuer = f"http://127.0.0.1:{ports['issuer']}"
+        issuer = f"http://127.0.0.1:{supervisor.ports['issuer']}"
         discovery = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()
         assert discovery["issuer"] == issuer
         assert httpx.get(discovery["jwks_uri"], timeout=5).json()["keys"]
