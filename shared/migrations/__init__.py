@@ -10,6 +10,7 @@ a job before a deployment. docs/architecture.md ("Schema migrations") says why a
     python -m shared.migrations revision SERVICE -m TEXT    autogenerate the next revision
     python -m shared.migrations check [SERVICE ...]         the models and the database agree
     python -m shared.migrations current [SERVICE ...]       the revision of each database
+    python -m shared.migrations stamp SERVICE REVISION      record a revision, run nothing
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ def upgrade_connection(connection: Connection, service: str, revision: str = "he
         log.warning("%s: database made before migrations: stamped %s", service, BASELINE)
         command.stamp(cfg, BASELINE)
     command.upgrade(cfg, revision)
+    connection.commit()
+
+
+def stamp(connection: Connection, service: str, revision: str) -> None:
+    """Record `revision` as the database's schema, running no revision."""
+    command.stamp(config(service, connection), revision)
     connection.commit()
 
 
