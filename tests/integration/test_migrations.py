@@ -10,7 +10,8 @@ import os
 import subprocess
 import sys
 import tarfile
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, date, datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,10 @@ def sample(column, dialect: str) -> Any:
     """A value of the column's type; strings are the same everywhere so that a foreign key
     finds the row it references."""
     kind = column.type
+    if isinstance(kind, types.Enum):
+        return kind.enums[0]
+    if isinstance(kind, types.Uuid):
+        return uuid.UUID(int=7)
     if isinstance(kind, types.Boolean):
         return True
     if isinstance(kind, types.Integer):
@@ -51,6 +56,8 @@ def sample(column, dialect: str) -> Any:
     if isinstance(kind, types.DateTime):
         moment = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
         return moment if dialect == "postgresql" else moment.replace(tzinfo=None)
+    if isinstance(kind, types.Date):
+        return date(2026, 3, 4)
     if isinstance(kind, types.JSON):
         return {"kept": [1, 2]}
     if isinstance(kind, types.LargeBinary):
@@ -234,13 +241,31 @@ async def test_a_database_the_previous_release_made_is_adopted_and_upgraded(
 @pytest.mark.skipif(not POSTGRES_URL, reason="TEST_DATABASE_URL is not set")
 @pytest.mark.parametrize("service", ["profiles", "aggregator"])
 async def test_replicas_starting_together_on_postgresql_upgrade_once(service: str) -> None:
+    """Three processes upgrade one empty database at once, as replicas do at start."""
     url = await create_postgres_database()
-    replicas = [make_engine(url) for _ in range(3)]
+    env = {**os.environ, f"RAPPORT_{service.upper()}_DATABASE_URL": url}
     try:
-        await asyncio.gather(*(migrations.upgrade(engine, service) for engine in replicas))
-        assert await run(replicas[0], migrations.current_revision) == migrations.head(service)
-        assert await run(replicas[0], migrations.differences, service) == []
-    finally:
-        for engine in replicas:
+        replicas = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "shared.migrations",
+                "upgrade",
+                service,
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(3)
+        ]
+        outputs = [(await replica.communicate())[0].decode() for replica in replicas]
+        assert [replica.returncode for replica in replicas] == [0, 0, 0], outputs
+        engine = make_engine(url)
+        try:
+            assert await run(engine, migrations.current_revision) == migrations.head(service)
+            assert await run(engine, migrations.differences, service) == []
+        finally:
             await engine.dispose()
+    finally:
         await drop_postgres_database(url)
