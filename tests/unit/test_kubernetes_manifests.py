@@ -17,6 +17,7 @@ import pytest
 import yaml
 from pydantic import SecretStr
 
+from shared.natsserver import nats_server_binary
 from shared.settings import SERVICES, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,6 +115,21 @@ def test_nats_is_a_three_node_jetstream_cluster(objects: list[dict]) -> None:
     routes = re.findall(r"nats://(nats-\d)\.", config)
     assert sorted(routes) == ["nats-0", "nats-1", "nats-2"]
     assert nats["spec"]["volumeClaimTemplates"], "JetStream needs a volume per node"
+
+
+def test_the_nats_configuration_is_valid_for_nats_server(
+    objects: list[dict], tmp_path: Path
+) -> None:
+    config = tmp_path / "nats.conf"
+    config.write_text(of_kind(objects, "ConfigMap")["nats-config"]["data"]["nats.conf"])
+    env = {item["name"]: "x" for item in container(of_kind(objects, "StatefulSet")["nats"])["env"]}
+    checked = subprocess.run(
+        [nats_server_binary(), "--config", str(config), "-t"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr + checked.stdout
 
 
 def _secret_values(objects: list[dict]) -> dict[tuple[str, str], str]:
