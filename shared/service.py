@@ -29,7 +29,7 @@ from shared.contracts.events import EVENT_TYPES
 from shared.contracts.operations import Operation, Ping, Pong, operations_of
 from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, make_engine, messaging_tables
 from shared.errors import Conflict
 from shared.logging import configure_logging
 from shared.messaging.consumer import (
@@ -41,6 +41,7 @@ from shared.messaging.consumer import (
 )
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.rpc import checked_reply, fingerprint, rpc_endpoint
+from shared.migrations import upgrade as upgrade_schema
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -310,7 +311,8 @@ class ServiceRuntime:
         await asyncio.gather(*(consumer.stop() for consumer in self._event_consumers))
 
     async def _create_schema(self) -> None:
-        await create_schema(self.engine, self.metadata)
+        """Upgrade the database to the head revision (shared/migrations)."""
+        await upgrade_schema(self.engine, self.name)
 
 
 def serve(app: AsgiFastStream, settings: Settings, service: str) -> None:

@@ -1,0 +1,1 @@
+"""Schema revisions of the aggregator database (shared/migrations runs them)."""

@@ -1,0 +1,1 @@
+"""Schema revisions of the connections database (shared/migrations runs them)."""

@@ -1,0 +1,1 @@
+"""Schema revisions of the content database (shared/migrations runs them)."""

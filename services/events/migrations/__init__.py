@@ -1,0 +1,1 @@
+"""Schema revisions of the events database (shared/migrations runs them)."""

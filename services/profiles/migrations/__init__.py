@@ -1,0 +1,1 @@
+"""Schema revisions of the profiles database (shared/migrations runs them)."""
