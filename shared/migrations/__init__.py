@@ -71,7 +71,10 @@ def target_metadata(service: str) -> MetaData:
     """The tables a service's code expects: its models plus the outbox, inbox and idempotency
     tables. The composition root is imported first so that every model module is loaded."""
     importlib.import_module(f"services.{service}.app")
-    store = importlib.import_module(f"services.{service}.store")
+    try:  # a service split by feature gathers its tables in schema.py
+        store = importlib.import_module(f"services.{service}.schema")
+    except ModuleNotFoundError:
+        store = importlib.import_module(f"services.{service}.store")
     metadata = store.Base.metadata if hasattr(store, "Base") else store.metadata
     messaging_tables(metadata)
     return metadata
