@@ -16,11 +16,13 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.aggregator.domain import TrustWeights
-from services.aggregator.handlers import PartialQuery, Partials, ensure_generation_row
-from services.aggregator.model import HealthModel
+from services.aggregator.handlers import Partials
+from services.aggregator.model import ChannelSums, HealthModel
 from services.aggregator.partition import Partition
+from services.aggregator.projection import Projection, ProjectionTables, generations
 from services.aggregator.projector import project_batch
-from services.aggregator.store import Projection, ProjectionTables, generations
+from services.aggregator.state import ensure_generation_row
+from shared.contracts.api.aggregator import PartialBalanceQuery, PartialRelationshipsQuery
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -94,13 +96,13 @@ class Harness:
         result = {}
         async with self.uow() as uow:
             for member in MEMBERS:
-                views = (await partials.relationships(PartialQuery(at=at, member_id=member), uow))[
-                    "views"
-                ]
-                balance = await partials.balance(PartialQuery(at=at, member_id=member), uow)
+                query = PartialRelationshipsQuery(at=at, member_id=member)
+                views = (await partials.relationships(query, uow)).views
+                balance = await partials.balance(PartialBalanceQuery(at=at, member_id=member), uow)
+                sums = ChannelSums(balance.sums.online, balance.sums.offline, balance.sums.as_of)
                 result[member] = {
-                    "pairs": {v["member_id"]: v for v in views},
-                    "balance": (balance["online"], balance["offline"]),
+                    "pairs": {v.member_id: v.model_dump() for v in views},
+                    "balance": sums.at(at, MODEL),  # decayed to `at`
                 }
         return result
 
@@ -405,12 +407,8 @@ async def test_the_projection_agrees_with_a_straightforward_recomputation_from_t
     for key, health in expected["pairs"].items():
         assert found[key] == pytest.approx(health, rel=1e-9, abs=1e-9), key
     for member, (online, offline) in expected["balance"].items():
-        assert MODEL.decayed(snapshot[member]["balance"][0], AT) == pytest.approx(
-            online, rel=1e-9, abs=1e-9
-        )
-        assert MODEL.decayed(snapshot[member]["balance"][1], AT) == pytest.approx(
-            offline, rel=1e-9, abs=1e-9
-        )
+        assert snapshot[member]["balance"][0] == pytest.approx(online, rel=1e-9, abs=1e-9)
+        assert snapshot[member]["balance"][1] == pytest.approx(offline, rel=1e-9, abs=1e-9)
 
 
 async def test_both_databases_project_a_log_identically(database_factory, tmp_path):
