@@ -82,12 +82,9 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         if settings.cursor_secret is None:
             # any partition may answer the next page: they must sign cursors alike
             raise RuntimeError("partitioned aggregators need RAPPORT_CURSOR_SECRET")
-        runtime.serve(
-            api.of_partition(api.partial_relationships, partition.name), partials.relationships
-        )
-        runtime.serve(api.of_partition(api.partial_pair, partition.name), partials.pair)
-        runtime.serve(api.of_partition(api.partial_balance, partition.name), partials.balance)
-        runtime.serve(api.of_partition(api.partial_insights, partition.name), partials.insights)
+        handlers = (partials.relationships, partials.pair, partials.balance, partials.insights)
+        for operation, handler in zip(api.PARTIALS, handlers, strict=True):
+            runtime.serve(api.of_partition(operation, partition.name), handler)
 
         async def ask_partition(op: Operation, index: int, request):
             name = Partition(index, partition.count).name
@@ -100,8 +97,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
         ask = remote_partitions(ask_partition, partition.count)
 
-    cursors = Cursors()
-
+    cursors = Cursors()  # its key is loaded at startup (prepare)
     queries = Queries(
         model,
         weights,
