@@ -8,35 +8,31 @@ import logging
 from datetime import UTC, datetime
 
 from faststream.asgi import AsgiFastStream
+from sqlalchemy.exc import IntegrityError
 
-from shared.contracts.insights import (
-    MemberQuery,
-    OrgInsightsQuery,
-    PairQuery,
-    RelationshipsQuery,
-    TeamInsightsQuery,
-)
+from shared.contracts.api import aggregator as api
+from shared.contracts.operations import Operation
 from shared.contracts.streams import CONSUMERS
+from shared.cursors import Cursors
 from shared.messaging.rpc import call
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from .domain import TrustWeights
 from .handlers import (
-    PartialQuery,
     Partials,
     Queries,
     batch_handler,
-    ensure_generation_row,
-    generation_state,
+    live_projection,
     local_partitions,
     owner_of,
     remote_partitions,
 )
 from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
-from .model import HealthModel
+from .model import ChannelSums, HealthModel
 from .partition import Partition
-from .store import Projection, ProjectionTables, metadata
+from .projection import ProjectionTables, metadata
+from .state import cursor_key, ensure_generation_row, generation_state
 
 NAME = "aggregator"
 GAUGE_INTERVAL = 30.0
@@ -83,21 +79,25 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     if partition.count == 1:
         ask = local_partitions(partials)
     else:
-        for operation in ("relationships", "pair", "balance", "insights"):
-            runtime.rpc(f"{partition.name}.{operation}", PartialQuery, getattr(partials, operation))
+        if settings.cursor_secret is None:
+            # any partition may answer the next page: they must sign cursors alike
+            raise RuntimeError("partitioned aggregators need RAPPORT_CURSOR_SECRET")
+        handlers = (partials.relationships, partials.pair, partials.balance, partials.insights)
+        for operation, handler in zip(api.PARTIALS, handlers, strict=True):
+            runtime.serve(api.of_partition(operation, partition.name), handler)
 
-        async def ask_partition(index: int, operation: str, payload: dict):
+        async def ask_partition(op: Operation, index: int, request):
             name = Partition(index, partition.count).name
             return await call(
                 runtime.broker,
-                NAME,
-                f"{name}.{operation}",
-                payload,
+                api.of_partition(op, name),
+                request,
                 timeout=settings.request_timeout,
             )
 
         ask = remote_partitions(ask_partition, partition.count)
 
+    cursors = Cursors()  # its key is loaded at startup (prepare)
     queries = Queries(
         model,
         weights,
@@ -105,13 +105,15 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         reciprocate=(settings.nudge_reciprocate_ratio, settings.nudge_reciprocate_minimum),
         min_group=settings.insights_min_group,
         owner_of_pair=owner_of(partition.count),
+        cursors=cursors,
     )
-    runtime.rpc("relationships", RelationshipsQuery, queries.relationships)
-    runtime.rpc("pair", PairQuery, queries.pair)
-    runtime.rpc("balance", MemberQuery, queries.balance)
-    runtime.rpc("nudges", MemberQuery, queries.nudges)
-    runtime.rpc("insights_org", OrgInsightsQuery, queries.org)
-    runtime.rpc("insights_team", TeamInsightsQuery, queries.team)
+    runtime.serve(api.relationships, queries.relationships)
+    runtime.serve(api.pair, queries.pair)
+    runtime.serve(api.balance, queries.balance)
+    runtime.serve(api.nudges, queries.nudges)
+    runtime.serve(api.insights_org, queries.org)
+    runtime.serve(api.insights_team, queries.team)
+    secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
 
     gauges: list[asyncio.Task] = []
 
@@ -125,6 +127,13 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             for generation in generations:
                 tables = ProjectionTables.of(generation).all()
                 await connection.run_sync(lambda c, t=tables: metadata.create_all(c, tables=t))
+        try:
+            async with runtime.unit_of_work() as uow:
+                cursors.key = await cursor_key(uow.session, secret)
+                await uow.commit()
+        except IntegrityError:  # another replica created it at the same moment: use its key
+            async with runtime.unit_of_work() as uow:
+                cursors.key = await cursor_key(uow.session, secret)
 
     async def start_gauges() -> None:
         gauges.append(asyncio.create_task(refresh_gauges(runtime, model, weights, partials)))
@@ -145,24 +154,21 @@ async def refresh_gauges(
     """Pairs by status, members by balance, and consumer lag, every GAUGE_INTERVAL."""
     while True:
         try:
+            now = datetime.now(UTC)
             async with runtime.unit_of_work() as uow:
-                part = await partials.insights(PartialQuery(at=datetime.now(UTC)), uow)
-                live, _ = await generation_state(uow.session)
-                projection = Projection(uow.session, ProjectionTables.of(live), model)
-                members = await projection.active_members()
-            for status, count in part["pairs_by_status"].items():
+                part = await partials.insights(api.PartialInsightsQuery(at=now), uow)
+                members = await (await live_projection(uow, model)).members.active()
+            for status, count in part.pairs_by_status.model_dump().items():
                 PAIRS_BY_STATUS.labels(status).set(count)
             counts: dict[str, int] = {}
-            now = datetime.now(UTC)
             for member in members:
-                online, offline = part["member_sums"].get(member, (0.0, 0.0))
-                status = model.balance_status(
-                    model.decayed(online, now), model.decayed(offline, now)
-                )
+                figures = part.member_sums.get(member) or api.ChannelFigures()
+                sums = ChannelSums(figures.online, figures.offline, figures.as_of)
+                status = model.balance_status(*sums.at(now, model))
                 counts[status] = counts.get(status, 0) + 1
             for status in ("online_heavy", "balanced", "offline_heavy", "inactive"):
                 MEMBERS_BY_BALANCE.labels(status).set(counts.get(status, 0))
-            ISOLATED_MEMBERS.set(len(set(members) - set(part["steady_members"])))
+            ISOLATED_MEMBERS.set(len(set(members) - set(part.steady_members)))
             for durable, pending in (await runtime.consumer_lag()).items():
                 CONSUMER_LAG.labels(durable).set(pending)
         except asyncio.CancelledError:

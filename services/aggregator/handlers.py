@@ -1,8 +1,9 @@
 """The aggregator's handlers: events into the projection, and queries out of it.
 
 A query is answered in two steps: every partition computes a partial answer from what it
-owns (`partial_*`), and the instance that received the query combines them. With one
-partition the partial is computed in-process.
+owns (`Partials`), and the instance that received the query combines them (`Queries`). With
+one partition the partial is computed in-process (`local_partitions`), with several each is
+asked over NATS with the declared internal operations (`remote_partitions`).
 """
 
 from __future__ import annotations
@@ -14,18 +15,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from shared.contracts.api import aggregator as api
 from shared.contracts.envelope import Envelope, Event
-from shared.contracts.insights import (
-    MemberQuery,
-    OrgInsightsQuery,
-    PairQuery,
-    RelationshipsQuery,
-    TeamInsightsQuery,
-)
+from shared.contracts.operations import Operation
+from shared.cursors import BadCursor, Cursors
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
 
@@ -33,42 +26,27 @@ from .domain import TrustWeights, ties_between
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums, components
 from .partition import Partition
+from .projection import Projection, ProjectionTables
 from .projector import project_batch
-from .store import Projection, ProjectionTables, generations
+from .state import generation_state, rebuild_inbox
 from .views import (
+    add_sums,
+    add_weeks,
     balance_view,
     combine_insights,
     go_offline_nudges,
     insights_partial,
-    page_of_relationships,
     pair_view,
+    ranked,
     reciprocate_nudges,
     reconnect_nudges,
     weeks_back,
 )
 
-# --- generations ------------------------------------------------------------------------
 
-
-async def generation_state(session: AsyncSession) -> tuple[int, int | None]:
-    """(live generation, generation being rebuilt or None)."""
-    row = (await session.execute(select(generations).where(generations.c.id == 1))).first()
-    return (row.live, row.building) if row else (1, None)
-
-
-async def ensure_generation_row(session: AsyncSession) -> None:
-    if (await session.execute(select(generations.c.id))).first() is None:
-        await session.execute(insert(generations).values(id=1, live=1, building=None))
-
-
-async def set_generations(session: AsyncSession, *, live: int, building: int | None) -> None:
-    await session.execute(
-        update(generations).where(generations.c.id == 1).values(live=live, building=building)
-    )
-
-
-def rebuild_inbox(generation: int) -> str:
-    return f"rebuild-g{generation}"
+async def live_projection(uow: UnitOfWork, model: HealthModel) -> Projection:
+    live, _ = await generation_state(uow.session)
+    return Projection(uow.session, ProjectionTables.of(live), model)
 
 
 # --- events -----------------------------------------------------------------------------
@@ -103,38 +81,23 @@ def batch_handler(model: HealthModel, partition: Partition):
 # --- partial queries (what one partition knows) ------------------------------------------
 
 
-class PartialQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    at: AwareDatetime
-    member_id: str | None = None
-    other_id: str | None = None
-    members: list[str] | None = None
-    # relationships: `ranking` gives only what ordering needs (member, health, status);
-    # `others` restricts the full views to these members (the page being answered)
-    ranking: bool = False
-    others: list[str] | None = None
-
-
 class Partials:
     def __init__(self, model: HealthModel, weights: TrustWeights) -> None:
         self.model = model
         self.weights = weights
 
-    async def _projection(self, uow: UnitOfWork) -> Projection:
-        live, _ = await generation_state(uow.session)
-        return Projection(uow.session, ProjectionTables.of(live), self.model)
-
-    async def relationships(self, q: PartialQuery, uow: UnitOfWork) -> dict:
+    async def relationships(
+        self, q: api.PartialRelationshipsQuery, uow: UnitOfWork
+    ) -> api.PartialRelationships:
         """One partition's relationships of a member."""
-        p = await self._projection(uow)
+        p = await live_projection(uow, self.model)
         member = q.member_id
-        facts = await p.active_facts_of(member)
-        sums = {(s.b if s.a == member else s.a): s for s in await p.pairs_of(member)}
+        facts = await p.facts.active_of(member)
+        sums = {(s.b if s.a == member else s.a): s for s in await p.pairs.of_member(member)}
         others = ({o for m, o, _ in facts} | {m for m, o, _ in facts} | set(sums)) - {member}
         if q.others is not None:
             others &= set(q.others)
-        views = []
+        ranking, views = [], []
         for other in others:
             ties = ties_between(member, other, facts)
             pair = sums.get(other)
@@ -144,53 +107,57 @@ class Partials:
             pair = pair or PairSums(*sorted((member, other)))
             if q.ranking:
                 health = components(pair, ties.trust(self.weights), q.at, self.model).health
-                views.append(
-                    {"member_id": other, "health": health, "status": self.model.status(health)}
+                ranking.append(
+                    api.Ranked(member_id=other, health=health, status=self.model.status(health))
                 )
             else:
                 views.append(pair_view(member, other, pair, ties, q.at, self.model, self.weights))
-        return {"views": views, "watermark": _iso(await p.watermark())}
+        return api.PartialRelationships(
+            ranking=ranking, views=views, watermark=await p.watermark.get()
+        )
 
-    async def pair(self, q: PartialQuery, uow: UnitOfWork) -> dict:
-        p = await self._projection(uow)
+    async def pair(self, q: api.PartialPairQuery, uow: UnitOfWork) -> api.PartialPair:
+        p = await live_projection(uow, self.model)
         a, b = q.member_id, q.other_id
-        ties = ties_between(a, b, await p.active_facts_between(a, b))
-        sums = await p.pair(a, b) or PairSums(*sorted((a, b)))
+        ties = ties_between(a, b, await p.facts.active_between(a, b))
+        sums = await p.pairs.get(a, b) or PairSums(*sorted((a, b)))
         view = None
         if not ties.blocked:
             view = pair_view(a, b, sums, ties, q.at, self.model, self.weights)
-        return {"view": view, "watermark": _iso(await p.watermark())}
+        return api.PartialPair(view=view, watermark=await p.watermark.get())
 
-    async def balance(self, q: PartialQuery, uow: UnitOfWork) -> dict:
-        p = await self._projection(uow)
-        online, offline = await p.member_sums(q.member_id)
-        weeks = await p.weeks_of([q.member_id], weeks_back(q.at)[0])
-        return {
-            "online": online,
-            "offline": offline,
-            "weeks": {w: list(v) for w, v in weeks.items()},
-            "watermark": _iso(await p.watermark()),
-        }
-
-    async def insights(self, q: PartialQuery, uow: UnitOfWork) -> dict:
-        p = await self._projection(uow)
-        members = set(q.members) if q.members is not None else None
-        facts = await p.all_active_facts()
-        pairs = [(s, ties_between(s.a, s.b, facts)) for s in await p.all_pairs()]
-        weeks = await p.weeks_of(q.members, weeks_back(q.at)[0])
-        partial = insights_partial(
-            pairs, await p.all_member_sums(), weeks, members, q.at, self.model, self.weights
+    async def balance(self, q: api.PartialBalanceQuery, uow: UnitOfWork) -> api.PartialBalance:
+        p = await live_projection(uow, self.model)
+        sums = await p.balances.of(q.member_id)
+        weeks = await p.weeks.since(weeks_back(q.at)[0], [q.member_id])
+        return api.PartialBalance(
+            sums=api.ChannelFigures(online=sums.online, offline=sums.offline, as_of=sums.as_of),
+            weeks={w: api.WeekSums(online=on, offline=off) for w, (on, off) in weeks.items()},
+            watermark=await p.watermark.get(),
         )
-        return partial | {"watermark": _iso(await p.watermark())}
 
-
-def _iso(t: datetime | None) -> str | None:
-    return t.isoformat() if t else None
+    async def insights(self, q: api.PartialInsightsQuery, uow: UnitOfWork) -> api.PartialInsights:
+        p = await live_projection(uow, self.model)
+        members = set(q.members) if q.members is not None else None
+        facts = await p.facts.all_active()
+        pairs = [(s, ties_between(s.a, s.b, facts)) for s in await p.pairs.all()]
+        weeks = await p.weeks.since(weeks_back(q.at)[0], q.members)
+        return insights_partial(
+            pairs,
+            await p.balances.all(),
+            weeks,
+            members,
+            q.at,
+            self.model,
+            self.weights,
+            await p.watermark.get(),
+        )
 
 
 # --- public queries (combine the partials) ----------------------------------------------
 
-AskPartitions = Callable[[str, dict, UnitOfWork], Awaitable[list[dict]]]
+# Asks every partition (or, with `owner`, the one owning a pair) for its partial answer.
+AskPartitions = Callable[..., Awaitable[list[Any]]]
 
 
 class Queries:
@@ -203,6 +170,7 @@ class Queries:
         reciprocate: tuple[float, float],
         min_group: int,
         owner_of_pair: Callable[[str, str], int],
+        cursors: Cursors,
     ) -> None:
         self.model = model
         self.weights = weights
@@ -210,14 +178,20 @@ class Queries:
         self.reciprocate = reciprocate
         self.min_group = min_group
         self.owner_of_pair = owner_of_pair
+        self.cursors = cursors
 
     async def _gather(
-        self, operation: str, payload: dict, at: datetime | None, uow: UnitOfWork
-    ) -> tuple[list[dict], datetime]:
+        self,
+        op: Operation,
+        request: Callable[[datetime], Any],
+        at: datetime | None,
+        uow: UnitOfWork,
+        owner: int | None = None,
+    ) -> tuple[list[Any], datetime]:
         """Partials at `at` (default now); `at` before the watermark is refused."""
         when = at or datetime.now(UTC)
-        partials = await self.ask(operation, payload | {"at": when.isoformat()}, uow)
-        marks = [datetime.fromisoformat(p["watermark"]) for p in partials if p["watermark"]]
+        partials = await self.ask(op, request(when), uow, owner=owner)
+        marks = [p.watermark for p in partials if p.watermark]
         watermark = max(marks) if marks else None
         if watermark is not None and when < watermark:
             if at is not None:
@@ -226,151 +200,172 @@ class Queries:
                     field="at",
                 )
             when = watermark  # clocks disagree by a little: read as of the latest interaction
-            partials = await self.ask(operation, payload | {"at": when.isoformat()}, uow)
+            partials = await self.ask(op, request(when), uow, owner=owner)
         return partials, when
 
     async def _require_member(
         self, member_id: str, uow: UnitOfWork, field: str = "member_id"
     ) -> Projection:
-        live, _ = await generation_state(uow.session)
-        projection = Projection(uow.session, ProjectionTables.of(live), self.model)
-        if await projection.member_status(member_id) != "active":
+        projection = await live_projection(uow, self.model)
+        if await projection.members.status(member_id) != "active":
             raise NotFound(f"no member with id {member_id}", field=field)
         return projection
 
-    async def relationships(self, q: RelationshipsQuery, uow: UnitOfWork) -> dict:
+    async def relationships(self, q: api.RelationshipsQuery, uow: UnitOfWork) -> api.Relationships:
         """A member's relationships, healthiest first, with components and explanations."""
         await self._require_member(q.member_id, uow)
         # rank everything cheaply, then build the full views of the page only
         partials, at = await self._gather(
-            "relationships", {"member_id": q.member_id, "ranking": True}, q.at, uow
+            api.partial_relationships,
+            lambda when: api.PartialRelationshipsQuery(
+                at=when, member_id=q.member_id, ranking=True
+            ),
+            q.at,
+            uow,
         )
-        ranking = [v for p in partials for v in p["views"]]
-        fingerprint = hashlib.sha256(
-            f"{q.member_id}|{q.status}|{at.isoformat()}".encode()
-        ).hexdigest()[:16]
-        page = page_of_relationships(
-            ranking, status=q.status, limit=q.limit, cursor=q.cursor, fingerprint=fingerprint
+        chosen = ranked([r for p in partials for r in p.ranking], q.status)
+        # a cursor belongs to one listing: this member, this filter, this time
+        scope = (
+            "relationships:"
+            + hashlib.sha256(f"{q.member_id}|{q.status}|{at.isoformat()}".encode()).hexdigest()[:16]
         )
-        wanted = [v["member_id"] for v in page["items"]]
-        if wanted:
+        offset = self._offset(q.cursor, scope) if q.cursor else 0
+        page = chosen[offset : offset + q.limit]
+        more = offset + q.limit < len(chosen)
+        items: list[api.Relationship] = []
+        if page:
+            wanted = [r.member_id for r in page]
             details = await self.ask(
-                "relationships",
-                {"member_id": q.member_id, "others": wanted, "at": at.isoformat()},
+                api.partial_relationships,
+                api.PartialRelationshipsQuery(at=at, member_id=q.member_id, others=wanted),
                 uow,
             )
-            full = {v["member_id"]: v for p in details for v in p["views"]}
+            full = {v.member_id: v for p in details for v in p.views}
             # a pair blocked or erased between the two reads is left out of the page
-            page["items"] = [full[member] for member in wanted if member in full]
-        return {"member_id": q.member_id, "at": at.isoformat()} | page
+            items = [full[member] for member in wanted if member in full]
+        return api.Relationships(
+            member_id=q.member_id,
+            at=at,
+            items=items,
+            total=len(chosen),
+            next_cursor=self.cursors.issue(scope, [offset + q.limit]) if more else None,
+        )
 
-    async def pair(self, q: PairQuery, uow: UnitOfWork) -> dict:
+    def _offset(self, cursor: str, scope: str) -> int:
+        position = self.cursors.read(cursor, scope)
+        if len(position) != 1 or type(position[0]) is not int or position[0] < 0:
+            raise BadCursor()
+        return position[0]
+
+    async def pair(self, q: api.PairQuery, uow: UnitOfWork) -> api.PairRelationship:
         """The relationship between two members, from the first one's side."""
         if q.member_id == q.other_id:
             raise Invalid("a member has no relationship with themselves", field="other_id")
         await self._require_member(q.member_id, uow)
         await self._require_member(q.other_id, uow, field="other_id")
-        owner = self.owner_of_pair(q.member_id, q.other_id)
         partials, at = await self._gather(
-            "pair", {"member_id": q.member_id, "other_id": q.other_id, "owner": owner}, q.at, uow
+            api.partial_pair,
+            lambda when: api.PartialPairQuery(at=when, member_id=q.member_id, other_id=q.other_id),
+            q.at,
+            uow,
+            owner=self.owner_of_pair(q.member_id, q.other_id),
         )
-        view = next((p["view"] for p in partials if p.get("view")), None)
+        view = next((p.view for p in partials if p.view), None)
         if view is None:
             raise NotFound("these members' relationship is hidden by a block", field="other_id")
-        return {"member_id": q.member_id, "at": at.isoformat(), "relationship": view}
+        return api.PairRelationship(member_id=q.member_id, at=at, relationship=view)
 
-    async def _balance(
-        self, member_id: str, at: datetime | None, uow: UnitOfWork
-    ) -> tuple[dict, datetime]:
-        partials, at = await self._gather("balance", {"member_id": member_id}, at, uow)
-        online = sum(p["online"] for p in partials)
-        offline = sum(p["offline"] for p in partials)
-        weeks: dict[str, tuple[float, float]] = {}
-        for p in partials:
-            for week, (on, off) in p["weeks"].items():
-                have = weeks.get(week, (0.0, 0.0))
-                weeks[week] = (have[0] + on, have[1] + off)
-        return balance_view(online, offline, weeks, at, self.model), at
+    async def _balance(self, member_id: str, at: datetime | None, uow: UnitOfWork) -> api.Balance:
+        partials, at = await self._gather(
+            api.partial_balance,
+            lambda when: api.PartialBalanceQuery(at=when, member_id=member_id),
+            at,
+            uow,
+        )
+        sums = add_sums((p.sums for p in partials), self.model)
+        weeks = add_weeks(p.weeks for p in partials)
+        return balance_view(member_id, sums, weeks, at, self.model)
 
-    async def balance(self, q: MemberQuery, uow: UnitOfWork) -> dict:
+    async def balance(self, q: api.MemberQuery, uow: UnitOfWork) -> api.Balance:
         """A member's online and offline networking, decayed, and the last 8 weeks."""
         await self._require_member(q.member_id, uow)
-        view, at = await self._balance(q.member_id, q.at, uow)
-        return {"member_id": q.member_id, "at": at.isoformat()} | view
+        return await self._balance(q.member_id, q.at, uow)
 
-    async def nudges(self, q: MemberQuery, uow: UnitOfWork) -> dict:
+    async def nudges(self, q: api.MemberQuery, uow: UnitOfWork) -> api.Nudges:
         """Reconnect, reciprocate and go-offline nudges, each with its reason."""
         projection = await self._require_member(q.member_id, uow)
-        partials, at = await self._gather("relationships", {"member_id": q.member_id}, q.at, uow)
-        views = [v for p in partials for v in p["views"]]
-        balance, _ = await self._balance(q.member_id, at, uow)
-        handles = await projection.handles([v["member_id"] for v in views])
-        events = await projection.upcoming_in_person(at)
-        going = await projection.going([e.id for e in events])
+        partials, at = await self._gather(
+            api.partial_relationships,
+            lambda when: api.PartialRelationshipsQuery(at=when, member_id=q.member_id),
+            q.at,
+            uow,
+        )
+        views = [v for p in partials for v in p.views]
+        balance = await self._balance(q.member_id, at, uow)
+        handles = await projection.members.handles([v.member_id for v in views])
+        events = await projection.gatherings.upcoming_in_person(at)
+        going = await projection.gatherings.going([e.id for e in events])
         ratio, minimum = self.reciprocate
         items = [
             *reconnect_nudges(views, handles, at),
             *reciprocate_nudges(views, handles, ratio, minimum),
             *go_offline_nudges(balance, views, events, going),
         ]
-        return {"member_id": q.member_id, "at": at.isoformat(), "items": items}
+        return api.Nudges(member_id=q.member_id, at=at, items=items)
 
-    async def org(self, q: OrgInsightsQuery, uow: UnitOfWork) -> dict:
+    async def org(self, q: api.OrgInsightsQuery, uow: UnitOfWork) -> api.OrgInsights:
         """Org-wide aggregates: pairs by status, members by balance, isolated, trend."""
-        live, _ = await generation_state(uow.session)
-        members = set(
-            await Projection(uow.session, ProjectionTables.of(live), self.model).active_members()
+        projection = await live_projection(uow, self.model)
+        members = set(await projection.members.active())
+        partials, at = await self._gather(
+            api.partial_insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
         )
-        partials, at = await self._gather("insights", {}, q.at, uow)
-        return {"scope": "org", "at": at.isoformat()} | combine_insights(
-            partials, members, at, self.model
-        )
+        figures = combine_insights(partials, members, at, self.model)
+        return api.OrgInsights(at=at, **dict(figures))
 
-    async def team(self, q: TeamInsightsQuery, uow: UnitOfWork) -> dict:
+    async def team(self, q: api.TeamInsightsQuery, uow: UnitOfWork) -> api.TeamInsights:
         """A team's aggregates; only for teams of at least `insights_min_group` members."""
-        live, _ = await generation_state(uow.session)
-        members = set(
-            await Projection(uow.session, ProjectionTables.of(live), self.model).team_members(
-                q.team
-            )
-        )
+        projection = await live_projection(uow, self.model)
+        members = set(await projection.members.of_team(q.team))
         if len(members) < self.min_group:
             raise Forbidden(
                 f"insights are shown only for teams of {self.min_group} or more members, "
                 "so that no one can be singled out",
                 field="team",
             )
-        partials, at = await self._gather("insights", {"members": sorted(members)}, q.at, uow)
-        return {"scope": "team", "team": q.team, "at": at.isoformat()} | combine_insights(
-            partials, members, at, self.model
+        partials, at = await self._gather(
+            api.partial_insights,
+            lambda when: api.PartialInsightsQuery(at=when, members=sorted(members)),
+            q.at,
+            uow,
         )
+        figures = combine_insights(partials, members, at, self.model)
+        return api.TeamInsights(team=q.team, at=at, **dict(figures))
 
 
 def local_partitions(partials: Partials) -> AskPartitions:
     """With one partition: compute the partial in this process, in this transaction."""
-    operations = {
-        "relationships": partials.relationships,
-        "pair": partials.pair,
-        "balance": partials.balance,
-        "insights": partials.insights,
+    handlers = {
+        api.partial_relationships: partials.relationships,
+        api.partial_pair: partials.pair,
+        api.partial_balance: partials.balance,
+        api.partial_insights: partials.insights,
     }
 
-    async def ask(operation: str, payload: dict, uow: UnitOfWork) -> list[dict]:
-        payload = {k: v for k, v in payload.items() if k != "owner"}
-        return [await operations[operation](PartialQuery(**payload), uow)]
+    async def ask(op: Operation, request: Any, uow: UnitOfWork, owner: int | None = None):
+        return [await handlers[op](request, uow)]
 
     return ask
 
 
 def remote_partitions(
-    call: Callable[[int, str, dict], Awaitable[Any]], count: int
+    call: Callable[[Operation, int, Any], Awaitable[Any]], count: int
 ) -> AskPartitions:
     """With N partitions: ask each over NATS (the pair query only its owner)."""
 
-    async def ask(operation: str, payload: dict, uow: UnitOfWork) -> list[dict]:
-        owner = payload.pop("owner", None)
+    async def ask(op: Operation, request: Any, uow: UnitOfWork, owner: int | None = None):
         targets = [owner] if owner is not None else range(count)
-        return list(await asyncio.gather(*(call(i, operation, payload) for i in targets)))
+        return list(await asyncio.gather(*(call(op, i, request) for i in targets)))
 
     return ask
 

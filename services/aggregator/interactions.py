@@ -1,7 +1,7 @@
 """Which interactions and activities each event stands for (model v1). Pure Python.
 
 Co-attendance is not here: it depends on who else attended and who is connected, which the
-projection knows (see handlers.py).
+projection knows (see projector.py).
 """
 
 from __future__ import annotations

@@ -1,19 +1,26 @@
 """Relationship health model v1 (docs/health-model.md). Pure Python: no I/O.
 
-Decayed sums are kept relative to a fixed epoch: an interaction of weight w at time t adds
-w * 2^((t - epoch) / H) to a sum S, and the decayed value at any time `now` is
-S * 2^(-(now - epoch) / H). Adding is commutative and needs no rescan, so the same
-interactions in any order give the same sums, and any time after the last one can be read in
-O(1).
+A decayed sum is kept as its value at its latest contribution `as_of`: adding weight w at
+time t gives S * 2^(-(t - as_of)/H) + w when t is later (the sum moves to t), and
+S + w * 2^(-(as_of - t)/H) otherwise; its value at any later `now` is
+S * 2^(-(now - as_of)/H). Every exponent is at most 0, so no time in 1970..2100 (nor any
+half-life) can overflow, where a sum anchored to a fixed epoch would (2^x past ~2109 with
+H = 30 days); the oldest terms may underflow to 0, where they weigh nothing anyway. Adding is
+commutative up to rounding (1e-16 relative), so the same interactions in any order give the
+same sums, and any time after the last one can be read in O(1). Ratios (reciprocity,
+diversity, shares) are taken from the sums as of their latest contribution, so they stay
+exact however far `now` lies ahead.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 ONLINE, OFFLINE = "online", "offline"
+# A status drop further away than this (about 1,000 years) is reported as never.
+LATEST_DROP_SECONDS = 1000 * 365.25 * 86_400.0
 THRIVING, STEADY, FADING, DORMANT = "thriving", "steady", "fading", "dormant"
 STATUS_ORDER = (DORMANT, FADING, STEADY, THRIVING)
 ONLINE_HEAVY, BALANCED, OFFLINE_HEAVY, INACTIVE = (
@@ -77,21 +84,16 @@ class HealthModel:
     activity_weights: dict[str, float] = field(
         default_factory=lambda: {"post": 1.0, "group_message": 1.0, "check_in": 3.0}
     )
-    # Sums are stored relative to this instant; any fixed instant works, one near the data
-    # keeps the stored numbers small (a float covers about 1,000 half-lives either side).
-    epoch: datetime = datetime(2025, 1, 1, tzinfo=UTC)
 
     @property
     def half_life_seconds(self) -> float:
         return self.half_life_days * 86_400.0
 
-    def growth(self, t: datetime) -> float:
-        """2^((t - epoch)/H): the factor that stores an interaction at time t."""
-        return 2.0 ** ((t - self.epoch).total_seconds() / self.half_life_seconds)
-
-    def decayed(self, stored: float, at: datetime) -> float:
-        """The value at `at` of a sum stored relative to the epoch."""
-        return stored / self.growth(at)
+    def decay(self, since: datetime, at: datetime) -> float:
+        """2^(-(at - since)/H): what a weight of `since` is worth at `at` (1 when `at` is
+        not later: a sum is never grown, so nothing overflows)."""
+        seconds = (at - since).total_seconds()
+        return 2.0 ** (-seconds / self.half_life_seconds) if seconds > 0 else 1.0
 
     def meeting_weight(self, minutes: float | None) -> float:
         minutes = self.meeting_default_minutes if minutes is None else minutes
@@ -152,9 +154,64 @@ def pair_key(one: str, other: str) -> tuple[str, str]:
     return (one, other) if one < other else (other, one)
 
 
+def _rebased(value: float, factor: float) -> float:
+    return value * factor if value else 0.0
+
+
+@dataclass
+class ChannelSums:
+    """A member's online and offline sums, as they stood at `as_of` (their latest
+    contribution)."""
+
+    online: float = 0.0
+    offline: float = 0.0
+    as_of: datetime | None = None
+
+    def add(self, channel: str, weight: float, t: datetime, model: HealthModel) -> None:
+        online, offline = (weight, 0.0) if channel == ONLINE else (0.0, weight)
+        self.merge(ChannelSums(online, offline, t), model)
+
+    def merge(self, other: ChannelSums, model: HealthModel) -> None:
+        """Add `other`'s sums (rebased to the later of the two times)."""
+        if other.as_of is None:
+            return
+        if self.as_of is None or other.as_of > self.as_of:
+            factor = model.decay(self.as_of, other.as_of) if self.as_of else 0.0
+            self.online = _rebased(self.online, factor) + other.online
+            self.offline = _rebased(self.offline, factor) + other.offline
+            self.as_of = other.as_of
+        else:
+            factor = model.decay(other.as_of, self.as_of)
+            self.online += _rebased(other.online, factor)
+            self.offline += _rebased(other.offline, factor)
+
+    def remove(self, online: float, offline: float, as_of: datetime, model: HealthModel) -> None:
+        """Take away sums that stood at `as_of` (an erased partner's share); rounding never
+        leaves a negative sum."""
+        if self.as_of is None:
+            return
+        factor = model.decay(as_of, self.as_of)
+        self.online = max(0.0, self.online - _rebased(online, factor))
+        self.offline = max(0.0, self.offline - _rebased(offline, factor))
+
+    def at(self, t: datetime, model: HealthModel) -> tuple[float, float]:
+        """(online, offline) decayed to `t`."""
+        if self.as_of is None:
+            return 0.0, 0.0
+        factor = model.decay(self.as_of, t)
+        return _rebased(self.online, factor), _rebased(self.offline, factor)
+
+    @property
+    def offline_share(self) -> float | None:
+        """Decay scales both sums alike: the share at any later time is this one."""
+        total = self.online + self.offline
+        return self.offline / total if total > 0 else None
+
+
 @dataclass
 class PairSums:
-    """Per pair (a < b): sums relative to the epoch, per direction, channel and kind."""
+    """Per pair (a < b): sums per direction, channel and kind, as they stood at the pair's
+    last interaction."""
 
     a: str
     b: str
@@ -168,7 +225,18 @@ class PairSums:
     by_kind: dict[str, float] = field(default_factory=dict)
 
     def add(self, interaction: Interaction, model: HealthModel) -> None:
-        stored = interaction.weight * model.growth(interaction.time)
+        t = interaction.time
+        stored = interaction.weight
+        if self.last is None or t > self.last:
+            if self.last is not None:  # the sums move on to the new last interaction
+                factor = model.decay(self.last, t)
+                self.ab, self.ba = _rebased(self.ab, factor), _rebased(self.ba, factor)
+                self.online = _rebased(self.online, factor)
+                self.offline = _rebased(self.offline, factor)
+                self.by_kind = {k: _rebased(v, factor) for k, v in self.by_kind.items()}
+            self.last = t
+        else:
+            stored *= model.decay(t, self.last)
         if interaction.actor == self.a:
             self.ab += stored
         else:
@@ -179,8 +247,11 @@ class PairSums:
             self.offline += stored
         self.by_kind[interaction.kind] = self.by_kind.get(interaction.kind, 0.0) + stored
         self.count += 1
-        self.first = interaction.time if self.first is None else min(self.first, interaction.time)
-        self.last = interaction.time if self.last is None else max(self.last, interaction.time)
+        self.first = t if self.first is None else min(self.first, t)
+
+    def factor(self, at: datetime, model: HealthModel) -> float:
+        """What the stored sums are worth at `at`."""
+        return model.decay(self.last, at) if self.last is not None else 0.0
 
 
 @dataclass(frozen=True)
@@ -201,12 +272,15 @@ class Components:
 
 
 def components(sums: PairSums, trust: float, at: datetime, model: HealthModel) -> Components:
-    i_ab, i_ba = model.decayed(sums.ab, at), model.decayed(sums.ba, at)
-    i_on, i_off = model.decayed(sums.online, at), model.decayed(sums.offline, at)
+    factor = sums.factor(at, model)
+    i_ab, i_ba = _rebased(sums.ab, factor), _rebased(sums.ba, factor)
+    i_on, i_off = _rebased(sums.online, factor), _rebased(sums.offline, factor)
     total = i_ab + i_ba
     intensity = 1.0 - math.exp(-total / model.intensity_scale)
-    reciprocity = 2.0 * min(i_ab, i_ba) / total if total > 0 else 0.0
-    diversity = 2.0 * min(i_on, i_off) / total if total > 0 else 0.0
+    # ratios of sums that decay alike: taken before decay, they never underflow
+    stored = sums.ab + sums.ba
+    reciprocity = 2.0 * min(sums.ab, sums.ba) / stored if stored > 0 else 0.0
+    diversity = 2.0 * min(sums.online, sums.offline) / stored if stored > 0 else 0.0
     health = 100.0 * (
         model.intensity_weight
         * intensity
@@ -246,23 +320,26 @@ def status_drops_at(
         return None  # trust and diversity alone keep it at this level
     if needed >= 1:
         return at
-    total_needed = -model.intensity_scale * math.log(1.0 - needed)
+    # log1p: a tiny `needed` (trust and diversity just short of the threshold) stays > 0
+    total_needed = -model.intensity_scale * math.log1p(-needed)
     if total_needed >= c.total:
         return at
     seconds = model.half_life_seconds * math.log2(c.total / total_needed)
+    if seconds > LATEST_DROP_SECONDS:
+        return None  # centuries away: as good as never
     return at + timedelta(seconds=seconds)
 
 
 def explanation(sums: PairSums, at: datetime, model: HealthModel, top: int = 3) -> list[dict]:
     """The kinds of interaction that contribute most, with their decayed sums and shares."""
-    decayed = {kind: model.decayed(value, at) for kind, value in sums.by_kind.items()}
-    total = sum(decayed.values())
-    ranked = sorted(decayed.items(), key=lambda item: (-item[1], item[0]))[:top]
+    factor = sums.factor(at, model)
+    total = sum(sums.by_kind.values())
+    ranked = sorted(sums.by_kind.items(), key=lambda item: (-item[1], item[0]))[:top]
     return [
         {
             "kind": kind,
             "channel": KIND_CHANNEL[kind],
-            "sum": value,
+            "sum": _rebased(value, factor),
             "share": value / total if total else 0.0,
         }
         for kind, value in ranked

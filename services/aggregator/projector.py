@@ -18,12 +18,13 @@ from shared.contracts.events import (
     MemberUpdated,
     RsvpChanged,
 )
+from shared.copies import Version
 
 from .domain import fact_changes
 from .interactions import activities_of, interactions_of
 from .model import HealthModel, Interaction, pair_key
 from .partition import Partition
-from .store import Projection, Version, week_of
+from .projection import Projection, week_of
 
 
 async def project_batch(
@@ -56,52 +57,51 @@ async def project(
 ) -> list[Interaction]:
     """Apply `event` to `projection`; returns the interactions applied (for metrics)."""
     model: HealthModel = projection.model
-    version = Version(envelope.time, envelope.id)
+    version = Version.of(envelope)
     match event:
         case MemberRegistered() | MemberUpdated():
-            await projection.register(
-                event.member_id, handle=event.handle, team=event.team, as_of=envelope.time
+            await projection.members.register(
+                event.member_id, handle=event.handle, team=event.team, version=version
             )
             return []
         case MemberDeleted(member_id=member_id):
-            await projection.erase(member_id)
+            await projection.erase(member_id, version)
             return []
         case EventCreated() | EventUpdated():
-            await projection.upsert_event(
+            await projection.gatherings.upsert(
                 event.event_id,
                 title=event.title,
                 format=event.format,
                 starts_at=event.starts_at,
                 ends_at=event.ends_at,
-                cancelled=False,
                 as_of=envelope.time,
             )
             return []
         case EventCancelled(event_id=event_id):
-            await projection.cancel_event(event_id, envelope.time)
+            await projection.gatherings.cancel(event_id, envelope.time)
             return []
         case RsvpChanged(event_id=event_id, member_id=member_id, status=status):
-            if not await projection.any_deleted(member_id):
-                await projection.set_rsvp(event_id, member_id, status, version)
+            if not await projection.members.any_erased(member_id):
+                await projection.gatherings.set_rsvp(event_id, member_id, status, version)
             return []
 
     applied: list[Interaction] = []
     for change in fact_changes(event):
         if partition.owns_pair(change.member_id, change.other_id) and not (
-            await projection.any_deleted(change.member_id, change.other_id)
+            await projection.members.any_erased(change.member_id, change.other_id)
         ):
-            await projection.apply_fact(
+            await projection.facts.apply(
                 change.member_id, change.other_id, change.aspect, change.active, version
             )
     for interaction in interactions_of(event, envelope.time, model):
         if partition.owns_pair(interaction.actor, interaction.target) and not (
-            await projection.any_deleted(interaction.actor, interaction.target)
+            await projection.members.any_erased(interaction.actor, interaction.target)
         ):
             await projection.apply(interaction)
             applied.append(interaction)
     for activity in activities_of(event, envelope.time, model):
         if partition.owns_member(activity.member) and not (
-            await projection.any_deleted(activity.member)
+            await projection.members.any_erased(activity.member)
         ):
             await projection.apply_activity(activity)
 
@@ -124,13 +124,13 @@ async def _connected(
     projection: Projection, a: str, b: str, partition: Partition
 ) -> list[Interaction]:
     """A pair connected for the first time: count the in-person events both attended."""
-    if not partition.owns_pair(a, b) or await projection.any_deleted(a, b):
+    if not partition.owns_pair(a, b) or await projection.members.any_erased(a, b):
         return []
     if not await projection.mark_connected(a, b):
         return []
     applied = []
-    for event_id, at in await projection.shared_attendance(a, b):
-        if await projection.claim_co_attendance(event_id, a, b):
+    for event_id, at in await projection.attendance.shared(a, b):
+        if await projection.attendance.claim_co_attendance(event_id, a, b):
             for interaction in _co_attendance(projection, a, b, at):
                 await projection.apply(interaction)
                 applied.append(interaction)
@@ -142,15 +142,15 @@ async def _attended(
 ) -> list[Interaction]:
     """An in-person check-in: co-attendance with every connected member who attended."""
     member = event.member_id
-    if await projection.any_deleted(member):
+    if await projection.members.any_erased(member):
         return []
-    if not await projection.record_attendance(event.event_id, member, event.checked_in_at):
+    if not await projection.attendance.record(event.event_id, member, event.checked_in_at):
         return []
     applied = []
     for other, their_check_in in await projection.connected_co_attendees(event.event_id, member):
         if not partition.owns_pair(member, other):
             continue
-        if await projection.claim_co_attendance(event.event_id, member, other):
+        if await projection.attendance.claim_co_attendance(event.event_id, member, other):
             at = max(event.checked_in_at, their_check_in)
             for interaction in _co_attendance(projection, member, other, at):
                 await projection.apply(interaction)

@@ -29,10 +29,10 @@ from shared.db import UnitOfWork, make_engine, messaging_tables
 from shared.settings import Settings, get_settings
 
 from .app import health_model
-from .handlers import ensure_generation_row, generation_state, rebuild_inbox, set_generations
 from .partition import Partition
+from .projection import Projection, ProjectionTables, metadata
 from .projector import project_batch
-from .store import Projection, ProjectionTables, metadata
+from .state import ensure_generation_row, generation_state, rebuild_inbox, set_generations
 
 BATCH = 500
 

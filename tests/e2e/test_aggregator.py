@@ -286,10 +286,12 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
 # --- partitions --------------------------------------------------------------------------
 
 
-def test_two_aggregator_partitions_give_exactly_the_results_of_one(tmp_path):
+def test_two_aggregator_partitions_give_exactly_the_results_of_one(tmp_path, monkeypatch):
+    # any partition may answer the next page: they sign cursors with one configured key
+    monkeypatch.setenv("RAPPORT_CURSOR_SECRET", "partitions-share-this")
     ids = members(30)
     log = mixed_log(ids, 500, seed=2)
-    snapshots = []
+    snapshots, pages = [], []
     for partitions in (1, 2):
         system = System(tmp_path / f"p{partitions}", {}, aggregator_partitions=partitions)
         try:
@@ -297,7 +299,53 @@ def test_two_aggregator_partitions_give_exactly_the_results_of_one(tmp_path):
             publish(system, log, "log")
             caught_up(system)
             snapshots.append(snapshot(system, ids))
+            pages.append(all_pages(system, ids[0], limit=4))
         finally:
             system.shutdown()
     single, split = snapshots
     assert_equal_snapshots(split, single)
+    assert pages[1] == pages[0] == list(single[ids[0]]["relationships"])
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def all_pages(system: System, member: str, limit: int) -> list[str]:
+    """The member's relationships at AT, following the cursor through every page."""
+    found: list[str] = []
+    params: dict = {"at": AT.isoformat(), "limit": limit}
+    while True:
+        response = system.http.get(f"/v1/members/{member}/relationships", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        found += [item["member_id"] for item in page["items"]]
+        if page["next_cursor"] is None:
+            return found
+        params["cursor"] = page["next_cursor"]
+
+
+def test_relationship_pages_follow_their_cursor_and_refuse_anyone_elses(system: System):
+    ids = members(20)
+    publish(system, mixed_log(ids, 300, seed=3), "log")
+    caught_up(system)
+    everything = system.http.get(
+        f"/v1/members/{ids[0]}/relationships", params={"at": AT.isoformat(), "limit": 200}
+    ).json()
+    assert all_pages(system, ids[0], limit=3) == [i["member_id"] for i in everything["items"]]
+
+    first = system.http.get(
+        f"/v1/members/{ids[0]}/relationships", params={"at": AT.isoformat(), "limit": 1}
+    ).json()
+    cursor = first["next_cursor"]
+    assert cursor is not None
+    foreign = [
+        (ids[1], {"at": AT.isoformat(), "cursor": cursor}),  # another member's listing
+        (ids[0], {"at": (AT + timedelta(days=1)).isoformat(), "cursor": cursor}),  # another time
+        (ids[0], {"at": AT.isoformat(), "status": "thriving", "cursor": cursor}),  # a filter
+        (ids[0], {"at": AT.isoformat(), "cursor": cursor[:-2] + "AA"}),  # tampered
+        (ids[0], {"at": AT.isoformat(), "cursor": "not-a-cursor"}),
+    ]
+    for member, params in foreign:
+        response = system.http.get(f"/v1/members/{member}/relationships", params=params)
+        assert response.status_code == 400, response.text
+        assert [e["field"] for e in response.json()["errors"]] == ["cursor"]

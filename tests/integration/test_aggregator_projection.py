@@ -16,11 +16,13 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.aggregator.domain import TrustWeights
-from services.aggregator.handlers import PartialQuery, Partials, ensure_generation_row
-from services.aggregator.model import HealthModel
+from services.aggregator.handlers import Partials
+from services.aggregator.model import ChannelSums, HealthModel
 from services.aggregator.partition import Partition
+from services.aggregator.projection import Projection, ProjectionTables, generations
 from services.aggregator.projector import project_batch
-from services.aggregator.store import Projection, ProjectionTables, generations
+from services.aggregator.state import ensure_generation_row
+from shared.contracts.api.aggregator import PartialBalanceQuery, PartialRelationshipsQuery
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -94,13 +96,13 @@ class Harness:
         result = {}
         async with self.uow() as uow:
             for member in MEMBERS:
-                views = (await partials.relationships(PartialQuery(at=at, member_id=member), uow))[
-                    "views"
-                ]
-                balance = await partials.balance(PartialQuery(at=at, member_id=member), uow)
+                query = PartialRelationshipsQuery(at=at, member_id=member)
+                views = (await partials.relationships(query, uow)).views
+                balance = await partials.balance(PartialBalanceQuery(at=at, member_id=member), uow)
+                sums = ChannelSums(balance.sums.online, balance.sums.offline, balance.sums.as_of)
                 result[member] = {
-                    "pairs": {v["member_id"]: v for v in views},
-                    "balance": (balance["online"], balance["offline"]),
+                    "pairs": {v.member_id: v.model_dump() for v in views},
+                    "balance": sums.at(at, MODEL),  # decayed to `at`
                 }
         return result
 
@@ -119,13 +121,19 @@ def pairs_of(draw) -> tuple[str, str]:
 
 
 @st.composite
-def event_logs(draw, max_size: int = 30) -> list[tuple[Event, datetime]]:
+def event_logs(
+    draw, max_size: int = 30, starts: tuple[datetime, ...] = (START,)
+) -> list[tuple[Event, datetime]]:
+    """Random facts among MEMBERS, each within 90 days after one of `starts`."""
     log: list[tuple[Event, datetime]] = [
-        (MemberRegistered(member_id=m, handle=m, name=m, email=f"{m}@x.org", team="t"), START)
+        (
+            MemberRegistered(member_id=m, handle=m, name=m, email=f"{m}@x.org", team="t"),
+            min(starts),
+        )
         for m in MEMBERS
     ]
     for n in range(draw(st.integers(1, max_size))):
-        at = START + timedelta(hours=draw(st.integers(0, 24 * 90)))
+        at = draw(st.sampled_from(starts)) + timedelta(hours=draw(st.integers(0, 24 * 90)))
         a, b = pairs_of(draw)
         kind = draw(
             st.sampled_from(
@@ -238,8 +246,8 @@ def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
     h = 30 * 86400.0
     deleted = {e.member_id for e, _ in log if isinstance(e, MemberDeleted)}
 
-    def decay(t: datetime) -> float:
-        return 2 ** (-(at - t).total_seconds() / h)
+    def decay(t: datetime, now: datetime = at) -> float:
+        return 2 ** (-(now - t).total_seconds() / h)
 
     def latest(kind, a, b):
         """The last write (by time, then event index) of a last-writer-wins fact."""
@@ -332,16 +340,21 @@ def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
         theirs = [f for f in flows if (f[0], f[1]) == (b, a)]
         i_ab = sum(w * decay(t) for _, _, w, t, _ in mine)
         i_ba = sum(w * decay(t) for _, _, w, t, _ in theirs)
-        on = sum(w * decay(t) for *_, w, t, c in mine + theirs if c == "online")
-        off = sum(w * decay(t) for *_, w, t, c in mine + theirs if c == "offline")
+        # R and D are ratios of sums that decay alike: as of the pair's last interaction
+        # they are the same, and do not underflow when `at` lies a century later
+        last = max((t for *_, t, _ in mine + theirs), default=at)
+        ab = sum(w * decay(t, last) for _, _, w, t, _ in mine)
+        ba = sum(w * decay(t, last) for _, _, w, t, _ in theirs)
+        on = sum(w * decay(t, last) for *_, w, t, c in mine + theirs if c == "online")
+        off = sum(w * decay(t, last) for *_, w, t, c in mine + theirs if c == "offline")
         connected = latest(connected_fact, a, b)
         trust = 1.0 if connected else 0.5 if latest(follows, a, b) or latest(follows, b, a) else 0.0
         if not mine and not theirs and trust == 0:
             continue
         total = i_ab + i_ba
         s = 1 - math.exp(-total / 10)
-        r = 2 * min(i_ab, i_ba) / total if total else 0
-        d = 2 * min(on, off) / total if total else 0
+        r = 2 * min(ab, ba) / (ab + ba) if mine or theirs else 0
+        d = 2 * min(on, off) / (ab + ba) if mine or theirs else 0
         result["pairs"][(a, b)] = 100 * (0.75 * s * (0.4 + 0.6 * r) + 0.15 * trust + 0.1 * d)
     for m in MEMBERS:
         if m in deleted:
@@ -405,12 +418,50 @@ async def test_the_projection_agrees_with_a_straightforward_recomputation_from_t
     for key, health in expected["pairs"].items():
         assert found[key] == pytest.approx(health, rel=1e-9, abs=1e-9), key
     for member, (online, offline) in expected["balance"].items():
-        assert MODEL.decayed(snapshot[member]["balance"][0], AT) == pytest.approx(
-            online, rel=1e-9, abs=1e-9
-        )
-        assert MODEL.decayed(snapshot[member]["balance"][1], AT) == pytest.approx(
-            offline, rel=1e-9, abs=1e-9
-        )
+        assert snapshot[member]["balance"][0] == pytest.approx(online, rel=1e-9, abs=1e-9)
+        assert snapshot[member]["balance"][1] == pytest.approx(offline, rel=1e-9, abs=1e-9)
+
+
+# The accepted time range's ends: facts in its first and last months, read at its very end.
+EDGES = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2099, 9, 1, tzinfo=UTC))
+END = datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+@SLOW
+@given(log=event_logs(starts=EDGES), seed=st.integers(0, 2**32 - 1))
+async def test_facts_at_both_ends_of_the_time_range_in_any_order_give_the_same_numbers(
+    tmp_path_factory, log, seed
+):
+    envelopes, events = as_envelopes(log)
+    shuffled = list(zip(envelopes, events, strict=True))
+    random.Random(seed).shuffle(shuffled)
+    base = tmp_path_factory.mktemp("edge-orders")
+    async with (
+        Harness(f"sqlite+aiosqlite:///{base}/in-order.db") as in_order,
+        Harness(f"sqlite+aiosqlite:///{base}/shuffled.db") as any_order,
+    ):
+        await in_order.feed(envelopes, events)
+        await any_order.feed([e for e, _ in shuffled], [e for _, e in shuffled])
+        assert_same(await in_order.snapshot(END), await any_order.snapshot(END))
+
+
+@SLOW
+@given(log=event_logs(starts=EDGES))
+async def test_facts_at_both_ends_of_the_time_range_agree_with_the_recomputation(
+    tmp_path_factory, log
+):
+    envelopes, events = as_envelopes(log)
+    base = tmp_path_factory.mktemp("edge-reference")
+    async with Harness(f"sqlite+aiosqlite:///{base}/projection.db") as harness:
+        await harness.feed(envelopes, events)
+        snapshot = await harness.snapshot(END)
+    expected = reference(log, END)
+    found = {(m, o): v["health"] for m, s in snapshot.items() for o, v in s["pairs"].items()}
+    assert found.keys() == expected["pairs"].keys()
+    for key, health in expected["pairs"].items():
+        assert found[key] == pytest.approx(health, rel=1e-9, abs=1e-9), key
+    for member, balance in expected["balance"].items():
+        assert snapshot[member]["balance"] == pytest.approx(balance, rel=1e-9, abs=1e-9)
 
 
 async def test_both_databases_project_a_log_identically(database_factory, tmp_path):

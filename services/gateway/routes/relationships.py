@@ -2,94 +2,91 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
-from shared.contracts.insights import RelationshipStatus
+from shared.contracts.api import aggregator as api
+from shared.contracts.fields import QueryInstant
 
-from ..backends import BackendsDep, IdPath
+from ..backends import BackendsDep, IdPath, responses
 
 router = APIRouter(tags=["relationships"])
 
 At = Annotated[
-    datetime | None,
+    QueryInstant | None,
     Query(
-        description="ISO time at or after the projection's watermark; default now. "
-        "Without an offset, UTC."
+        description="ISO time at or after the projection's watermark, between 1970 and 2100; "
+        "default now. Without an offset, UTC."
     ),
 ]
 
 
-def _at(at: datetime | None) -> str | None:
-    if at is None:
-        return None
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
-
-
 @router.get(
     "/v1/members/{member_id}/relationships",
-    summary="A member's relationships, healthiest first, with components and reasons",
+    summary=api.relationships.summary,
+    responses=responses(api.relationships),
 )
 async def relationships(
     member_id: IdPath,
     backends: BackendsDep,
     at: At = None,
-    status: RelationshipStatus | None = None,
+    status: api.RelationshipStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> dict[str, Any]:
-    return await backends.ask(
-        "aggregator",
-        "relationships",
-        {
-            "member_id": member_id,
-            "at": _at(at),
-            "status": status,
-            "limit": limit,
-            "cursor": cursor,
-        },
+    cursor: Annotated[str | None, Query(max_length=api.CURSOR_MAX_LENGTH)] = None,
+) -> api.Relationships:
+    return await backends.call(
+        api.relationships,
+        api.RelationshipsQuery(
+            member_id=member_id, at=at, status=status, limit=limit, cursor=cursor
+        ),
     )
 
 
 @router.get(
     "/v1/relationships/{member_id}/{other_id}",
-    summary="The relationship of two members, from the first one's side",
+    summary=api.pair.summary,
+    responses=responses(api.pair),
 )
 async def pair(
     member_id: IdPath, other_id: IdPath, backends: BackendsDep, at: At = None
-) -> dict[str, Any]:
-    return await backends.ask(
-        "aggregator", "pair", {"member_id": member_id, "other_id": other_id, "at": _at(at)}
+) -> api.PairRelationship:
+    return await backends.call(
+        api.pair, api.PairQuery(member_id=member_id, other_id=other_id, at=at)
     )
 
 
 @router.get(
     "/v1/members/{member_id}/balance",
-    summary="A member's online and offline networking and the last 8 weeks",
+    summary=api.balance.summary,
+    responses=responses(api.balance),
 )
-async def balance(member_id: IdPath, backends: BackendsDep, at: At = None) -> dict[str, Any]:
-    return await backends.ask("aggregator", "balance", {"member_id": member_id, "at": _at(at)})
+async def balance(member_id: IdPath, backends: BackendsDep, at: At = None) -> api.Balance:
+    return await backends.call(api.balance, api.MemberQuery(member_id=member_id, at=at))
 
 
 @router.get(
     "/v1/members/{member_id}/nudges",
-    summary="Reconnect, reciprocate and go-offline nudges, each with its reason",
+    summary=api.nudges.summary,
+    responses=responses(api.nudges),
 )
-async def nudges(member_id: IdPath, backends: BackendsDep, at: At = None) -> dict[str, Any]:
-    return await backends.ask("aggregator", "nudges", {"member_id": member_id, "at": _at(at)})
-
-
-@router.get("/v1/insights/org", summary="Org-wide relationship and balance aggregates")
-async def org_insights(backends: BackendsDep, at: At = None) -> dict[str, Any]:
-    return await backends.ask("aggregator", "insights_org", {"at": _at(at)})
+async def nudges(member_id: IdPath, backends: BackendsDep, at: At = None) -> api.Nudges:
+    return await backends.call(api.nudges, api.MemberQuery(member_id=member_id, at=at))
 
 
 @router.get(
-    "/v1/insights/teams/{team}", summary="A team's aggregates (teams of 5 or more members only)"
+    "/v1/insights/org", summary=api.insights_org.summary, responses=responses(api.insights_org)
+)
+async def org_insights(backends: BackendsDep, at: At = None) -> api.OrgInsights:
+    return await backends.call(api.insights_org, api.OrgInsightsQuery(at=at))
+
+
+@router.get(
+    "/v1/insights/teams/{team}",
+    summary=api.insights_team.summary,
+    responses=responses(api.insights_team),
 )
 async def team_insights(
-    team: Annotated[str, IdPath], backends: BackendsDep, at: At = None
-) -> dict[str, Any]:
-    return await backends.ask("aggregator", "insights_team", {"team": team, "at": _at(at)})
+    team: Annotated[api.Team, Path()], backends: BackendsDep, at: At = None
+) -> api.TeamInsights:
+    return await backends.call(api.insights_team, api.TeamInsightsQuery(team=team, at=at))

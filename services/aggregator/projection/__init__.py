@@ -1,0 +1,138 @@
+"""The aggregator's projection, one module per thing it projects:
+
+- members.py     the copy of the members (handle, team, tombstones)
+- facts.py       the copy of the relation facts (connected, follows, blocks)
+- pairs.py       each pair's interaction sums
+- balances.py    each member's online and offline sums
+- weeks.py       the weekly trend
+- attendance.py  in-person attendance and co-attendance
+- gatherings.py  upcoming events and RSVPs
+- watermark.py   the latest interaction projected
+- tables.py      the tables, one set per generation
+
+`Projection` is one generation of it in one transaction: the parts, and the writes that span
+several of them (an interaction, an activity, an erasure). Interactions and activities are
+accumulated in memory and written in bulk by `flush()`, once per batch; the writes that read
+what was applied (erasure, co-attendance) flush first.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.copies import Version
+
+from ..model import Activity, HealthModel, Interaction, PairSums, pair_key
+from .attendance import Attendance
+from .balances import Balances
+from .facts import RelationFacts
+from .gatherings import Gatherings
+from .members import Members
+from .pairs import Pairs
+from .tables import ProjectionTables, generations, metadata, service_state
+from .watermark import Watermark
+from .weeks import WeeklyTrend, week_of
+
+__all__ = [
+    "Projection",
+    "ProjectionTables",
+    "generations",
+    "metadata",
+    "service_state",
+    "week_of",
+]
+
+
+class Projection:
+    """Reads and writes one generation of the projection."""
+
+    def __init__(self, session: AsyncSession, tables: ProjectionTables, model: HealthModel):
+        self.session = session
+        self.tables = tables
+        self.model = model
+        self.members = Members(session, tables)
+        self.facts = RelationFacts(session, tables)
+        self.pairs = Pairs(session, tables, model)
+        self.balances = Balances(session, tables, model)
+        self.weeks = WeeklyTrend(session, tables)
+        self.attendance = Attendance(session, tables)
+        self.gatherings = Gatherings(session, tables)
+        self.watermark = Watermark(session, tables)
+
+    async def prefetch(
+        self, members: set[str], pairs: set[tuple[str, str]], weeks: set[tuple[str, str]]
+    ) -> None:
+        """Load the rows a batch will touch, a query per table."""
+        await self.members.load_erased(members)
+        await self.pairs.prefetch(pairs)
+        await self.balances.prefetch(members)
+        await self.weeks.prefetch(weeks)
+
+    async def apply(self, interaction: Interaction) -> None:
+        """Add one interaction to its pair, both members' balances and trends, and the
+        watermark."""
+        a, b, t = interaction.actor, interaction.target, interaction.time
+        week = week_of(t)
+        await self.prefetch({a, b}, {pair_key(a, b)}, {(a, week), (b, week)})
+        await self.pairs.add(interaction)
+        for member in (a, b):
+            await self.balances.add(member, interaction.channel, interaction.weight, t)
+            await self.weeks.add(member, interaction.channel, interaction.weight, t)
+        self.watermark.advance(t)
+
+    async def apply_activity(self, activity: Activity) -> None:
+        """A member's own activity: their balance, trend and the watermark."""
+        await self.balances.add(activity.member, activity.channel, activity.weight, activity.time)
+        await self.weeks.add(activity.member, activity.channel, activity.weight, activity.time)
+        self.watermark.advance(activity.time)
+
+    async def flush(self) -> None:
+        """Write what `apply` and `apply_activity` accumulated, in bulk."""
+        await self.pairs.flush()
+        await self.balances.flush()
+        await self.weeks.flush()
+        await self.watermark.flush()
+
+    async def erase(self, member_id: str, version: Version) -> None:
+        """Remove every pair, balance and trace of the member; keep a tombstone."""
+        await self.flush()
+        # rows are deleted and partners' sums change below: the caches would be stale
+        self.pairs.forget()
+        self.balances.forget()
+        self.weeks.forget()
+        await self.members.erase(member_id, version)
+        for pair in await self.pairs.of_member(member_id):
+            partner = pair.b if pair.a == member_id else pair.a
+            await self.balances.remove_pair(partner, pair)
+        await self.pairs.erase_member(member_id)
+        await self.facts.erase_member(member_id)
+        await self.balances.erase_member(member_id)
+        await self.weeks.erase_member(member_id)
+        await self.attendance.erase_member(member_id)
+        await self.gatherings.erase_member(member_id)
+
+    async def mark_connected(self, a: str, b: str) -> bool:
+        """True the first time the pair is connected (written straight to the table)."""
+        await self.flush()
+        return await self.pairs.mark_connected(a, b)
+
+    async def connected_co_attendees(
+        self, event_id: str, member_id: str
+    ) -> list[tuple[str, datetime]]:
+        """In-person attendees of the event ever connected with the member, and when they
+        checked in. Two indexed lookups: the event's attendees, then their pairs with the
+        member (a join on either side of the pair would scan every pair)."""
+        attendees = await self.attendance.others_at(event_id, member_id)
+        connected = await self.pairs.ever_connected_with(member_id, list(attendees))
+        return sorted((other, attendees[other]) for other in connected)
+
+    async def pair(self, a: str, b: str) -> PairSums | None:
+        await self.flush()
+        return await self.pairs.get(a, b)
+
+    async def latest(self) -> datetime | None:
+        """The watermark, with what is pending written."""
+        await self.flush()
+        return await self.watermark.get()
