@@ -131,6 +131,7 @@ class _DurableConsumer(ABC):
             config=consumer_config(self.spec, self.settings),
             pull_sub=PullSub(batch_size=1, timeout=2.0),
             ack_policy=AckPolicy.MANUAL,
+            include_in_schema=False,  # documented from the spec (shared.asyncapi)
             title=f"{self.spec.durable}",
             description=f"{self.service} consumes "
             + (", ".join(self.spec.event_types) or ", ".join(self.spec.subjects)),
