@@ -161,25 +161,6 @@ class ServiceRuntime:
 
         rpc_endpoint(self.broker, operation, run, workers=self.settings.rpc_workers)
 
-    def rpc(self, operation: str, request: type[Req], handler) -> None:
-        """TRANSITIONAL (removed once every service declares its operations): answer an
-        undeclared operation with an untyped reply."""
-        from shared.contracts.operations import Answer
-
-        class Untyped(Answer):
-            model_config = {"extra": "allow"}
-
-        from shared.contracts.operations import Operation as Op
-
-        op = Op(self.name, operation, request, Untyped, handler.__doc__ or operation)
-
-        async def run(command, key, data):
-            async with self.unit_of_work() as uow:
-                result = await handler(command, uow)
-                return result if isinstance(result, dict) else {"value": result}
-
-        rpc_endpoint(self.broker, op, run, workers=self.settings.rpc_workers)
-
     async def _run_once(self, operation, handler, request, key: str, print_: str):
         async with self.unit_of_work() as uow:
             stored = await uow.recall(operation.name, key, print_)

@@ -40,23 +40,6 @@ class Backends:
             idempotency_key=idempotency_key,
         )
 
-    async def ask(self, service: str, operation: str, payload, *, timeout=None) -> Any:
-        """TRANSITIONAL: an undeclared operation, untyped (removed once all are declared)."""
-        from shared.contracts.operations import Answer, Request
-        from shared.contracts.operations import Operation as Op
-
-        class Untyped(Answer):
-            model_config = {"extra": "allow"}
-
-        class Raw(Request):
-            model_config = {"extra": "allow"}
-
-        body = payload if isinstance(payload, BaseModel) else Raw(**payload)
-        op = Op(service, operation, type(body), Untyped, operation)
-        reply = await self.call(op, body, timeout=timeout)
-        data = reply.model_dump()
-        return data["value"] if set(data) == {"value"} else data
-
 
 def _backends(request: Request) -> Backends:
     return request.app.state.backends

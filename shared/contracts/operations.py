@@ -83,11 +83,7 @@ def operations_of(service: str) -> list[Operation]:
     """Every operation a service answers, in declaration order (its api module imported)."""
     import importlib
 
-    try:
-        importlib.import_module(f"shared.contracts.api.{service}")
-    except ModuleNotFoundError:  # TRANSITIONAL: a service not yet converted
-        if service not in _DECLARED:
-            ping_operation(service)
+    importlib.import_module(f"shared.contracts.api.{service}")
     return list(_DECLARED.get(service, {}).values())
 
 
