@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import logging
+from http import HTTPStatus
+
+import h11
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from shared.contracts.rpc import FieldProblem, Problem, validation_problem
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable
@@ -59,10 +66,59 @@ async def _unavailable(_: Request, error: ServiceUnavailable) -> JSONResponse:
     )
 
 
-async def _http_error(_: Request, error: HTTPException) -> JSONResponse:
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route that matched the path, which is wrong when several routes share it)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
+
+
+async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
+    status = error.status_code
+    headers = dict(getattr(error, "headers", None) or {})
+    if status == 404:
+        problem = Problem(
+            type="/problems/no-such-path",
+            title="Not found",
+            status=404,
+            detail=f"no resource at {request.url.path}",
+            errors=[FieldProblem(field="path", message="no such resource")],
+        )
+    elif status == 405:
+        allowed = allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        problem = Problem(
+            type="/problems/method-not-allowed",
+            title="Method not allowed",
+            status=405,
+            detail=f"{request.method} is not allowed here; allowed: {headers['Allow']}",
+            errors=[FieldProblem(field="method", message=f"one of {headers['Allow']}")],
+        )
+    else:
+        problem = Problem(title=_phrase(status), status=status, detail=str(error.detail))
+    return problem_response(problem, headers=headers or None)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _internal_error(request: Request, error: Exception) -> JSONResponse:
+    # Starlette logs the exception after this answer; the client learns nothing of it.
     return problem_response(
-        Problem(title=str(error.detail), status=error.status_code, detail=str(error.detail)),
-        headers=getattr(error, "headers", None),
+        Problem(
+            type="/problems/internal",
+            title="Internal error",
+            status=500,
+            detail="the gateway failed unexpectedly; the error is logged",
+        )
     )
 
 
@@ -71,3 +127,34 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RemoteProblem, _remote_problem)
     app.add_exception_handler(ServiceUnavailable, _unavailable)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal_error)
+
+
+class ProblemH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, answering a request it cannot parse (bytes that are not
+    ASCII in the request line, a space in the path, a malformed header) as problem+json
+    rather than plain text: such a request never reaches the application."""
+
+    def send_400_response(self, msg: str) -> None:
+        logging.getLogger("uvicorn.error").debug("unparsable request: %s", msg)
+        body = json.dumps(
+            Problem(
+                type="/problems/malformed-request",
+                title="Malformed request",
+                status=400,
+                detail="the request line or headers are not valid HTTP/1.1 (RFC 9112)",
+                errors=[FieldProblem(field="request", message="not valid HTTP/1.1")],
+            ).model_dump(mode="json")
+        ).encode()
+        event = h11.Response(
+            status_code=400,
+            headers=[
+                (b"content-type", MEDIA_TYPE.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+            reason=b"Bad Request",
+        )
+        for part in (event, h11.Data(data=body), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(part))
+        self.transport.close()

@@ -11,7 +11,15 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+)
+from pydantic_core import PydanticCustomError, core_schema
 
 MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -48,8 +56,52 @@ def _body(value: str) -> str:
     return value
 
 
-PlainText = AfterValidator(_plain)
-BodyText = AfterValidator(_body)
+class _TextRule:
+    """A validator that also states its rule as the JSON schema's `pattern`, so that clients
+    (and schemathesis) know which text is refused before sending it."""
+
+    def __init__(self, check, pattern: str) -> None:
+        self.check, self.pattern = check, pattern
+
+    def __get_pydantic_core_schema__(self, source, handler):
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema, handler):
+        document = handler(schema)
+        document["pattern"] = self.pattern
+        return document
+
+
+# The same characters as `_plain` and `_body` refuse (Cc is U+0000-U+001F and U+007F-U+009F).
+_PLAIN_PATTERN = (
+    "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e"
+    "\\u2060-\\u2064\\u2066-\\u2069\\u061c\\ufeff\\u180e]*$"
+)
+_BODY_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+PlainText = _TextRule(_plain, _PLAIN_PATTERN)
+BodyText = _TextRule(_body, _BODY_PATTERN)
+
+
+def http_url(max_length: int):
+    """An http(s) URL of at most `max_length` characters as sent. The limit holds before
+    parsing: the parsed URL may be longer ("https://a.org" gains a "/"), and a client that
+    keeps to the documented length must never be refused for that."""
+
+    def at_most(value: object) -> object:
+        if isinstance(value, str) and len(value) > max_length:
+            raise PydanticCustomError(
+                "string_too_long",
+                "String should have at most {max_length} characters",
+                {"max_length": max_length},
+            )
+        return value
+
+    return Annotated[
+        AnyHttpUrl,
+        BeforeValidator(at_most),
+        Field(json_schema_extra={"maxLength": max_length, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}),
+    ]
 
 
 def _in_range(value: datetime) -> datetime:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StringConstraints
 
-from ..fields import MemberId, PlainText
+from ..fields import MemberId, PlainText, http_url
 from ..operations import Answer, Done, Request, operation, ping_operation
 
 SERVICE = "profiles"
@@ -27,8 +27,24 @@ Tag = Annotated[
     str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
 ]
 Statement = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
-Email = Annotated[EmailStr, Field(max_length=254)]
-HeadshotUrl = Annotated[AnyHttpUrl, Field(max_length=2048)]
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+# email-validator refuses the special-use domains of RFC 6761 (a@b.test): say so in the schema.
+_SPECIAL_USE = "|".join(
+    _any_case(d) for d in ("arpa", "invalid", "local", "localhost", "onion", "test")
+)
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=254,
+        json_schema_extra={"pattern": f"^(?![^@]*@(?:[^@]*\\.)?(?:{_SPECIAL_USE})$)"},
+    ),
+]
+HeadshotUrl = http_url(2048)
 
 LIMITS = {
     "handle": "3-30 characters: lowercase letters, digits, '_', '.', '-'",
