@@ -18,6 +18,7 @@ from shared.contracts.rpc import FieldProblem, Problem, validation_problem
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable
 
 MEDIA_TYPE = "application/problem+json"
+ROUTABLE_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -68,13 +69,16 @@ async def _unavailable(_: Request, error: ServiceUnavailable) -> JSONResponse:
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (Starlette's 405 names only the first
-    route that matched the path, which is wrong when several routes share it)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
-    return sorted(methods)
+    route that matched the path, which is wrong when several routes share it). Routes are
+    asked through their public `matches`, as the router itself asks them."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in ROUTABLE_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:

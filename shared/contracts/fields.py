@@ -72,14 +72,35 @@ class _TextRule:
         return document
 
 
-# The same characters as `_plain` and `_body` refuse (Cc is U+0000-U+001F and U+007F-U+009F).
-_PLAIN_PATTERN = (
-    "^[^\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e"
-    "\\u2060-\\u2064\\u2066-\\u2069\\u061c\\ufeff\\u180e]*$"
+def _filled(value: str) -> str:
+    return value  # StringConstraints(strip_whitespace=True, min_length=1) refuses blank text
+
+
+# The same characters as `_plain` and `_body` refuse (Cc is U+0000-U+001F and U+007F-U+009F),
+# and the Unicode White_Space that `strip_whitespace` removes: blank text is refused too.
+_NOT_PLAIN = (
+    "\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e"
+    "\\u2060-\\u2064\\u2066-\\u2069\\u061c\\ufeff\\u180e"
 )
+_SPACE = (
+    "\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+_PLAIN_PATTERN = f"^[^{_NOT_PLAIN}]*$"
+_FILLED_PLAIN_PATTERN = (
+    # white space around (stripped before the check), then text that starts and ends with
+    # something visible and holds no refused character
+    f"^[{_SPACE}]*[^{_NOT_PLAIN}{_SPACE}](?:[^{_NOT_PLAIN}]*[^{_NOT_PLAIN}{_SPACE}])?[{_SPACE}]*$"
+)
+_FILLED_PATTERN = f"[^{_SPACE}]"
 _BODY_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 
+# A one-line label.
 PlainText = _TextRule(_plain, _PLAIN_PATTERN)
+# A one-line label that must say something (with strip_whitespace and min_length=1).
+FilledPlainText = _TextRule(_plain, _FILLED_PLAIN_PATTERN)
+# Free text that must say something (with strip_whitespace and min_length=1).
+FilledText = _TextRule(_filled, _FILLED_PATTERN)
+# A body or message.
 BodyText = _TextRule(_body, _BODY_PATTERN)
 
 
@@ -110,6 +131,19 @@ def _in_range(value: datetime) -> datetime:
     return value
 
 
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_time_text(value: object) -> object:
+    """A timestamp is a date-time string, as the schema says: pydantic alone would also read a
+    number or a numeric string as Unix time ("0.5" is 1970-01-01T00:00:00.5Z)."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _DATE_TIME.match(value)):
+        return value
+    raise PydanticCustomError(
+        "datetime_type", "must be a date-time such as 2026-05-01T09:30:00Z (RFC 3339)"
+    )
+
+
 def _utc_if_naive(value: object) -> object:
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -123,6 +157,11 @@ def _utc_if_naive(value: object) -> object:
 
 
 # A point in time in a body: with its offset, within the range.
-Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+Instant = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_in_range)]
 # A point in time in a query (`at`): an offset-less value is UTC.
-QueryInstant = Annotated[AwareDatetime, BeforeValidator(_utc_if_naive), AfterValidator(_in_range)]
+QueryInstant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_utc_if_naive),
+    BeforeValidator(_date_time_text),
+    AfterValidator(_in_range),
+]

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from ..fields import MemberId, PlainText, http_url
+from ..fields import FilledPlainText, FilledText, MemberId, PlainText, http_url
 from ..operations import Answer, Done, Request, operation, ping_operation
 
 SERVICE = "profiles"
@@ -18,15 +18,17 @@ Handle = Annotated[
     str, StringConstraints(min_length=3, max_length=30, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
 ]
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), FilledPlainText
 ]
 Headline = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True), PlainText]
 About = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)]
 ShortText = Annotated[str, StringConstraints(max_length=100, strip_whitespace=True), PlainText]
 Tag = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
+    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), FilledPlainText
 ]
-Statement = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
+Statement = Annotated[
+    str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True), FilledText
+]
 
 
 def _any_case(word: str) -> str:
