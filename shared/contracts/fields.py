@@ -104,12 +104,11 @@ FilledText = _TextRule(_filled, _FILLED_PATTERN)
 BodyText = _TextRule(_body, _BODY_PATTERN)
 
 
-def http_url(max_length: int):
-    """An http(s) URL of at most `max_length` characters as sent. The limit holds before
-    parsing: the parsed URL may be longer ("https://a.org" gains a "/"), and a client that
-    keeps to the documented length must never be refused for that."""
+def at_most(max_length: int) -> BeforeValidator:
+    """The limit on text as sent, as the schema's maxLength states it. Put last in Annotated,
+    it holds before `strip_whitespace` and URL parsing, which change the length afterwards."""
 
-    def at_most(value: object) -> object:
+    def check(value: object) -> object:
         if isinstance(value, str) and len(value) > max_length:
             raise PydanticCustomError(
                 "string_too_long",
@@ -118,9 +117,16 @@ def http_url(max_length: int):
             )
         return value
 
+    return BeforeValidator(check)
+
+
+def http_url(max_length: int):
+    """An http(s) URL of at most `max_length` characters as sent: the parsed URL may be
+    longer ("https://a.org" gains a "/"), and a client that keeps to the documented length
+    must never be refused for that."""
     return Annotated[
         AnyHttpUrl,
-        BeforeValidator(at_most),
+        at_most(max_length),
         Field(json_schema_extra={"maxLength": max_length, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}),
     ]
 

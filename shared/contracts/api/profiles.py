@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from ..fields import FilledPlainText, FilledText, MemberId, PlainText, http_url
+from ..fields import FilledPlainText, FilledText, MemberId, PlainText, at_most, http_url
 from ..operations import Answer, Done, Request, operation, ping_operation
 
 SERVICE = "profiles"
@@ -17,17 +17,31 @@ SERVICE = "profiles"
 Handle = Annotated[
     str, StringConstraints(min_length=3, max_length=30, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
 ]
+# Limits hold on the text as sent (at_most), before white space around it is stripped.
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), FilledPlainText
+    str,
+    StringConstraints(min_length=1, max_length=100, strip_whitespace=True),
+    FilledPlainText,
+    at_most(100),
 ]
-Headline = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True), PlainText]
-About = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)]
-ShortText = Annotated[str, StringConstraints(max_length=100, strip_whitespace=True), PlainText]
+Headline = Annotated[
+    str, StringConstraints(max_length=200, strip_whitespace=True), PlainText, at_most(200)
+]
+About = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True), at_most(2000)]
+ShortText = Annotated[
+    str, StringConstraints(max_length=100, strip_whitespace=True), PlainText, at_most(100)
+]
 Tag = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), FilledPlainText
+    str,
+    StringConstraints(min_length=1, max_length=100, strip_whitespace=True),
+    FilledPlainText,
+    at_most(100),
 ]
 Statement = Annotated[
-    str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True), FilledText
+    str,
+    StringConstraints(min_length=1, max_length=300, strip_whitespace=True),
+    FilledText,
+    at_most(300),
 ]
 
 
