@@ -72,36 +72,41 @@ class _TextRule:
         return document
 
 
-def _filled(value: str) -> str:
-    return value  # StringConstraints(strip_whitespace=True, min_length=1) refuses blank text
-
-
-# The same characters as `_plain` and `_body` refuse (Cc is U+0000-U+001F and U+007F-U+009F),
-# and the Unicode White_Space that `strip_whitespace` removes: blank text is refused too.
+# The characters `_plain` and `_body` refuse (Cc is U+0000-U+001F and U+007F-U+009F), and the
+# Unicode White_Space that `strip_whitespace` removes before they look.
 _NOT_PLAIN = (
     "\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e"
     "\\u2060-\\u2064\\u2066-\\u2069\\u061c\\ufeff\\u180e"
 )
+_NOT_BODY = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f"
 _SPACE = (
     "\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
 )
-_PLAIN_PATTERN = f"^[^{_NOT_PLAIN}]*$"
-_FILLED_PLAIN_PATTERN = (
-    # white space around (stripped before the check), then text that starts and ends with
-    # something visible and holds no refused character
-    f"^[{_SPACE}]*[^{_NOT_PLAIN}{_SPACE}](?:[^{_NOT_PLAIN}]*[^{_NOT_PLAIN}{_SPACE}])?[{_SPACE}]*$"
-)
-_FILLED_PATTERN = f"[^{_SPACE}]"
-_BODY_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
 
-# A one-line label.
-PlainText = _TextRule(_plain, _PLAIN_PATTERN)
-# A one-line label that must say something (with strip_whitespace and min_length=1).
-FilledPlainText = _TextRule(_plain, _FILLED_PLAIN_PATTERN)
-# Free text that must say something (with strip_whitespace and min_length=1).
-FilledText = _TextRule(_filled, _FILLED_PATTERN)
-# A body or message.
-BodyText = _TextRule(_body, _BODY_PATTERN)
+
+def _pattern(refused: str, *, stripped: bool, filled: bool) -> str:
+    """Exactly the text the rule accepts. Stripped: white space around it (removed before
+    the check), then text that starts and ends with something visible; filled: not blank."""
+    if not stripped:
+        return f"^[^{refused}]*$"
+    visible = f"[^{refused}{_SPACE}](?:[^{refused}]*[^{refused}{_SPACE}])?"
+    return f"^[{_SPACE}]*{visible if filled else f'(?:{visible})?'}[{_SPACE}]*$"
+
+
+def plain_text(*, stripped: bool = False, filled: bool = False) -> _TextRule:
+    """A one-line label (name, handle, team, title). `stripped` and `filled` say that the
+    field also has strip_whitespace and min_length=1, so that the schema states exactly what
+    is accepted."""
+    return _TextRule(_plain, _pattern(_NOT_PLAIN, stripped=stripped, filled=filled))
+
+
+def body_text(*, stripped: bool = False, filled: bool = False) -> _TextRule:
+    """Free text (a post, a message, an about): as `plain_text`, for bodies."""
+    return _TextRule(_body, _pattern(_NOT_BODY, stripped=stripped, filled=filled))
+
+
+PlainText = plain_text()
+BodyText = body_text()
 
 
 def at_most(max_length: int) -> BeforeValidator:

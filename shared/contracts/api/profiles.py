@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from ..fields import FilledPlainText, FilledText, MemberId, PlainText, at_most, http_url
+from ..fields import MemberId, at_most, body_text, http_url, plain_text
 from ..operations import Answer, Done, Request, operation, ping_operation
 
 SERVICE = "profiles"
@@ -21,26 +21,37 @@ Handle = Annotated[
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100, strip_whitespace=True),
-    FilledPlainText,
+    plain_text(stripped=True, filled=True),
     at_most(100),
 ]
 Headline = Annotated[
-    str, StringConstraints(max_length=200, strip_whitespace=True), PlainText, at_most(200)
+    str,
+    StringConstraints(max_length=200, strip_whitespace=True),
+    plain_text(stripped=True),
+    at_most(200),
 ]
-About = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True), at_most(2000)]
+About = Annotated[
+    str,
+    StringConstraints(max_length=2000, strip_whitespace=True),
+    body_text(stripped=True),
+    at_most(2000),
+]
 ShortText = Annotated[
-    str, StringConstraints(max_length=100, strip_whitespace=True), PlainText, at_most(100)
+    str,
+    StringConstraints(max_length=100, strip_whitespace=True),
+    plain_text(stripped=True),
+    at_most(100),
 ]
 Tag = Annotated[
     str,
     StringConstraints(min_length=1, max_length=100, strip_whitespace=True),
-    FilledPlainText,
+    plain_text(stripped=True, filled=True),
     at_most(100),
 ]
 Statement = Annotated[
     str,
     StringConstraints(min_length=1, max_length=300, strip_whitespace=True),
-    FilledText,
+    body_text(stripped=True, filled=True),
     at_most(300),
 ]
 
