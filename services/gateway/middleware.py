@@ -23,7 +23,7 @@ KNOWN_METHODS = frozenset(
 _BAD_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
-async def send_problem(send: Send, problem: Problem, headers: dict[str, str] | None = None):
+async def send_problem(send: Send, problem: Problem) -> None:
     """Answer with `problem` as application/problem+json, from ASGI middleware."""
     body = json.dumps(problem.model_dump(mode="json")).encode()
     await send(
@@ -33,7 +33,6 @@ async def send_problem(send: Send, problem: Problem, headers: dict[str, str] | N
             "headers": [
                 (b"content-type", PROBLEM),
                 (b"content-length", str(len(body)).encode()),
-                *((k.lower().encode(), v.encode()) for k, v in (headers or {}).items()),
             ],
         }
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from http import HTTPStatus
 
 import h11
@@ -84,7 +83,7 @@ def allowed_methods(request: Request) -> list[str]:
 async def _http_error(request: Request, error: HTTPException) -> JSONResponse:
     status = error.status_code
     headers = dict(getattr(error, "headers", None) or {})
-    if status == 404:
+    if status == 404 and "route" not in request.scope:  # no route: the path names nothing
         problem = Problem(
             type="/problems/no-such-path",
             title="Not found",
@@ -140,7 +139,6 @@ class ProblemH11Protocol(H11Protocol):
     rather than plain text: such a request never reaches the application."""
 
     def send_400_response(self, msg: str) -> None:
-        logging.getLogger("uvicorn.error").debug("unparsable request: %s", msg)
         body = json.dumps(
             Problem(
                 type="/problems/malformed-request",
