@@ -14,6 +14,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.contracts.rpc import FieldProblem, Problem
 from shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
+from .problems import malformed_json
+
 PROBLEM = b"application/problem+json"
 # Methods of RFC 9110 (and PATCH): any other name is counted as "other", so that a client
 # inventing methods cannot create metric series without bound.
@@ -114,32 +116,50 @@ class BodySizeLimit:
         )
 
 
-class DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+class _Refused(ValueError):
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.detail)
+        self.problem = problem
 
 
 def _refuse_duplicates(pairs: list[tuple[str, object]]) -> dict:
     seen: dict[str, object] = {}
     for key, value in pairs:
         if key in seen:
-            raise DuplicateKey(key)
+            raise _Refused(
+                Problem(
+                    type="/problems/duplicate-key",
+                    title="Duplicate key",
+                    status=400,
+                    detail=f"the key {key!r} appears twice in one object of the body",
+                    errors=[FieldProblem(field=key, message="appears twice in one object")],
+                )
+            )
         seen[key] = value
     return seen
 
 
-def duplicate_key(body: bytes) -> str | None:
-    """The first key that appears twice in one object of this JSON body, if any.
+def _refuse_constant(name: str) -> None:
+    raise _Refused(malformed_json(f"not valid JSON ({name} is not a JSON number)"))
 
-    A body that is not JSON at all has none: FastAPI then answers 400 malformed JSON.
-    """
+
+def body_problem(body: bytes) -> Problem | None:
+    """Why this JSON body cannot be read unambiguously, if it cannot: not UTF-8 (RFC 8259),
+    not JSON, NaN or Infinity (Python reads them, JSON has none), a key twice in one object."""
     try:
-        json.loads(body, object_pairs_hook=_refuse_duplicates)
-    except DuplicateKey as duplicate:
-        return duplicate.key
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return malformed_json("not UTF-8")
+    try:
+        json.loads(
+            text.removeprefix("\ufeff"),
+            object_pairs_hook=_refuse_duplicates,
+            parse_constant=_refuse_constant,
+        )
+    except _Refused as refused:
+        return refused.problem
     except ValueError:
-        return None
+        return malformed_json()
     return None
 
 
@@ -176,7 +196,8 @@ class InputHygiene:
     - a body of another media type than JSON: 415 naming `content-type` (no Content-Type at
       all reads as JSON);
     - a JSON body with a key twice in one object: 400 naming the key. Python's parser keeps
-      the last value silently, another reader might keep the first.
+      the last value silently, another reader might keep the first;
+    - a body that is not JSON, not UTF-8, or holds NaN or Infinity: 400 naming `body`.
 
     Paths under `exempt` (webhooks: their body is checked against its signature first, and
     their route records what it refuses) keep only the path check.
@@ -205,18 +226,9 @@ class InputHygiene:
         body = await _read_body(receive)
         if body is None:
             return  # the client went away
-        key = duplicate_key(body)
-        if key is not None:
-            await send_problem(
-                send,
-                Problem(
-                    type="/problems/duplicate-key",
-                    title="Duplicate key",
-                    status=400,
-                    detail=f"the key {key!r} appears twice in one object of the body",
-                    errors=[FieldProblem(field=key, message="appears twice in one object")],
-                ),
-            )
+        problem = body_problem(body)
+        if problem is not None:
+            await send_problem(send, problem)
             return
         replayed = False
 

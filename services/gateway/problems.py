@@ -29,6 +29,16 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
     )
 
 
+def malformed_json(message: str = "not valid JSON") -> Problem:
+    return Problem(
+        type="/problems/malformed-json",
+        title="Malformed JSON",
+        status=400,
+        detail=f"the request body is {message}",
+        errors=[FieldProblem(field="body", message=message)],
+    )
+
+
 def _field(location: tuple) -> str:
     parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
@@ -37,15 +47,7 @@ def _field(location: tuple) -> str:
 async def _invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
     errors = error.errors()
     if any(e["type"] == "json_invalid" for e in errors):
-        return problem_response(
-            Problem(
-                type="/problems/malformed-json",
-                title="Malformed JSON",
-                status=400,
-                detail="the request body is not valid JSON",
-                errors=[FieldProblem(field="body", message="not valid JSON")],
-            )
-        )
+        return problem_response(malformed_json())
     fields = [FieldProblem(field=_field(e["loc"]), message=e["msg"]) for e in errors]
     return problem_response(validation_problem(fields, [e["type"] for e in errors]))
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from services.gateway.app import create_app
-from services.gateway.middleware import duplicate_key, path_problem
+from services.gateway.middleware import body_problem, path_problem
 from shared.contracts.api import profiles as api
 from tests.support import test_settings
 
@@ -93,11 +93,30 @@ def test_a_body_with_a_key_twice_is_a_400_naming_the_key_and_reaches_no_service(
     assert backends.calls == []
 
 
+def refused_key(body: bytes) -> str | None:
+    problem = body_problem(body)
+    return problem.errors[0].field if problem else None
+
+
 def test_a_key_twice_in_a_nested_object_is_refused_too():
-    assert duplicate_key(b'{"a": {"b": 1, "b": 2}}') == "b"
-    assert duplicate_key(b'[{"x": 1}, {"x": 2}]') is None  # one key per object: fine
-    assert duplicate_key(b'{"a": 1, "A": 2}') is None  # keys are case-sensitive
-    assert duplicate_key(b'{"a": ') is None  # not JSON: FastAPI names it malformed
+    assert refused_key(b'{"a": {"b": 1, "b": 2}}') == "b"
+    assert refused_key(b'[{"x": 1}, {"x": 2}]') is None  # one key per object: fine
+    assert refused_key(b'{"a": 1, "A": 2}') is None  # keys are case-sensitive
+    assert refused_key(b'\xef\xbb\xbf{"a": 1}') is None  # a byte order mark is tolerated
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"name": "\xff\xfe"}', b'{"score": NaN}', b'{"score": -Infinity}', b'{"a": ', b"  "],
+    ids=["not-utf8", "nan", "infinity", "truncated", "blank"],
+)
+def test_a_body_that_is_not_json_is_a_400_naming_the_body_and_reaches_no_service(
+    http, backends, body
+):
+    response = http.post("/v1/members", content=body, headers={"content-type": "application/json"})
+
+    assert problem(response, 400, "body")["type"] == "/problems/malformed-json"
+    assert backends.calls == []
 
 
 def test_a_body_with_distinct_keys_goes_through(http, backends):
