@@ -5,6 +5,7 @@ import uvicorn
 from shared.settings import get_settings
 
 from .app import create_app
+from .problems import ProblemH11Protocol
 
 settings = get_settings()
 uvicorn.run(
@@ -12,5 +13,6 @@ uvicorn.run(
     host=settings.host,
     port=settings.gateway_port,
     log_config=None,
+    http=ProblemH11Protocol,  # unparsable requests answered as problem+json too
     timeout_graceful_shutdown=int(settings.graceful_timeout),
 )

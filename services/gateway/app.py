@@ -15,7 +15,7 @@ from shared.webhooks.adapters import ADAPTERS
 
 from . import auth, openapi, problems
 from .backends import Backends
-from .middleware import BodySizeLimit, RequestMetrics
+from .middleware import BodySizeLimit, InputHygiene, RequestMetrics
 from .routes import (
     connections,
     content,
@@ -80,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operations,
     ):
         app.include_router(module.router)
+    # Outermost last: metrics see every answer, the size limit holds before anything buffers.
+    app.add_middleware(InputHygiene, exempt=(webhooks.PREFIX,))
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,

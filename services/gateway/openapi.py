@@ -1,7 +1,15 @@
-"""The OpenAPI document: FastAPI's, with the problem+json schema every error response uses
-and the bearer token scheme (services/gateway/auth.py)."""
+"""The OpenAPI document: FastAPI's, with every error response as application/problem+json
+and the bearer token scheme (services/gateway/auth.py).
+
+Beside what each route declares (its operation's errors), the document states what the edge
+itself answers on any route: 400 for a malformed path, 404 for a path naming nothing, 500;
+with a body, 400 (malformed JSON, a duplicate key), 413 and 415; with parameters, 422.
+"""
 
 from __future__ import annotations
+
+import json
+from http import HTTPStatus
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
@@ -9,6 +17,51 @@ from fastapi.openapi.utils import get_openapi
 from shared.contracts.rpc import Problem
 
 from . import auth
+from .backends import STATUS_TEXT, problem_response_doc
+
+EDGE_TEXT = STATUS_TEXT | {
+    415: "The body is not application/json",
+}
+FASTAPI_VALIDATION = "#/components/schemas/HTTPValidationError"
+
+
+def _edge_statuses(operation: dict) -> set[int]:
+    statuses = {400, 500}
+    parameters = operation.get("parameters", [])
+    if any(p["in"] == "path" for p in parameters):
+        statuses.add(404)
+    if "requestBody" in operation:
+        statuses |= {413, 415, 422}
+    if parameters:
+        statuses.add(422)
+    return statuses
+
+
+def _problem_doc(status: int) -> dict:
+    if status in STATUS_TEXT:
+        return problem_response_doc(status)
+    description = EDGE_TEXT.get(status) or HTTPStatus(status).phrase
+    return problem_response_doc(400) | {"description": description}
+
+
+def _as_problems(spec: dict) -> None:
+    for item in spec.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            for status in _edge_statuses(operation):
+                responses.setdefault(str(status), _problem_doc(status))
+            for status, response in responses.items():
+                if not status.startswith(("4", "5")):
+                    continue
+                content = response.get("content", {})
+                default = content.get("application/json", {}).get("schema", {}).get("$ref")
+                if not content or default == FASTAPI_VALIDATION:
+                    response["content"] = _problem_doc(int(status))["content"]
+            operation["responses"] = dict(sorted(responses.items()))
+    schemas = spec.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f'"#/components/schemas/{name}"' not in json.dumps(spec["paths"]):
+            schemas.pop(name, None)
 
 
 def install(app: FastAPI) -> None:
@@ -28,6 +81,7 @@ def install(app: FastAPI) -> None:
             # the document says how to authenticate before every route does.
             components = spec["components"]
             components.setdefault("securitySchemes", {})["bearer"] = auth.SECURITY_SCHEME
+            _as_problems(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 

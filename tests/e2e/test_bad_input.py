@@ -8,7 +8,9 @@ under unique handles.
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import uuid
 from collections.abc import Iterator
 
@@ -519,6 +521,104 @@ def test_a_body_over_64_kib_is_a_413_naming_the_body_and_registers_nobody(
 
     problem(response, 413, "body")
     assert all_members(shared_system) == before
+
+
+def test_a_body_with_a_key_twice_is_a_400_naming_the_key_and_registers_nobody(
+    shared_system: System,
+):
+    """Read with the last value wins, `{"handle": A, "handle": B}` would register B silently."""
+    first, second = unique("twice-a"), unique("twice-b")
+    before = all_members(shared_system)
+    body = json.dumps(registration(first))[:-1] + f', "handle": "{second}"}}'
+
+    response = shared_system.http.post(
+        "/v1/members", content=body, headers={"content-type": "application/json"}
+    )
+
+    problem(response, 400, "handle")
+    assert all_members(shared_system) == before
+    assert not {first, second} & handles(shared_system)
+
+
+def test_a_body_that_is_not_json_is_a_415_naming_the_content_type_and_registers_nobody(
+    shared_system: System,
+):
+    before = all_members(shared_system)
+
+    response = shared_system.http.post(
+        "/v1/members", data={"handle": unique("form"), "name": "Form", "email": "f@example.org"}
+    )
+
+    problem(response, 415, "content-type")
+    assert all_members(shared_system) == before
+
+
+def test_a_wrong_method_is_a_405_problem_whose_allow_lists_every_method_of_the_path(
+    shared_system: System,
+):
+    member = shared_system.register(unique("allow"))
+
+    response = shared_system.http.put(f"/v1/members/{member['member_id']}", json={"name": "X"})
+
+    problem(response, 405, "method")
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert profile(shared_system, member["member_id"]) == member
+
+
+def test_an_unknown_path_is_a_404_problem(shared_system: System):
+    problem(shared_system.http.get("/v1/no-such-thing"), 404, "path")
+
+
+def raw_request(system: System, request_line: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send a request line no HTTP client would send; return status, headers and body."""
+    with socket.create_connection(("127.0.0.1", system.ports["gateway"]), timeout=10) as sock:
+        sock.sendall(request_line + b"\r\nHost: rapport\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in header_lines)
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        b"GET /v1/members/\xff\xfe HTTP/1.1",
+        b"GET /v1/members/a b HTTP/1.1",
+        b"GET /v1/\x00 HTTP/1.1",
+    ],
+    ids=["bytes-that-are-not-ascii", "a-space-in-the-path", "a-nul-in-the-path"],
+)
+def test_a_request_line_that_is_not_http_is_a_400_problem(shared_system: System, request_line):
+    status, headers, body = raw_request(shared_system, request_line)
+
+    assert status == 400
+    assert headers["content-type"] == PROBLEM
+    assert "request" in [error["field"] for error in json.loads(body)["errors"]]
+
+
+@pytest.mark.parametrize("path", ["/v1/members/%ff", "/v1/members/%C3%28", "/v1/members/100%"])
+def test_a_path_with_bad_percent_encoding_is_a_400_problem_naming_the_path(
+    shared_system: System, path: str
+):
+    status, headers, body = raw_request(shared_system, f"GET {path} HTTP/1.1".encode())
+
+    assert status == 400
+    assert headers["content-type"] == PROBLEM
+    assert "path" in [error["field"] for error in json.loads(body)["errors"]]
+
+
+def test_invented_method_names_make_no_metric_series(shared_system: System):
+    invented = [f"BREW{uuid.uuid4().hex[:8].upper()}" for _ in range(3)]
+    for method in invented:
+        response = shared_system.http.request(method, "/v1/members")
+        problem(response, 405, "method")
+
+    metrics = shared_system.http.get("/metrics").text
+    assert not [method for method in invented if method in metrics]
+    assert 'method="other"' in metrics
 
 
 def test_the_openapi_document_lists_every_v1_route_of_the_gateway(shared_system: System):

@@ -34,7 +34,8 @@ async def register_member(
 async def list_members(
     backends: BackendsDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    # printable ASCII, as every cursor it hands out: a NUL would reach PostgreSQL as text
+    cursor: Annotated[str | None, Query(max_length=64, pattern=r"^[!-~]+$")] = None,
 ) -> api.Members:
     return await backends.call(api.list_members, api.MemberPage(after=cursor, limit=limit))
 

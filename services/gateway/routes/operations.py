@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from shared.contracts.operations import Ping, operations_of
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable
@@ -17,12 +19,26 @@ from ..backends import BackendsDep
 router = APIRouter(tags=["operations"])
 
 
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    services: dict[str, str]  # each service: "ok", or why it did not answer
+
+
 @router.get("/healthz", summary="The gateway is alive")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+async def healthz() -> Health:
+    return Health(status="ok")
 
 
-@router.get("/readyz", summary="Every service answers over NATS")
+@router.get(
+    "/readyz",
+    summary="Every service answers over NATS",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Some service does not answer"}},
+)
 async def readyz(backends: BackendsDep) -> JSONResponse:
     async def ping(service: str) -> str:
         try:
@@ -36,10 +52,8 @@ async def readyz(backends: BackendsDep) -> JSONResponse:
 
     results = dict(zip(SERVICES, await asyncio.gather(*map(ping, SERVICES)), strict=True))
     ready = all(r == "ok" for r in results.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not ready", "services": results},
-        status_code=200 if ready else 503,
-    )
+    readiness = Readiness(status="ready" if ready else "not ready", services=results)
+    return JSONResponse(readiness.model_dump(), status_code=200 if ready else 503)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, EmailStr, Field, StringConstraints
+from pydantic import EmailStr, Field, StringConstraints
 
-from ..fields import MemberId, PlainText
+from ..fields import MemberId, at_most, body_text, http_url, plain_text
 from ..operations import Answer, Done, Request, operation, ping_operation
 
 SERVICE = "profiles"
@@ -17,18 +17,61 @@ SERVICE = "profiles"
 Handle = Annotated[
     str, StringConstraints(min_length=3, max_length=30, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
 ]
+# Limits hold on the text as sent (at_most), before white space around it is stripped.
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
+    str,
+    StringConstraints(min_length=1, max_length=100, strip_whitespace=True),
+    plain_text(stripped=True, filled=True),
+    at_most(100),
 ]
-Headline = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True), PlainText]
-About = Annotated[str, StringConstraints(max_length=2000, strip_whitespace=True)]
-ShortText = Annotated[str, StringConstraints(max_length=100, strip_whitespace=True), PlainText]
+Headline = Annotated[
+    str,
+    StringConstraints(max_length=200, strip_whitespace=True),
+    plain_text(stripped=True),
+    at_most(200),
+]
+About = Annotated[
+    str,
+    StringConstraints(max_length=2000, strip_whitespace=True),
+    body_text(stripped=True),
+    at_most(2000),
+]
+ShortText = Annotated[
+    str,
+    StringConstraints(max_length=100, strip_whitespace=True),
+    plain_text(stripped=True),
+    at_most(100),
+]
 Tag = Annotated[
-    str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
+    str,
+    StringConstraints(min_length=1, max_length=100, strip_whitespace=True),
+    plain_text(stripped=True, filled=True),
+    at_most(100),
 ]
-Statement = Annotated[str, StringConstraints(min_length=1, max_length=300, strip_whitespace=True)]
-Email = Annotated[EmailStr, Field(max_length=254)]
-HeadshotUrl = Annotated[AnyHttpUrl, Field(max_length=2048)]
+Statement = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300, strip_whitespace=True),
+    body_text(stripped=True, filled=True),
+    at_most(300),
+]
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" for c in word)
+
+
+# email-validator refuses the special-use domains of RFC 6761 (a@b.test): say so in the schema.
+_SPECIAL_USE = "|".join(
+    _any_case(d) for d in ("arpa", "invalid", "local", "localhost", "onion", "test")
+)
+Email = Annotated[
+    EmailStr,
+    Field(
+        max_length=254,
+        json_schema_extra={"pattern": f"^(?![^@]*@(?:[^@]*\\.)?(?:{_SPECIAL_USE})$)"},
+    ),
+]
+HeadshotUrl = http_url(2048)
 
 LIMITS = {
     "handle": "3-30 characters: lowercase letters, digits, '_', '.', '-'",
