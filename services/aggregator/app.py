@@ -35,6 +35,8 @@ from .projection import ProjectionTables, metadata
 from .state import cursor_key, ensure_generation_row, generation_state
 
 NAME = "aggregator"
+# `metadata` (imported above) is every table of the service: the runtime and the schema
+# migrations (shared.migrations) read it
 GAUGE_INTERVAL = 30.0
 log = logging.getLogger(__name__)
 

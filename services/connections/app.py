@@ -27,6 +27,8 @@ from .store import Base
 from .suggestions import SuggestionRules
 
 NAME = "connections"
+# every table of the service: the runtime and the schema migrations (shared.migrations) read it
+metadata = Base.metadata
 MEMBERS = "connections-members-v1"
 GROUPS = "connections-groups-v1"
 GATHERINGS = "connections-events-v1"
@@ -34,7 +36,7 @@ GATHERINGS = "connections-events-v1"
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
-    runtime = ServiceRuntime(NAME, Base.metadata, settings)
+    runtime = ServiceRuntime(NAME, metadata, settings)
     runtime.serve(api.send_request, handlers.send_request)
     runtime.serve(api.accept_request, handlers.accept_request)
     runtime.serve(api.decline_request, handlers.decline_request)

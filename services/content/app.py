@@ -24,6 +24,8 @@ from .startup import prepare
 from .stats import StatsHandlers
 
 NAME = "content"
+# `metadata` (imported above) is every table of the service: the runtime and the schema
+# migrations (shared.migrations) read it
 MEMBERS = "content-members-v1"
 CONNECTIONS = "content-connections-v1"
 

@@ -16,13 +16,15 @@ from . import handlers, ingestion, listings
 from .store import Base
 
 NAME = "events"
+# every table of the service: the runtime and the schema migrations (shared.migrations) read it
+metadata = Base.metadata
 MEMBERS = "events-members-v1"
 WEBHOOKS = "events-webhooks-v1"
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
-    runtime = ServiceRuntime(NAME, Base.metadata, settings)
+    runtime = ServiceRuntime(NAME, metadata, settings)
     policy = handlers.Policy(future_tolerance=timedelta(seconds=settings.meeting_future_tolerance))
     cursors = Cursors()
     runtime.serve(api.create_event, handlers.create_event)

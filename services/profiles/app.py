@@ -13,11 +13,13 @@ from .store import Base
 from .strength import StrengthRules
 
 NAME = "profiles"
+# every table of the service: the runtime and the schema migrations (shared.migrations) read it
+metadata = Base.metadata
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
-    runtime = ServiceRuntime(NAME, Base.metadata, settings)
+    runtime = ServiceRuntime(NAME, metadata, settings)
     handlers = ProfileHandlers(StrengthRules.from_settings(settings))
     runtime.serve(api.register_member, handlers.register_member)
     runtime.serve(api.get_member, handlers.get_member)

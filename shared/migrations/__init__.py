@@ -44,7 +44,7 @@ VERSION_TABLE = "alembic_version"
 
 # The aggregator's projection tables exist once per generation (`pairs_g3`...): its code
 # creates and drops them at start and on rebuilds, so migrations neither create nor compare
-# them (a change to their shape is deployed by a rebuild: services/aggregator/store.py).
+# them (services/aggregator/projection/tables.py; a change to their shape: docs/architecture.md).
 EXCLUDED_TABLES: dict[str, re.Pattern[str]] = {"aggregator": re.compile(r"_g\d+$")}
 
 
@@ -68,14 +68,10 @@ def config(service: str, connection: Connection | None = None) -> Config:
 
 @cache
 def target_metadata(service: str) -> MetaData:
-    """The tables a service's code expects: its models plus the outbox, inbox and idempotency
-    tables. The composition root is imported first so that every model module is loaded."""
-    importlib.import_module(f"services.{service}.app")
-    try:  # a service split by feature gathers its tables in schema.py
-        store = importlib.import_module(f"services.{service}.schema")
-    except ModuleNotFoundError:
-        store = importlib.import_module(f"services.{service}.store")
-    metadata = store.Base.metadata if hasattr(store, "Base") else store.metadata
+    """The tables a service's code expects: the `metadata` its composition root
+    (`services/<service>/app.py`) gives `ServiceRuntime`, plus the outbox, inbox and
+    idempotency tables. One rule for every service, wherever its models live."""
+    metadata = importlib.import_module(f"services.{service}.app").metadata
     messaging_tables(metadata)
     return metadata
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -20,7 +21,7 @@ import pytest
 from sqlalchemy import Connection, MetaData, inspect, select, types
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.aggregator.store import ProjectionTables
+from services.aggregator.projection import ProjectionTables
 from shared import migrations
 from shared.db import make_engine
 from shared.settings import SERVICES
@@ -73,8 +74,11 @@ def comparable(value: Any) -> Any:
     return value
 
 
-def fill_every_table(connection: Connection) -> dict[str, dict[str, Any]]:
-    """One row in every table (in foreign key order); returns them by table."""
+def fill_every_table(
+    connection: Connection, given: dict[str, list[dict[str, Any]]] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """One row in every table (in foreign key order), or for a table in `given` its rows
+    (each a change of the sample row); returns them by table."""
     reflected = MetaData()
     reflected.reflect(connection)
     rows = {}
@@ -82,30 +86,133 @@ def fill_every_table(connection: Connection) -> dict[str, dict[str, Any]]:
         if table.name == migrations.VERSION_TABLE:
             continue
         row = {c.name: sample(c, connection.dialect.name) for c in table.columns}
-        connection.execute(table.insert().values(row))
-        rows[table.name] = row
+        rows[table.name] = [{**row, **change} for change in (given or {}).get(table.name, [{}])]
+        connection.execute(table.insert(), rows[table.name])
     connection.commit()
     return rows
 
 
+def ordered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=repr)
+
+
 def read_rows(
-    connection: Connection, rows: dict[str, dict[str, Any]]
+    connection: Connection, rows: dict[str, list[dict[str, Any]]]
 ) -> dict[str, list[dict[str, Any]]]:
     """What the tables hold now, in the columns `rows` filled (later revisions may add more)."""
     reflected = MetaData()
     reflected.reflect(connection, only=list(rows))
     found = {}
-    for name, row in rows.items():
-        columns = [reflected.tables[name].c[column] for column in row]
-        found[name] = [
-            {k: comparable(v) for k, v in r._mapping.items()}
-            for r in connection.execute(select(*columns))
-        ]
+    for name, some in rows.items():
+        columns = [reflected.tables[name].c[column] for column in some[0]]
+        found[name] = ordered(
+            [
+                {k: comparable(v) for k, v in r._mapping.items()}
+                for r in connection.execute(select(*columns))
+            ]
+        )
     return found
 
 
-def expected(rows: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    return {name: [{k: comparable(v) for k, v in row.items()}] for name, row in rows.items()}
+def expected(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        name: ordered([{k: comparable(v) for k, v in row.items()} for row in some])
+        for name, some in rows.items()
+    }
+
+
+# Rows of the previous release whose data a revision moves, one of each meaning (changes of
+# the sample row): an answer with a check-in, an answer alone, a check-in alone; a gathering
+# cancelled before it was described; the aggregator's live generation and one being rebuilt.
+REPRESENTATIVE: dict[str, dict[str, list[dict[str, Any]]]] = {
+    "connections": {
+        "attendance": [
+            {"checked_in": True},
+            {"member_id": "k2", "checked_in": False},
+            {"member_id": "k3", "rsvp": None, "rsvp_as_of": None, "rsvp_version_id": None},
+        ],
+        "gatherings": [
+            {"cancelled": False},
+            {"id": "k2", "cancelled": True, "title": None, "ends_at": None, "as_of": None}
+            | {"version_id": None},
+        ],
+    },
+    "aggregator": {"projection_generation": [{"id": 1, "live": 1, "building": 2}]},
+}
+OLDEST = datetime(1970, 1, 1)  # the version given to a copy that had none
+
+
+def renamed(row: dict[str, Any], old: str, new: str, default: Any = None) -> dict[str, Any]:
+    row = dict(row)
+    value = row.pop(old)
+    row[new] = default if value is None else value
+    return row
+
+
+def connections_after(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """0003: copies keep their version as as_of + event_id (the old version_id) and gain
+    `deleted` (a gathering's `cancelled`); an answer moves to rsvps, a check-in to check_ins;
+    existing pairs are at version 1."""
+    after = {name: some for name, some in rows.items() if name != "attendance"}
+    after["members"] = [renamed(r, "version_id", "event_id") for r in rows["members"]]
+    for name in ("groups", "group_memberships"):
+        after[name] = [
+            renamed(r, "version_id", "event_id") | {"deleted": False} for r in rows[name]
+        ]
+    after["gatherings"] = [
+        renamed(renamed(r, "cancelled", "deleted"), "version_id", "event_id", "")
+        | {"as_of": r["as_of"] or OLDEST}
+        for r in rows["gatherings"]
+    ]
+    after["pairs"] = [r | {"version": 1} for r in rows["pairs"]]
+    attendance = rows["attendance"]
+    after["rsvps"] = [
+        {"gathering_id": r["event_id"], "member_id": r["member_id"], "rsvp": r["rsvp"]}
+        | {"deleted": False, "as_of": r["rsvp_as_of"], "event_id": r["rsvp_version_id"]}
+        for r in attendance
+        if r["rsvp"] is not None
+    ]
+    after["check_ins"] = [
+        {"gathering_id": r["event_id"], "member_id": r["member_id"]}
+        for r in attendance
+        if r["checked_in"]
+    ]
+    return after
+
+
+def events_after(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """0003: the member copies had no event id (""), versions start at 0 as for a new row."""
+    after = dict(rows)
+    after["members"] = [r | {"event_id": ""} for r in rows["members"]]
+    for name in ("gatherings", "attendances", "meetings"):
+        after[name] = [r | {"version": 0} for r in rows[name]]
+    return after
+
+
+def aggregator_after(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """0003: a fresh generation (live + 1) becomes live, to be filled by a rebuild; the old
+    live generation's rows stay (for a downgrade) and every other generation is dropped."""
+    (row,) = rows["projection_generation"]
+    live = f"_g{row['live']}"
+    after = {
+        name: some
+        for name, some in rows.items()
+        if not re.search(r"_g\d+$", name) or name.endswith(live)
+    }
+    after["projection_generation"] = [row | {"live": row["live"] + 1, "building": None}]
+    return after
+
+
+AFTER_UPGRADE = {
+    "connections": connections_after,
+    "events": events_after,
+    "aggregator": aggregator_after,
+}
+
+
+def after_upgrade(service: str, rows: dict[str, list[dict[str, Any]]]):
+    """The rows as the revisions since the baseline leave them."""
+    return AFTER_UPGRADE.get(service, dict)(rows)
 
 
 @pytest.fixture
@@ -135,14 +242,17 @@ async def test_an_empty_database_upgraded_to_head_has_exactly_the_tables_of_the_
 async def test_upgrading_from_the_baseline_keeps_every_row(service: str, engine_of) -> None:
     engine = await engine_of(service)
     await migrations.upgrade(engine, service, migrations.BASELINE)
-    if service == "aggregator":  # its projection generation, made by its code at start
+    if service == "aggregator":  # its projection generations, made by its code
         await create_generation(engine, 1)
-    rows = await run(engine, fill_every_table)
+        await create_generation(engine, 2)
+    rows = await run(engine, fill_every_table, REPRESENTATIVE.get(service))
     assert "outbox" in rows and "inbox" in rows
 
     await migrations.upgrade(engine, service)
 
-    assert await run(engine, read_rows, rows) == expected(rows)
+    after = after_upgrade(service, rows)
+    assert await run(engine, read_rows, after) == expected(after)
+    assert not (set(rows) - set(after)) & await run(engine, tables)  # moved, then dropped
     assert "idempotency" in await run(engine, tables)
     assert await run(engine, migrations.differences, service) == []
 
@@ -200,6 +310,8 @@ async def main(service, url):
     importlib.import_module(f"services.{service}.app")
     store = importlib.import_module(f"services.{service}.store")
     metadata = store.Base.metadata if hasattr(store, "Base") else store.metadata
+    if service == "aggregator":  # the generations its start (1) and a rebuild (2) made
+        store.ProjectionTables.of(1), store.ProjectionTables.of(2)
     messaging_tables(metadata)
     engine = make_engine(url)
     await create_schema(engine, metadata)
@@ -227,13 +339,20 @@ async def test_a_database_the_previous_release_made_is_adopted_and_upgraded(
     engine = make_engine(url)
     try:
         assert migrations.VERSION_TABLE not in await run(engine, tables)
-        rows = await run(engine, fill_every_table)
+        rows = await run(engine, fill_every_table, REPRESENTATIVE.get(service))
+        if service == "aggregator":  # the old shape: no members_g1.event_id yet
+            assert "event_id" not in rows["members_g1"][0] and "pairs_g2" in rows
 
         await migrations.upgrade(engine, service)
 
         assert await run(engine, migrations.current_revision) == migrations.head(service)
-        assert await run(engine, read_rows, rows) == expected(rows)
+        after = after_upgrade(service, rows)
+        assert await run(engine, read_rows, after) == expected(after)
+        assert not (set(rows) - set(after)) & await run(engine, tables)
         assert await run(engine, migrations.differences, service) == []
+        if service == "aggregator":  # its start then makes the fresh live generation
+            await create_generation(engine, 2)
+            assert "member_sums_g2" in await run(engine, tables)
     finally:
         await engine.dispose()
 
