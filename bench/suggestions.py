@@ -218,7 +218,7 @@ async def publish(url: str, facts: list[tuple[Event, datetime]]) -> None:
     for start in range(0, len(facts), 1000):
         batch = []
         for event, at in facts[start : start + 1000]:
-            envelope = Envelope.wrap(event, source="/bench", time=at)
+            envelope = Envelope.wrap(event, source=f"/rapport/{event.domain}", time=at)
             batch.append(
                 js.publish(
                     event_subject(event),

@@ -67,8 +67,14 @@ class NatsServer:
 
 
 def start_nats_server(
-    store_dir: Path, *, log_file: Path | None = None, timeout: float = 15.0
+    store_dir: Path,
+    *,
+    log_file: Path | None = None,
+    timeout: float = 15.0,
+    config: Path | None = None,
 ) -> NatsServer:
+    """`config`: a configuration file (the generated authorization); the flags here take
+    precedence over it for address, ports and storage."""
     store_dir.mkdir(parents=True, exist_ok=True)
     port, monitor_port = free_port(), free_port()
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
@@ -84,6 +90,7 @@ def start_nats_server(
             "-js",
             "-sd",
             str(store_dir),
+            *(["-c", str(config)] if config else []),
         ],
         stdout=out,
         stderr=out,

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
 from shared.logging import configure_logging
+from shared.messaging.credentials import broker_options
 from shared.settings import Settings, get_settings
 from shared.webhooks.adapters import ADAPTERS
 
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if unknown:
         raise ValueError(f"webhook sources with no such payload adapter: {unknown}")
     broker = NatsBroker(
-        settings.nats_url.split(","),
+        **broker_options(settings, NAME),
         name="rapport-gateway",
         max_reconnect_attempts=-1,
         log_level=logging.DEBUG,

@@ -40,7 +40,9 @@ async def _publish(url: str, facts: list[tuple[Event, datetime]], prefix: str) -
     nc = await nats.connect(url)
     js = nc.jetstream()
     envelopes = [
-        Envelope.wrap(event, source="/test", time=at).model_copy(update={"id": f"{prefix}-{n:06d}"})
+        Envelope.wrap(event, source=f"/rapport/{event.domain}", time=at).model_copy(
+            update={"id": f"{prefix}-{n:06d}"}
+        )
         for n, (event, at) in enumerate(facts)
     ]
     for chunk in range(0, len(envelopes), 500):
@@ -58,7 +60,7 @@ def _subject(envelope: Envelope) -> str:
 
 
 def publish(system: System, facts: list[tuple[Event, datetime]], prefix: str = "f") -> None:
-    asyncio.run(_publish(system.nats.url, facts, prefix))
+    asyncio.run(_publish(system.nats_url, facts, prefix))
 
 
 async def _pending(url: str) -> int:
@@ -78,7 +80,7 @@ async def _pending(url: str) -> int:
 
 
 def caught_up(system: System, timeout: float = 60) -> None:
-    wait_until(lambda: asyncio.run(_pending(system.nats.url)) == 0, timeout=timeout, interval=0.2)
+    wait_until(lambda: asyncio.run(_pending(system.nats_url)) == 0, timeout=timeout, interval=0.2)
 
 
 def members(n: int) -> list[str]:
@@ -208,7 +210,7 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
     publish(system, messages, "dm")
 
     system.start("aggregator")
-    wait_until(lambda: asyncio.run(_pending(system.nats.url)) < 7_000, timeout=60, interval=0.02)
+    wait_until(lambda: asyncio.run(_pending(system.nats_url)) < 7_000, timeout=60, interval=0.02)
     os.kill(system.processes["aggregator"].pid, signal.SIGKILL)
     system.processes.pop("aggregator").wait()
     system.start("aggregator")

@@ -83,7 +83,7 @@ async def publish(broker: NatsBroker, envelope: Envelope, msg_id: str | None = N
 
 
 def deleted(member_id: str) -> Envelope:
-    return Envelope.wrap(MemberDeleted(member_id=member_id), source="/test")
+    return Envelope.wrap(MemberDeleted(member_id=member_id), source="/rapport/profiles")
 
 
 async def dead_letters(url: str) -> list:

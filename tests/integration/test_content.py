@@ -43,7 +43,14 @@ from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
 from shared.settings import normalise_database_url
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
-from tests.support import eventually, test_settings
+from tests.support import (
+    HARNESS,
+    bus_config,
+    eventually,
+    identity_env,
+    test_settings,
+    url_as,
+)
 
 
 class Service:
@@ -57,11 +64,12 @@ class Service:
 @pytest.fixture(scope="module", params=BACKENDS)
 def service(request, tmp_path_factory) -> Iterator[Service]:
     root: Path = tmp_path_factory.mktemp("content")
-    server = start_nats_server(root / "nats")
+    server = start_nats_server(root / "nats", config=bus_config(root / "secrets"))
+    url = url_as(server.url, HARNESS)
     settings = test_settings(server.url)
 
     async def provisioned() -> None:
-        nc = await nats.connect(server.url)
+        nc = await nats.connect(url)
         await provision(nc.jetstream(), settings)
         await nc.close()
 
@@ -73,6 +81,7 @@ def service(request, tmp_path_factory) -> Iterator[Service]:
     env = dict(
         os.environ,
         RAPPORT_NATS_URL=server.url,
+        **identity_env("content"),
         RAPPORT_DATA_DIR=str(root / "var"),
         RAPPORT_CONTENT_DATABASE_URL=database_url,
         RAPPORT_CONTENT_PORT=str(free_port()),
@@ -87,7 +96,7 @@ def service(request, tmp_path_factory) -> Iterator[Service]:
             command("content"), env=env, stdout=log, stderr=log, start_new_session=True
         )
     try:
-        yield Service(server.url, database_url)
+        yield Service(url, database_url)
     finally:
         process.terminate()
         process.wait(30)
@@ -113,7 +122,7 @@ class Content:
         return refused.value.problem
 
     async def publish(self, event: Event, *, time: datetime | None = None) -> Envelope:
-        envelope = Envelope.wrap(event, source="/test", time=time)
+        envelope = Envelope.wrap(event, source=f"/rapport/{event.domain}", time=time)
         await self.js.publish(
             event_subject(event),
             envelope.model_dump_json().encode(),
