@@ -103,10 +103,23 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # a deleted row's bytes are overwritten, not left in free pages (erasure)
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """After an erasure: copy SQLite's write-ahead log into the database file and truncate
+    it, so that the erased rows' old pages are no longer in the -wal file (secure_delete
+    has zeroed them in the database). PostgreSQL: nothing to do."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class UnitOfWork:
@@ -135,10 +148,12 @@ class UnitOfWork:
         self._after_commit = after_commit
         self.session: AsyncSession
         self.published: list[Envelope] = []
+        self._erased = False
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.published = []
+        self._erased = False
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -152,6 +167,14 @@ class UnitOfWork:
         await self.session.commit()
         if self.published and self._after_commit:
             self._after_commit()
+        if self._erased:
+            self._erased = False
+            await checkpoint(self._sessions.kw["bind"])
+
+    def after_erasure(self) -> None:
+        """Call in a transaction that erases a member's data: once it commits, SQLite's
+        write-ahead log is checkpointed and truncated (`checkpoint`)."""
+        self._erased = True
 
     def hold_commits(self) -> None:
         """Make the handlers' own commits flushes until `commit_all`: one transaction for a

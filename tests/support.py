@@ -17,8 +17,10 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import nats
+
 from shared.messaging.credentials import write_server_config
-from shared.messaging.permissions import IDENTITIES
+from shared.messaging.permissions import IDENTITIES, inbox_prefix
 from shared.settings import Settings
 
 # --- the bus: every nats-server a test starts refuses anonymous clients ----------------------
@@ -50,6 +52,17 @@ def url_as(url: str, identity: str) -> str:
     parts = urlsplit(url)
     netloc = f"{identity}:{bus_passwords()[identity]}@{parts.hostname}:{parts.port}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def connect_as(url: str, identity: str, **options) -> nats.NATS:
+    """A connection to the nats-server at `url` as `identity`, as its processes connect."""
+    return await nats.connect(
+        url,
+        user=identity,
+        password=bus_passwords()[identity],
+        inbox_prefix=inbox_prefix(identity),
+        **options,
+    )
 
 
 def identity(name: str) -> dict[str, str]:

@@ -29,7 +29,9 @@ from shared.contracts.events import (
     MemberRegistered,
 )
 from shared.contracts.subjects import event_subject
+from shared.messaging.permissions import PROVISIONING
 from tests.e2e.system import System, wait_until
+from tests.support import identity_env
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 AT = START + timedelta(days=61)
@@ -256,7 +258,7 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
 
     rebuilt = subprocess.run(
         [sys.executable, "-m", "services.aggregator.rebuild"],
-        env=system.env,
+        env=system.env | identity_env(PROVISIONING),  # a rebuild replays: a provisioning job
         capture_output=True,
         text=True,
         timeout=300,

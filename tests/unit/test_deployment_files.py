@@ -193,3 +193,24 @@ def test_dockerfile_exists(services: dict[str, dict]) -> None:
             context = build if isinstance(build, str) else build.get("context", ".")
             name = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
             assert (ROOT / context / name).is_file()
+
+
+@pytest.mark.parametrize("app", (*APPS, "provision"))
+def test_every_process_gets_its_own_nats_identity_from_a_secret(
+    app: str, compose: dict, services: dict[str, dict]
+) -> None:
+    identity = "provisioning" if app == "provision" else app
+    service = services[app]
+    secret = f"nats_{identity}"
+    assert secret in (service.get("secrets") or [])
+    assert _environment(service).get("RAPPORT_NATS_PASSWORD_FILE") == f"/run/secrets/{secret}"
+    assert compose["secrets"][secret]["file"] == f"./var/secrets/nats-{identity}.password"
+
+
+def test_nats_refuses_anonymous_clients_with_the_generated_authorization(
+    compose: dict, services: dict[str, dict]
+) -> None:
+    nats = services["nats"]
+    assert "nats_authorization" in (nats.get("secrets") or [])
+    assert _command(nats)[-2:] == ["-c", "/run/secrets/nats_authorization"]
+    assert compose["secrets"]["nats_authorization"]["file"] == "./var/secrets/nats-auth.conf"
