@@ -65,6 +65,11 @@ async def connect_as(url: str, identity: str, **options) -> nats.NATS:
     )
 
 
+def without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port}"))
+
+
 def identity(name: str) -> dict[str, str]:
     """Settings overrides (or, with `env`, environment) connecting as identity `name`."""
     return {"nats_user": name, "nats_password": bus_passwords()[name]}
@@ -78,7 +83,7 @@ def test_settings(nats_url: str, **overrides) -> Settings:
     """Settings for in-process parts of the system; on the bus they are the harness unless
     `**identity(name)` says otherwise."""
     defaults = dict(
-        nats_url=nats_url,
+        nats_url=without_credentials(nats_url),  # the identity is the settings' own
         **identity(HARNESS),
         max_deliveries=3,
         retry_backoff=[0.05, 0.1],
