@@ -69,6 +69,13 @@ def _consumer_permissions(spec: ConsumerSpec) -> list[str]:
 
 def service_permissions(service: str, aggregator_partitions: int = 1) -> Permissions:
     publish = [domain_subjects(service)] if service in DOMAINS else []
+    if service == "aggregator" and aggregator_partitions > 1:
+        # an instance asks every partition for its partial answer, on the partition's own
+        # subjects (p<i>of<N>, as its durables are named: operations.md)
+        publish += [
+            rpc_subject(service, f"p{index}of{aggregator_partitions}.>")
+            for index in range(aggregator_partitions)
+        ]
     for spec in all_consumers(aggregator_partitions):
         if spec.service == service:
             publish += _consumer_permissions(spec)
