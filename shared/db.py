@@ -6,6 +6,8 @@ the inbox row and a consumer's effect commit in one transaction (redelivery chan
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,8 @@ from sqlalchemy.types import TypeDecorator
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.subjects import event_subject
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator):
@@ -119,7 +123,17 @@ async def checkpoint(engine: AsyncEngine) -> None:
         return
     async with engine.connect() as connection:
         autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        for attempt in range(CHECKPOINT_ATTEMPTS):
+            result = await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = result.first()[0]
+            if not busy:
+                return
+            # a reader still holds an older snapshot: the log cannot be truncated under it
+            await asyncio.sleep(0.05 * (attempt + 1))
+    log.warning("the write-ahead log could not be truncated after an erasure (readers busy)")
+
+
+CHECKPOINT_ATTEMPTS = 10
 
 
 class UnitOfWork:
