@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import nats
+from pydantic import SecretStr
 
 from shared.messaging.credentials import write_server_config
 from shared.messaging.permissions import IDENTITIES, inbox_prefix
@@ -73,6 +74,13 @@ def without_credentials(url: str) -> str:
 def identity(name: str) -> dict[str, str]:
     """Settings overrides (or, with `env`, environment) connecting as identity `name`."""
     return {"nats_user": name, "nats_password": bus_passwords()[name]}
+
+
+def as_identity(settings: Settings, name: str) -> Settings:
+    """`settings` for an in-process part that connects as identity `name`."""
+    return settings.model_copy(
+        update={"nats_user": name, "nats_password": SecretStr(bus_passwords()[name])}
+    )
 
 
 def identity_env(name: str) -> dict[str, str]:
