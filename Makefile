@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run token rotate-keys test test-unit test-integration test-e2e lint format bench provision asyncapi rebuild clean migrate migration
+.PHONY: run credentials token rotate-keys test test-unit test-integration test-e2e lint format bench provision asyncapi rebuild clean migrate migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)  ## start nats-server (unless NATS_URL is set), every service and the gateway
 	$(BIN)/python -m shared.runtime
+
+credentials: $(STAMP)  ## NATS passwords per identity and the server's authorization under ./var/secrets (once; make run does it too)
+	$(BIN)/python -m shared.messaging.credentials
 
 HANDLE ?= ana
 ROLE   ?= member

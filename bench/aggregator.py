@@ -103,7 +103,9 @@ def synthetic_org(members: int, interactions: int, seed: int = 2026) -> list[Env
             )
         )
     return [
-        Envelope.wrap(event, source="/bench", time=at).model_copy(update={"id": f"b{n:08d}"})
+        Envelope.wrap(event, source=f"/rapport/{event.domain}", time=at).model_copy(
+            update={"id": f"b{n:08d}"}
+        )
         for n, (event, at) in enumerate(facts)
     ]
 
@@ -182,7 +184,7 @@ async def steady_load_freshness(
     """(c): publish `rate` direct messages a second; meanwhile probe how long a published
     interaction takes to be visible through the API."""
     rng = random.Random(7)
-    nc = await nats.connect(system.nats.url)
+    nc = await nats.connect(system.nats_url)
     js = nc.jetstream()
     stop = time.monotonic() + seconds
     latencies: list[float] = []
@@ -197,7 +199,7 @@ async def steady_load_freshness(
                 event = DirectMessageSent(
                     message_id=f"s{n}", sender_id=f"member-{a:05d}", recipient_id=f"member-{b:05d}"
                 )
-                envelope = Envelope.wrap(event, source="/bench").model_copy(
+                envelope = Envelope.wrap(event, source=f"/rapport/{event.domain}").model_copy(
                     update={"id": f"steady{n:08d}"}
                 )
                 batch.append(
@@ -220,7 +222,7 @@ async def steady_load_freshness(
             event = DirectMessageSent(
                 message_id=f"probe{n}", sender_id=sender, recipient_id=recipient
             )
-            envelope = Envelope.wrap(event, source="/bench").model_copy(
+            envelope = Envelope.wrap(event, source=f"/rapport/{event.domain}").model_copy(
                 update={"id": f"probe{n:06d}"}
             )
             sent = time.perf_counter()
@@ -272,14 +274,14 @@ def main() -> None:
             # spend the same two cores consuming the same facts for their own copies
             for name in ("profiles", "connections", "content", "events", "aggregator"):
                 system.stop(name)
-            raw = asyncio.run(raw_pull_and_ack(system.nats.url, envelopes))
+            raw = asyncio.run(raw_pull_and_ack(system.nats_url, envelopes))
             say(f"(a) raw nats-py pull (batch 200) and ack: {raw:,.0f} msgs/s")
 
-            asyncio.run(publish_all(system.nats.url, envelopes, label="streams"))
+            asyncio.run(publish_all(system.nats_url, envelopes, label="streams"))
             started = time.perf_counter()
             system.start("aggregator")
             last_report = 0.0
-            while (left := asyncio.run(pending(system.nats.url))) > 0:
+            while (left := asyncio.run(pending(system.nats_url))) > 0:
                 if time.perf_counter() - last_report > 5:
                     say(f"  aggregator catching up: {left} left")
                     last_report = time.perf_counter()

@@ -52,6 +52,8 @@ from shared.contracts.events import (
 from shared.contracts.streams import consumers_of
 from shared.contracts.subjects import event_subject
 from shared.db import create_schema, make_engine
+from shared.messaging.credentials import ensure_credentials, write_server_config
+from shared.messaging.permissions import IDENTITIES
 from shared.messaging.provisioning import provision
 from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
@@ -218,7 +220,7 @@ async def publish(url: str, facts: list[tuple[Event, datetime]]) -> None:
     for start in range(0, len(facts), 1000):
         batch = []
         for event, at in facts[start : start + 1000]:
-            envelope = Envelope.wrap(event, source="/bench", time=at)
+            envelope = Envelope.wrap(event, source=f"/rapport/{event.domain}", time=at)
             batch.append(
                 js.publish(
                     event_subject(event),
@@ -304,12 +306,18 @@ def main() -> None:
         facts = [(p, datetime.now(UTC) - timedelta(days=40)) for p in profiles]
         facts += groups_and_events(ids, rng)
         database_url = args.database_url or f"sqlite+aiosqlite:///{root / 'connections.db'}"
-        server = start_nats_server(root / "nats")
+        # each process finds its own identity under its data dir, as under `make run`
+        secrets = root / "var" / "secrets"
+        passwords = ensure_credentials(secrets, (*IDENTITIES, "bench"))
+        config = write_server_config(secrets, passwords, unrestricted=("bench",))
+        server = start_nats_server(root / "nats", config=config)
+        url = f"nats://bench:{passwords['bench']}@127.0.0.1:{server.port}"
         processes = Processes(
             root,
             dict(
                 os.environ,
                 RAPPORT_NATS_URL=server.url,
+                RAPPORT_DATA_DIR=str(root / "var"),
                 RAPPORT_CONNECTIONS_DATABASE_URL=database_url,
                 RAPPORT_CONNECTIONS_PORT=str(free_port()),
                 RAPPORT_GATEWAY_PORT=str(gateway_port := free_port()),
@@ -319,9 +327,9 @@ def main() -> None:
             ),
         )
         try:
-            asyncio.run(_provision(server.url))
+            asyncio.run(_provision(url))
             asyncio.run(seed_connections(database_url, pairs))
-            asyncio.run(publish(server.url, facts))
+            asyncio.run(publish(url, facts))
             http = httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=60)
             processes.start("gateway")
 
@@ -341,7 +349,7 @@ def main() -> None:
 
             def drained() -> bool:
                 nonlocal last_report
-                left = asyncio.run(pending(server.url))
+                left = asyncio.run(pending(url))
                 if time.perf_counter() - last_report > 10:
                     say(f"{left:,} facts left after {time.perf_counter() - started:.0f} s")
                     last_report = time.perf_counter()

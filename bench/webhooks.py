@@ -105,7 +105,7 @@ def main() -> None:
                 },
             )
             assert system.http.post("/v1/webhooks/rapport", content=body, headers=headers)
-            wait_until(lambda: asyncio.run(pending(system.nats.url)) == 0, timeout=30)
+            wait_until(lambda: asyncio.run(pending(system.nats_url)) == 0, timeout=30)
 
             print(f"  signing {n} check-ins ...", flush=True)
             deliveries = []
@@ -132,7 +132,7 @@ def main() -> None:
             assert accepted == {202: n}, accepted
             print("  waiting until the events service has normalised them all ...", flush=True)
             wait_until(
-                lambda: asyncio.run(pending(system.nats.url)) == 0, timeout=600, interval=0.5
+                lambda: asyncio.run(pending(system.nats_url)) == 0, timeout=600, interval=0.5
             )
             normalised_after = time.perf_counter() - started
 

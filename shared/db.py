@@ -6,6 +6,8 @@ the inbox row and a consumer's effect commit in one transaction (redelivery chan
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +37,8 @@ from sqlalchemy.types import TypeDecorator
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.subjects import event_subject
+
+log = logging.getLogger(__name__)
 
 
 class UTCDateTime(TypeDecorator):
@@ -103,10 +107,33 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
+            # a deleted row's bytes are overwritten, not left in free pages (erasure)
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+async def checkpoint(engine: AsyncEngine) -> None:
+    """After an erasure: copy SQLite's write-ahead log into the database file and truncate
+    it, so that the erased rows' old pages are no longer in the -wal file (secure_delete
+    has zeroed them in the database). PostgreSQL: nothing to do."""
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        for attempt in range(CHECKPOINT_ATTEMPTS):
+            result = await autocommit.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = result.first()[0]
+            if not busy:
+                return
+            # a reader still holds an older snapshot: the log cannot be truncated under it
+            await asyncio.sleep(0.05 * (attempt + 1))
+    log.warning("the write-ahead log could not be truncated after an erasure (readers busy)")
+
+
+CHECKPOINT_ATTEMPTS = 10
 
 
 class UnitOfWork:
@@ -135,10 +162,12 @@ class UnitOfWork:
         self._after_commit = after_commit
         self.session: AsyncSession
         self.published: list[Envelope] = []
+        self._erased = False
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.published = []
+        self._erased = False
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -152,6 +181,14 @@ class UnitOfWork:
         await self.session.commit()
         if self.published and self._after_commit:
             self._after_commit()
+        if self._erased:
+            self._erased = False
+            await checkpoint(self._sessions.kw["bind"])
+
+    def after_erasure(self) -> None:
+        """Call in a transaction that erases a member's data: once it commits, SQLite's
+        write-ahead log is checkpointed and truncated (`checkpoint`)."""
+        self._erased = True
 
     def hold_commits(self) -> None:
         """Make the handlers' own commits flushes until `commit_all`: one transaction for a

@@ -112,9 +112,12 @@ def start_nats_server(
     port: int | None = None,
     monitor_port: int | None = None,
     extra_args: list[str] | None = None,
+    config: Path | None = None,
 ) -> NatsServer:
     """A nats-server with JetStream on `port` (a free one by default), ready when returned.
-    `extra_args`: more command-line options (cluster name, routes...)."""
+    `extra_args`: more command-line options (cluster name, routes...). `config`: a
+    configuration file (the generated authorization); the flags here take precedence over it
+    for address, ports and storage."""
     store_dir.mkdir(parents=True, exist_ok=True)
     port, monitor_port = port or free_port(), monitor_port or free_port()
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
@@ -131,6 +134,7 @@ def start_nats_server(
             "-sd",
             str(store_dir),
             *(extra_args or []),
+            *(["-c", str(config)] if config else []),
         ],
         stdout=out,
         stderr=out,

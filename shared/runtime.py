@@ -3,7 +3,9 @@
 - Starts a nats-server with JetStream on a free port (data under <data_dir>/nats), unless
   NATS_URL / RAPPORT_NATS_URL is set, and supervises it too: when it exits it is started
   again on the same ports with the same store (the services reconnect by themselves and
-  their outboxes drain).
+  their outboxes drain). It refuses anonymous clients and gives each service the
+  permissions of shared.messaging.permissions, with passwords made once under
+  <data_dir>/secrets (unless RAPPORT_NATS_AUTH=off).
 - Starts the development token issuer on loopback, and points the gateway at it in
   development mode, unless RAPPORT_AUTH_ISSUER names the organisation's provider.
 - Creates the streams and consumers, then starts each service; a service that exits is
@@ -27,6 +29,12 @@ from pathlib import Path
 import nats
 
 from services.issuer.app import development_environment, issuer_url
+from shared.messaging.credentials import (
+    connect_options,
+    ensure_credentials,
+    write_server_config,
+)
+from shared.messaging.permissions import PROVISIONING
 from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, start_nats_server
 from shared.settings import SERVICES, Settings, get_settings
@@ -199,7 +207,11 @@ async def _provision(url: str, settings: Settings) -> None:
     deadline = time.monotonic() + 30
     while True:
         try:
-            nc = await nats.connect(url.split(","), connect_timeout=2, max_reconnect_attempts=1)
+            nc = await nats.connect(
+                **connect_options(settings.model_copy(update={"nats_url": url}), PROVISIONING),
+                connect_timeout=2,
+                max_reconnect_attempts=1,
+            )
             break
         except Exception:
             if time.monotonic() > deadline:
@@ -209,6 +221,20 @@ async def _provision(url: str, settings: Settings) -> None:
         await provision(nc.jetstream(), settings)
     finally:
         await nc.close()
+
+
+def bus_authorization(settings: Settings, data_dir: Path) -> Path | None:
+    """The server's authorization file, with credentials made on first use under
+    <data_dir>/secrets, where each child finds its own (RAPPORT_NATS_AUTH=off: none)."""
+    if not settings.nats_auth:
+        say("NATS authentication is off (RAPPORT_NATS_AUTH): any client may do anything")
+        return None
+    directory = data_dir / "secrets"
+    return write_server_config(
+        directory,
+        ensure_credentials(directory),
+        aggregator_partitions=settings.aggregator_partitions,
+    )
 
 
 def main() -> None:
@@ -222,7 +248,11 @@ def main() -> None:
     url = os.environ.get("RAPPORT_NATS_URL") or os.environ.get("NATS_URL")
     env = dict(os.environ)
     if not url:
-        server = start_nats_server(data_dir / "nats", log_file=data_dir / "logs/nats.log")
+        server = start_nats_server(
+            data_dir / "nats",
+            log_file=data_dir / "logs/nats.log",
+            config=bus_authorization(settings, data_dir),
+        )
         nats = SupervisedNats(server, pid_dir)
         url = server.url
         env.setdefault("RAPPORT_NATS_MONITOR_URLS", server.monitor_url)

@@ -39,6 +39,7 @@ from shared.messaging.consumer import (
     MessageConsumer,
     MessageHandler,
 )
+from shared.messaging.credentials import broker_options
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.rpc import checked_reply, fingerprint, rpc_endpoint
 from shared.migrations import upgrade as upgrade_schema
@@ -73,7 +74,7 @@ class ServiceRuntime:
         self.metadata = metadata
         self.outbox, self.inbox, self.idempotency = messaging_tables(metadata)
         self.broker = NatsBroker(
-            settings.nats_url.split(","),
+            **broker_options(settings, name),
             middlewares=[NatsPrometheusMiddleware(registry=REGISTRY, app_name=name)],
             graceful_timeout=settings.graceful_timeout,
             name=f"rapport-{name}",

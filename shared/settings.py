@@ -35,6 +35,21 @@ class Settings(BaseSettings):
         "separated: the gateway exports their health and JetStream storage as metrics.",
     )
     data_dir: Path = Field(Path("var"), description="Where SQLite files and NATS data live.")
+    nats_auth: bool = Field(
+        True,
+        description="Connect to NATS with an identity, and let `make run` start nats-server "
+        "with per-service permissions (docs/operations.md); `off` only for development: "
+        "anonymous clients, no permissions.",
+    )
+    nats_user: str | None = Field(
+        None, description="NATS identity of this process; unset: the service's own name."
+    )
+    nats_password: SecretStr | None = Field(None, description="Password of the NATS identity.")
+    nats_password_file: Path | None = Field(
+        None,
+        description="File holding the NATS password (a mounted secret); unset with no "
+        "password: the one `make run` generated under <data_dir>/secrets.",
+    )
 
     profiles_database_url: str | None = Field(None, description="Database of profiles.")
     connections_database_url: str | None = Field(None, description="Database of connections.")

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real nats-server on a free port, and databases (SQLite always,
+"""Shared fixtures: a real nats-server on a free port, with the generated authorization
+(anonymous clients refused, each identity its permissions), and databases (SQLite always,
 PostgreSQL when TEST_DATABASE_URL is set)."""
 
 from __future__ import annotations
@@ -15,28 +16,31 @@ from sqlalchemy.engine import make_url
 from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, start_nats_server
 from shared.settings import normalise_database_url
-from tests.support import test_settings
+from tests.support import HARNESS, bus_config, test_settings, url_as
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
-    server = start_nats_server(tmp_path_factory.mktemp("nats"))
+    root = tmp_path_factory.mktemp("nats")
+    server = start_nats_server(root / "store", config=bus_config(root / "secrets"))
     yield server
     server.stop()
 
 
 @pytest.fixture
 async def clean_nats(nats_server: NatsServer) -> AsyncIterator[str]:
-    """The server with Rapport's streams and consumers provisioned afresh for this test."""
-    nc = await nats.connect(nats_server.url)
+    """The server with Rapport's streams and consumers provisioned afresh for this test; its
+    URL carries the harness's credentials (settings give services their own)."""
+    url = url_as(nats_server.url, HARNESS)
+    nc = await nats.connect(url)
     js = nc.jetstream()
     for stream in await js.streams_info():
         await js.delete_stream(stream.config.name)
     await provision(js, test_settings(nats_server.url))
     await nc.close()
-    yield nats_server.url
+    yield url
 
 
 def _postgres_admin_url() -> str:

@@ -1,4 +1,5 @@
-"""Helpers for tests: settings for a test run, and polling with a deadline."""
+"""Helpers for tests: the bus's credentials, settings for a test run, and polling with a
+deadline."""
 
 from __future__ import annotations
 
@@ -7,17 +8,91 @@ import base64
 import hashlib
 import json
 import math
+import secrets
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import nats
+from pydantic import SecretStr
+
+from shared.messaging.credentials import write_server_config
+from shared.messaging.permissions import IDENTITIES, inbox_prefix
 from shared.settings import Settings
+
+# --- the bus: every nats-server a test starts refuses anonymous clients ----------------------
+
+HARNESS = "harness"
+"""The tests' own NATS identity, with every permission: to set streams up, inspect them and
+play any service's part. It exists only in the configurations tests write (never in
+`make run`'s); the services under test connect as themselves (`identity`)."""
+
+
+@cache
+def bus_passwords() -> dict[str, str]:
+    """One password per identity for the whole test session."""
+    return {name: secrets.token_urlsafe(24) for name in (*IDENTITIES, HARNESS)}
+
+
+def bus_config(directory: Path, *, aggregator_partitions: int = 1) -> Path:
+    """The server's authorization, generated as `make run` does, plus the harness."""
+    return write_server_config(
+        directory,
+        bus_passwords(),
+        aggregator_partitions=aggregator_partitions,
+        unrestricted=(HARNESS,),
+    )
+
+
+def url_as(url: str, identity: str) -> str:
+    """`url` with an identity's credentials in it (nats-py reads them from the URL)."""
+    parts = urlsplit(url)
+    netloc = f"{identity}:{bus_passwords()[identity]}@{parts.hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def connect_as(url: str, identity: str, **options) -> nats.NATS:
+    """A connection to the nats-server at `url` as `identity`, as its processes connect."""
+    return await nats.connect(
+        url,
+        user=identity,
+        password=bus_passwords()[identity],
+        inbox_prefix=inbox_prefix(identity),
+        **options,
+    )
+
+
+def without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port}"))
+
+
+def identity(name: str) -> dict[str, str]:
+    """Settings overrides (or, with `env`, environment) connecting as identity `name`."""
+    return {"nats_user": name, "nats_password": bus_passwords()[name]}
+
+
+def as_identity(settings: Settings, name: str) -> Settings:
+    """`settings` for an in-process part that connects as identity `name`."""
+    return settings.model_copy(
+        update={"nats_user": name, "nats_password": SecretStr(bus_passwords()[name])}
+    )
+
+
+def identity_env(name: str) -> dict[str, str]:
+    return {"RAPPORT_NATS_USER": name, "RAPPORT_NATS_PASSWORD": bus_passwords()[name]}
 
 
 def test_settings(nats_url: str, **overrides) -> Settings:
+    """Settings for in-process parts of the system; on the bus they are the harness unless
+    `**identity(name)` says otherwise."""
     defaults = dict(
-        nats_url=nats_url,
+        nats_url=without_credentials(nats_url),  # the identity is the settings' own
+        **identity(HARNESS),
         max_deliveries=3,
         retry_backoff=[0.05, 0.1],
         ack_wait=5.0,

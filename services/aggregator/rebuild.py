@@ -26,6 +26,9 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.events import parse_event
 from shared.contracts.streams import consumers_of
 from shared.db import UnitOfWork, make_engine, messaging_tables
+from shared.messaging.consumer import refusal
+from shared.messaging.credentials import connect_options
+from shared.messaging.permissions import PROVISIONING
 from shared.settings import Settings, get_settings
 
 from .app import health_model
@@ -74,7 +77,8 @@ async def rebuild(settings: Settings) -> int:
         await uow.commit()
     say(f"generation {new} created; the live aggregator now also writes into it")
 
-    nc = await nats.connect(settings.nats_url.split(","))
+    # Replaying creates consumers: a job of the provisioning identity (docs/operations.md)
+    nc = await nats.connect(**connect_options(settings, PROVISIONING))
     js = nc.jetstream()
     started = time.monotonic()
     total = 0
@@ -104,9 +108,11 @@ async def rebuild(settings: Settings) -> int:
                 for message in messages:
                     try:
                         envelope = Envelope.model_validate_json(message.data)
-                        items.append((parse_event(envelope), envelope))
+                        event = parse_event(envelope)
                     except ValueError:  # unreadable: it is in the dead-letter stream
                         continue
+                    if refusal(message, envelope, event, settings) is None:  # as live
+                        items.append((event, envelope))
                 async with unit_of_work() as uow:
                     fresh = await uow.claim_many(rebuild_inbox(new), [e.id for _, e in items])
                     await project_batch(

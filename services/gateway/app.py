@@ -10,6 +10,7 @@ from faststream.nats import NatsBroker
 
 from shared import natsmetrics
 from shared.logging import configure_logging
+from shared.messaging.credentials import broker_options
 from shared.settings import Settings, get_settings
 from shared.webhooks.adapters import ADAPTERS
 
@@ -38,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if unknown:
         raise ValueError(f"webhook sources with no such payload adapter: {unknown}")
     broker = NatsBroker(
-        settings.nats_url.split(","),
+        **broker_options(settings, NAME),
         name="rapport-gateway",
         max_reconnect_attempts=-1,
         log_level=logging.DEBUG,

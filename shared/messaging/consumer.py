@@ -3,7 +3,10 @@
 Two kinds: `EventConsumer` for envelopes (facts), singly or in batches, and
 `MessageConsumer` for raw messages such as webhook deliveries. Every durable consumer acks
 explicitly (AckPolicy.MANUAL in FastStream, explicit in NATS):
-- the envelope or payload does not parse: dead-lettered at once (retrying cannot help);
+- the envelope or payload does not parse, its `source` is not the service that owns the
+  subject, or it is dated further ahead of its arrival than RAPPORT_MEETING_FUTURE_TOLERANCE:
+  dead-lettered at once with the reason (retrying cannot help; no single message can speak
+  for another service or move a watermark into the future);
 - the handler fails: nak with the configured backoff, until the last allowed attempt, then
   dead-lettered with the error and terminated, so the consumer moves on;
 - the event was handled before (its id is in the inbox): acked and skipped.
@@ -18,6 +21,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import nats.errors
@@ -33,8 +37,9 @@ from pydantic import ValidationError
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import UnknownEventType, parse_event
 from shared.contracts.streams import ConsumerSpec
-from shared.contracts.subjects import dead_letter_subject
+from shared.contracts.subjects import dead_letter_subject, event_subject
 from shared.db import UnitOfWork
+from shared.messaging.credentials import pull_inbox_prefix
 from shared.metrics import DEAD_LETTERED, DUPLICATES_SKIPPED, EVENTS_HANDLED, HANDLER_FAILURES
 from shared.settings import Settings
 
@@ -67,6 +72,36 @@ def consumer_config(spec: ConsumerSpec, settings: Settings) -> ConsumerConfig:
         max_ack_pending=1000,
         filter_subjects=spec.filter_subjects,
     )
+
+
+def source_of(subject: str) -> str:
+    """The envelope `source` of the service that owns a fact's subject: rapport.<domain>.*"""
+    return f"/rapport/{subject.split('.')[1]}"
+
+
+def refusal(raw: Msg, envelope: Envelope, event: Event, settings: Settings) -> str | None:
+    """Why a readable fact must not be applied, or None. The bus's permissions already keep
+    a service off another's subjects; this keeps a fact's own claims consistent with them."""
+    owner = source_of(raw.subject)
+    if envelope.source != owner or source_of(event_subject(event)) != owner:
+        return f"source {envelope.source} of {envelope.type} does not own {raw.subject}"
+    arrival = raw.metadata.timestamp or datetime.now(UTC)
+    latest = arrival + timedelta(seconds=settings.meeting_future_tolerance)
+    for name, moment in (
+        ("time", envelope.time),
+        *((field_name, getattr(event, field_name, None)) for field_name in FUTURE_CHECKED_FIELDS),
+    ):
+        if isinstance(moment, datetime) and moment > latest:
+            return (
+                f"{name} {moment.isoformat()} of {envelope.type} is more than "
+                f"{settings.meeting_future_tolerance:g}s ahead of its arrival {arrival.isoformat()}"
+            )
+    return None
+
+
+# An event's own moments (a meeting's) that must not lie in the future either; an event's
+# schedule (starts_at, ends_at) may.
+FUTURE_CHECKED_FIELDS = ("started_at", "ended_at")
 
 
 @dataclass
@@ -130,6 +165,7 @@ class _DurableConsumer(ABC):
             durable=self.spec.durable,
             config=consumer_config(self.spec, self.settings),
             pull_sub=PullSub(batch_size=1, timeout=2.0),
+            inbox_prefix=pull_inbox_prefix(self.settings, self.service),
             ack_policy=AckPolicy.MANUAL,
             include_in_schema=False,  # documented from the spec (shared.asyncapi)
             title=f"{self.spec.durable}",
@@ -221,10 +257,15 @@ class EventConsumer(_DurableConsumer):
     async def _parse(self, raw: Msg) -> tuple[Envelope, Event] | None:
         try:
             envelope = Envelope.model_validate_json(raw.data)
-            return envelope, parse_event(envelope)
+            event = parse_event(envelope)
         except (ValidationError, UnknownEventType, ValueError) as error:
             await self.dead_letter(raw, f"unreadable message: {error}")
             return None
+        reason = refusal(raw, envelope, event, self.settings)
+        if reason is not None:
+            await self.dead_letter(raw, reason)
+            return None
+        return envelope, event
 
     async def _handle_one(self, raw: Msg) -> None:
         parsed = await self._parse(raw)

@@ -16,6 +16,8 @@ from nats.js.errors import NotFoundError
 
 from shared.contracts.streams import STREAMS, StreamSpec, all_consumers
 from shared.messaging.consumer import consumer_config
+from shared.messaging.credentials import connect_options
+from shared.messaging.permissions import PROVISIONING
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ async def provision(js: JetStreamContext, settings: Settings) -> None:
 async def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=settings.log_level)
-    nc = await nats.connect(settings.nats_url.split(","))
+    nc = await nats.connect(**connect_options(settings, PROVISIONING))
     try:
         await provision(nc.jetstream(), settings)
     finally:

@@ -1,5 +1,6 @@
-"""Runs the whole system as `make run` does: one nats-server, every service as its own
-process started with the supervisor's own command, and an HTTP client for the gateway."""
+"""Runs the whole system as `make run` does: one nats-server with the generated
+authorization, every service as its own process started with the supervisor's own command
+and connecting as its own identity, and an HTTP client for the gateway."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from typing import Any
 import httpx
 import nats
 
+from shared.messaging.permissions import IDENTITIES
 from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, free_port, start_nats_server
 from shared.runtime import Process, processes
 from shared.settings import SERVICES, Settings
-from tests.support import WEBHOOK_ENV, test_settings
+from tests.support import HARNESS, WEBHOOK_ENV, bus_config, identity_env, test_settings, url_as
 
 
 def wait_until(probe: Callable[[], Any], *, timeout: float = 5.0, interval: float = 0.05) -> Any:
@@ -43,7 +45,13 @@ class System:
         partition_database_urls: list[str] | None = None,
     ) -> None:
         self.root = root
-        self.nats: NatsServer = start_nats_server(root / "nats")
+        self.nats: NatsServer = start_nats_server(
+            root / "nats",
+            log_file=root / "nats.log",
+            config=bus_config(root / "secrets", aggregator_partitions=aggregator_partitions),
+        )
+        # the tests' own connections (to set up, inspect and feed streams) are the harness's
+        self.nats_url = url_as(self.nats.url, HARNESS)
         settings = test_settings(self.nats.url, aggregator_partitions=aggregator_partitions)
         asyncio.run(self._provision(settings))
         self.specs: dict[str, Process] = {p.name: p for p in processes(settings)}
@@ -67,7 +75,7 @@ class System:
             },
             **{f"RAPPORT_{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()},
         )
-        self.process_env = {
+        partitions = {
             name: spec.env
             | {"RAPPORT_AGGREGATOR_PORT": str(self.ports[name])}
             | (
@@ -82,13 +90,19 @@ class System:
             for name, spec in self.specs.items()
             if spec.env
         }
+        # each process connects as its own identity, as under `make run`
+        self.process_env = {
+            name: (identity_env(spec.service) if spec.service in IDENTITIES else {})
+            | partitions.get(name, {})
+            for name, spec in self.specs.items()
+        }
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.ports['gateway']}", timeout=10)
 
     async def _provision(self, settings) -> None:
-        nc = await nats.connect(self.nats.url)
+        nc = await nats.connect(self.nats_url)
         await provision(nc.jetstream(), settings)
         await nc.close()
 

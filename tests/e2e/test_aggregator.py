@@ -29,7 +29,9 @@ from shared.contracts.events import (
     MemberRegistered,
 )
 from shared.contracts.subjects import event_subject
+from shared.messaging.permissions import PROVISIONING
 from tests.e2e.system import System, wait_until
+from tests.support import identity_env
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 AT = START + timedelta(days=61)
@@ -40,7 +42,9 @@ async def _publish(url: str, facts: list[tuple[Event, datetime]], prefix: str) -
     nc = await nats.connect(url)
     js = nc.jetstream()
     envelopes = [
-        Envelope.wrap(event, source="/test", time=at).model_copy(update={"id": f"{prefix}-{n:06d}"})
+        Envelope.wrap(event, source=f"/rapport/{event.domain}", time=at).model_copy(
+            update={"id": f"{prefix}-{n:06d}"}
+        )
         for n, (event, at) in enumerate(facts)
     ]
     for chunk in range(0, len(envelopes), 500):
@@ -58,7 +62,7 @@ def _subject(envelope: Envelope) -> str:
 
 
 def publish(system: System, facts: list[tuple[Event, datetime]], prefix: str = "f") -> None:
-    asyncio.run(_publish(system.nats.url, facts, prefix))
+    asyncio.run(_publish(system.nats_url, facts, prefix))
 
 
 async def _pending(url: str) -> int:
@@ -78,7 +82,7 @@ async def _pending(url: str) -> int:
 
 
 def caught_up(system: System, timeout: float = 60) -> None:
-    wait_until(lambda: asyncio.run(_pending(system.nats.url)) == 0, timeout=timeout, interval=0.2)
+    wait_until(lambda: asyncio.run(_pending(system.nats_url)) == 0, timeout=timeout, interval=0.2)
 
 
 def members(n: int) -> list[str]:
@@ -208,7 +212,7 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
     publish(system, messages, "dm")
 
     system.start("aggregator")
-    wait_until(lambda: asyncio.run(_pending(system.nats.url)) < 7_000, timeout=60, interval=0.02)
+    wait_until(lambda: asyncio.run(_pending(system.nats_url)) < 7_000, timeout=60, interval=0.02)
     os.kill(system.processes["aggregator"].pid, signal.SIGKILL)
     system.processes.pop("aggregator").wait()
     system.start("aggregator")
@@ -254,7 +258,7 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
 
     rebuilt = subprocess.run(
         [sys.executable, "-m", "services.aggregator.rebuild"],
-        env=system.env,
+        env=system.env | identity_env(PROVISIONING),  # a rebuild replays: a provisioning job
         capture_output=True,
         text=True,
         timeout=300,

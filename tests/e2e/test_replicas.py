@@ -91,7 +91,7 @@ def _published_once(system: System, service: str, stream: str, replica: Replica)
 
     wait_until(drained, timeout=60)
     published = sum(metric(p, "rapport_outbox_published_total", service=service) for p in ports)
-    assert published == asyncio.run(_stream_messages(system.nats.url, stream))
+    assert published == asyncio.run(_stream_messages(system.nats_url, stream))
 
 
 def _both_answered(system: System, service: str, operation: str, replica: Replica) -> None:

@@ -1,5 +1,6 @@
-"""`make run`'s supervisor: starts NATS and every service, restarts a crashed one, and stops
-everything on Ctrl-C with no process left behind."""
+"""`make run`'s supervisor: starts NATS (refusing anonymous clients, with credentials it
+makes once) and every service, restarts a crashed one, and stops everything on Ctrl-C with
+no process left behind."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ import sys
 
 import httpx
 import nats
+import nats.errors
+import pytest
 
+from shared.messaging.permissions import IDENTITIES
 from shared.natsserver import free_port
 from shared.runtime import processes
 from shared.settings import Settings
@@ -97,6 +101,16 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
         wait_until(ready, timeout=60, interval=0.2)
         pids = {name: pid_of(name) for name in names}
         assert (tmp_path / "var" / "nats").is_dir()  # its own nats-server, data under ./var
+        # ...which knows every identity by a password made under ./var, readable by us only
+        secrets = tmp_path / "var" / "secrets"
+        assert {p.name: p.stat().st_mode & 0o777 for p in secrets.iterdir()} == {
+            "nats-auth.conf": 0o600,
+            **{f"nats-{identity}.password": 0o600 for identity in IDENTITIES},
+        }
+        said = (tmp_path / "supervisor.log").read_text()
+        url = re.search(r"nats-server with JetStream at (\S+)", said)
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            asyncio.run(nats.connect(url.group(1), allow_reconnect=False, max_reconnect_attempts=0))
         # its own development token issuer on loopback, keys under ./var, trusted by the gateway
         issuer = f"http://127.0.0.1:{supervisor.ports['issuer']}"
         discovery = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=5).json()

@@ -37,7 +37,7 @@ def stored(system: System) -> int:
     """How many deliveries JetStream holds (the WEBHOOKS stream's last sequence)."""
 
     async def last_seq() -> int:
-        nc = await nats.connect(system.nats.url)
+        nc = await nats.connect(system.nats_url)
         try:
             return (await nc.jetstream().stream_info("WEBHOOKS")).state.last_seq
         finally:

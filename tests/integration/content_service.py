@@ -30,7 +30,7 @@ from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
 from shared.settings import normalise_database_url
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.support import eventually, test_settings
+from tests.support import HARNESS, bus_config, eventually, identity_env, test_settings, url_as
 
 
 class Service:
@@ -45,11 +45,12 @@ class Service:
 def running_content(backend: str, root: Path, *, replicas: int = 1) -> Iterator[Service]:
     """Content's processes (`replicas` of them, sharing the database and the queue group),
     as `make run` starts one, on a fresh nats-server and database."""
-    server = start_nats_server(root / "nats")
+    server = start_nats_server(root / "nats", config=bus_config(root / "secrets"))
     settings = test_settings(server.url)
+    harness_url = url_as(server.url, HARNESS)
 
     async def provisioned() -> None:
-        nc = await nats.connect(server.url)
+        nc = await nats.connect(harness_url)
         await provision(nc.jetstream(), settings)
         await nc.close()
 
@@ -61,6 +62,7 @@ def running_content(backend: str, root: Path, *, replicas: int = 1) -> Iterator[
     env = dict(
         os.environ,
         RAPPORT_NATS_URL=server.url,
+        **identity_env("content"),
         RAPPORT_DATA_DIR=str(root / "var"),
         RAPPORT_CONTENT_DATABASE_URL=database_url,
         RAPPORT_LOG_FORMAT="text",
@@ -70,7 +72,7 @@ def running_content(backend: str, root: Path, *, replicas: int = 1) -> Iterator[
         RAPPORT_OUTBOX_POLL_INTERVAL="0.2",
     )
     processes: list[subprocess.Popen] = []
-    service = Service(server.url, database_url)
+    service = Service(harness_url, database_url)
     try:
         for replica in range(replicas):
             port = free_port()
@@ -125,7 +127,8 @@ class Content:
         return refused.value.problem
 
     async def publish(self, event: Event, *, time: datetime | None = None) -> Envelope:
-        envelope = Envelope.wrap(event, source="/test", time=time)
+        # as the service that owns the fact (consumers check the source)
+        envelope = Envelope.wrap(event, source=f"/rapport/{event.domain}", time=time)
         await self.js.publish(
             event_subject(event),
             envelope.model_dump_json().encode(),

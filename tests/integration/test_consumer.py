@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import nats
 import pytest
 from faststream.nats import NatsBroker
@@ -83,7 +85,7 @@ async def publish(broker: NatsBroker, envelope: Envelope, msg_id: str | None = N
 
 
 def deleted(member_id: str) -> Envelope:
-    return Envelope.wrap(MemberDeleted(member_id=member_id), source="/test")
+    return Envelope.wrap(MemberDeleted(member_id=member_id), source="/rapport/profiles")
 
 
 async def dead_letters(url: str) -> list:
@@ -156,3 +158,44 @@ async def test_a_malformed_message_is_dead_lettered_at_once_and_never_stops_the_
     assert letters[0].data == b"{not json"
     assert letters[0].headers["Rapport-Deliveries"] == "1"
     assert "unreadable message" in letters[0].headers["Rapport-Error"]
+
+
+async def test_a_fact_whose_source_does_not_own_its_subject_is_dead_lettered_with_the_reason(
+    consumer_setup, clean_nats
+):
+    broker, _, applied_for, _ = consumer_setup
+    claimed = Envelope.wrap(MemberDeleted(member_id="victim"), source="/rapport/content")
+    await publish(broker, claimed)
+    await publish(broker, deleted("after-forgery"))
+
+    await eventually(lambda: applied_for("after-forgery"))
+    letters = await eventually(lambda: dead_letters(clean_nats))
+    assert Envelope.model_validate_json(letters[0].data).id == claimed.id
+    assert "source /rapport/content" in letters[0].headers["Rapport-Error"]
+    assert "does not own rapport.profiles.member.deleted" in letters[0].headers["Rapport-Error"]
+    assert await applied_for("victim") == 0
+
+
+async def test_a_fact_dated_beyond_the_future_tolerance_is_dead_lettered_with_the_reason(
+    consumer_setup, clean_nats
+):
+    broker, _, applied_for, _ = consumer_setup
+    ahead = Envelope.wrap(
+        MemberDeleted(member_id="from-the-future"),
+        source="/rapport/profiles",
+        time=datetime.now(UTC) + timedelta(hours=10),
+    )
+    await publish(broker, ahead)
+    # within the tolerance (clock skew) a fact is applied
+    skewed = Envelope.wrap(
+        MemberDeleted(member_id="slightly-ahead"),
+        source="/rapport/profiles",
+        time=datetime.now(UTC) + timedelta(seconds=30),
+    )
+    await publish(broker, skewed)
+
+    await eventually(lambda: applied_for("slightly-ahead"))
+    letters = await eventually(lambda: dead_letters(clean_nats))
+    assert [Envelope.model_validate_json(letter.data).id for letter in letters] == [ahead.id]
+    assert "ahead of its arrival" in letters[0].headers["Rapport-Error"]
+    assert await applied_for("from-the-future") == 0

@@ -36,7 +36,7 @@ from shared.contracts.subjects import event_subject
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable, call
 from shared.natsserver import free_port
 from shared.runtime import command
-from tests.support import eventually
+from tests.support import eventually, identity_env
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -52,6 +52,7 @@ class Connections:
         self.env = dict(
             os.environ,
             RAPPORT_NATS_URL=nats_url,
+            **identity_env("connections"),
             RAPPORT_CONNECTIONS_DATABASE_URL=database_url,
             RAPPORT_CONNECTIONS_PORT=str(free_port()),
             RAPPORT_LOG_FORMAT="text",
@@ -89,7 +90,7 @@ class Connections:
         self.process = None
 
     async def publish(self, event: Event, time: datetime) -> None:
-        envelope = Envelope.wrap(event, source="/test", time=time)
+        envelope = Envelope.wrap(event, source=f"/rapport/{event.domain}", time=time)
         await self.broker.publish(
             envelope.model_dump_json().encode(),
             event_subject(event),

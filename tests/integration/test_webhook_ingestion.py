@@ -26,6 +26,7 @@ from shared.settings import Settings
 from tests.support import (
     WEBHOOK_SECRETS,
     WEBHOOK_SOURCE_ADAPTERS,
+    as_identity,
     eventually,
     signed,
     test_settings,
@@ -96,9 +97,11 @@ async def make_harness(clean_nats: str, database_factory, **overrides) -> Harnes
         webhook_source_adapters=WEBHOOK_SOURCE_ADAPTERS,
         **({"webhook_rate": 100_000.0, "webhook_burst": 100_000} | overrides),
     )
-    gateway = create_gateway(settings)
+    # each part connects as its own identity, with the permissions it has in production
+    gateway = create_gateway(as_identity(settings, "gateway"))
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw")
-    return Harness(settings, http, clean_nats, create_events(settings), gateway)
+    events = create_events(as_identity(settings, "events"))
+    return Harness(settings, http, clean_nats, events, gateway)
 
 
 @pytest.fixture

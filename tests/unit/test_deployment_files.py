@@ -335,3 +335,24 @@ def test_docker_compose_config_is_valid() -> None:
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize("app", (*APPS, "provision"))
+def test_every_process_gets_its_own_nats_identity_from_a_secret(
+    app: str, compose: dict, services: dict[str, dict]
+) -> None:
+    identity = "provisioning" if app == "provision" else app
+    service = services[app]
+    secret = f"nats_{identity}"
+    assert secret in (service.get("secrets") or [])
+    assert _environment(service).get("RAPPORT_NATS_PASSWORD_FILE") == f"/run/secrets/{secret}"
+    assert compose["secrets"][secret]["file"] == f"./var/secrets/nats-{identity}.password"
+
+
+def test_nats_refuses_anonymous_clients_with_the_generated_authorization(
+    compose: dict, services: dict[str, dict]
+) -> None:
+    for node in NATS_NODES:
+        assert "nats_authorization" in (services[node].get("secrets") or [])
+        assert _flags(services[node])["config"] == "/run/secrets/nats_authorization"
+    assert compose["secrets"]["nats_authorization"]["file"] == "./var/secrets/nats-auth.conf"
