@@ -183,6 +183,7 @@ async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitO
 
 
 async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
+    uow.after_erasure()
     await Members(uow.session).forget(event.member_id, Version.of(envelope))
 
 

@@ -303,6 +303,7 @@ async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitO
 async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
     """Erasure: the member's RSVPs, check-ins and meeting participations go; a meeting left
     with fewer than two participants goes too."""
+    uow.after_erasure()
     await Members(uow.session).forget(event.member_id, version=Version.of(envelope))
     await Attendances(uow.session).erase_member(event.member_id)
     await Meetings(uow.session).erase_member(event.member_id)
