@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nats
 
+from bench.profiling import sampled
 from services.events.app import WEBHOOKS
 from tests.e2e.system import System, wait_until
 from tests.support import WEBHOOK_SECRETS, signed
@@ -82,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--deliveries", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--profile", help="directory for py-spy samples of events")
     args = parser.parse_args()
     n, concurrency = args.deliveries, args.concurrency
 
@@ -135,9 +137,10 @@ def main() -> None:
             accept_time, accepted = asyncio.run(hammer(port, deliveries, concurrency))
             assert accepted == {202: n}, accepted
             print("  waiting until the events service has normalised them all ...", flush=True)
-            wait_until(
-                lambda: asyncio.run(pending(system.nats.url)) == 0, timeout=600, interval=0.5
-            )
+            with sampled(system, ["events"], args.profile):
+                wait_until(
+                    lambda: asyncio.run(pending(system.nats.url)) == 0, timeout=600, interval=0.5
+                )
             normalised_after = time.perf_counter() - started
 
             health_rate, accept_rate = n / health_time, n / accept_time
