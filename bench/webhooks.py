@@ -5,8 +5,11 @@ normalised them all. Every service is its own process on SQLite, over loopback.
 
     python -m bench.webhooks [--deliveries N] [--concurrency C]
 
-The ratio that matters: deliveries normalised per second (from the first POST until the
-events service has handled the last) over deliveries accepted per second.
+The ratio that matters: deliveries normalised per second over deliveries accepted per
+second, measured twice: end to end (from the first POST until the events service has
+handled the last, the service normalising while the gateway accepts on the same cores), and
+from a backlog (a second burst accepted while the events service is stopped, timed from its
+start until it has handled the last).
 
 The per-source rate limit is raised for the run, so that the edge itself is measured.
 """
@@ -113,19 +116,23 @@ def main() -> None:
             assert system.http.post("/v1/webhooks/rapport", content=body, headers=headers)
             wait_until(lambda: asyncio.run(pending(system.nats.url)) == 0, timeout=30)
 
-            print(f"  signing {n} check-ins ...", flush=True)
-            deliveries = []
-            for i in range(n):
-                payload = {
-                    "type": "attendee.checked_in",
-                    "data": {
-                        "event_external_id": "bench",
-                        "email": f"guest{i}@example.org",
-                        "checked_in_at": now.isoformat(),
-                    },
-                }
-                body, headers = signed(SECRET, payload)
-                deliveries.append(http_request("POST", "/v1/webhooks/rapport", body, headers))
+            def check_ins(first: int) -> list[bytes]:
+                requests = []
+                for i in range(first, first + n):
+                    payload = {
+                        "type": "attendee.checked_in",
+                        "data": {
+                            "event_external_id": "bench",
+                            "email": f"guest{i}@example.org",
+                            "checked_in_at": now.isoformat(),
+                        },
+                    }
+                    body, headers = signed(SECRET, payload)
+                    requests.append(http_request("POST", "/v1/webhooks/rapport", body, headers))
+                return requests
+
+            print(f"  signing {2 * n} check-ins ...", flush=True)
+            deliveries, backlog = check_ins(0), check_ins(n)
 
             print(f"  GET /healthz x {n} ...", flush=True)
             health_time, health = asyncio.run(
@@ -143,6 +150,17 @@ def main() -> None:
                 )
             normalised_after = time.perf_counter() - started
 
+            print(f"  a backlog: events stopped, {n} more accepted, events started ...", flush=True)
+            system.stop("events")
+            _, accepted = asyncio.run(hammer(port, backlog, concurrency))
+            assert accepted == {202: n}, accepted
+            started = time.perf_counter()
+            system.start("events")
+            wait_until(
+                lambda: asyncio.run(pending(system.nats.url)) == 0, timeout=600, interval=0.5
+            )
+            drained_after = time.perf_counter() - started
+
             health_rate, accept_rate = n / health_time, n / accept_time
             normalise_rate = n / normalised_after
             print(f"\nwebhook benchmark ({n} signed deliveries, {concurrency} connections, SQLite)")
@@ -154,6 +172,12 @@ def main() -> None:
                 f"({normalise_rate:.0f} deliveries/s end to end)"
             )
             print(f"  ratio normalised / accepted       {normalise_rate / accept_rate:8.2f}")
+            drain_rate = n / drained_after
+            print(
+                f"  a backlog of {n} normalised in     {drained_after:8.1f} s "
+                f"({drain_rate:.0f} deliveries/s, the service's start included)"
+            )
+            print(f"  ratio backlog drained / accepted  {drain_rate / accept_rate:8.2f}")
             print(f"  load average after                {os.getloadavg()[0]:8.2f}")
         finally:
             system.shutdown()
