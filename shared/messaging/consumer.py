@@ -164,6 +164,7 @@ class MessageConsumer(_DurableConsumer):
     handler: MessageHandler | None = None
     _task: asyncio.Task | None = field(default=None, init=False)
     _running: bool = field(default=False, init=False)
+    _handling: bool = field(default=False, init=False)
     _subscription: Any = field(default=None, init=False)
 
     async def handle(self, msg: NatsMessage) -> None:
@@ -219,16 +220,18 @@ class MessageConsumer(_DurableConsumer):
             self._task = asyncio.create_task(self._fetch_loop(), name=f"{self.spec.durable}-fetch")
 
     async def stop(self) -> None:
-        """Finish the batch in hand (within the grace period); what was fetched but not
-        acked is redelivered."""
+        """Finish the batch in hand (within the grace period); a fetch in progress is
+        abandoned, and what was fetched but not acked is redelivered."""
         self._running = False
         if self._task is not None:
+            if not self._handling:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(self._task, self.settings.graceful_timeout)
             self._task = None
         if self._subscription is not None:
-            with contextlib.suppress(nats.errors.Error):
-                await self._subscription.unsubscribe()
+            with contextlib.suppress(nats.errors.Error, TimeoutError):
+                await asyncio.wait_for(self._subscription.unsubscribe(), 5.0)
             self._subscription = None
 
     async def _fetch_loop(self) -> None:
@@ -245,6 +248,7 @@ class MessageConsumer(_DurableConsumer):
                 log.warning("fetch on %s failed (%s); retrying", self.spec.durable, error)
                 await asyncio.sleep(1.0)
                 continue
+            self._handling = True
             try:
                 await self.handle_batch(messages)
             except Exception:  # e.g. the database is down: the messages are redelivered
@@ -252,6 +256,8 @@ class MessageConsumer(_DurableConsumer):
                     "batch on %s failed; its messages will be redelivered", self.spec.durable
                 )
                 await asyncio.sleep(1.0)
+            finally:
+                self._handling = False
 
 
 @dataclass
