@@ -88,9 +88,12 @@ async def load(
             while time.perf_counter() < deadline and next(left) > 0:
                 method, path, body = make(next(counter))
                 started = time.perf_counter()
-                response = await client.request(method, path, json=body)
+                try:
+                    status = (await client.request(method, path, json=body)).status_code
+                except httpx.TransportError:  # counted as a failure, not the end of the run
+                    status = 599
                 step.latencies.append(time.perf_counter() - started)
-                step.statuses[response.status_code] = step.statuses.get(response.status_code, 0) + 1
+                step.statuses[status] = step.statuses.get(status, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
