@@ -222,10 +222,12 @@ def main() -> None:
     parser.add_argument(
         "--members", type=int, default=0, help="only register this many members, at --clients"
     )
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     print(f"bench.throughput: {args.seconds:g} s per step, load {os.getloadavg()[0]:.2f}")
-    run_on("sqlite", args.seconds, args.clients, None, args.members)
-    if args.postgres:
+    if "sqlite" in args.backends:
+        run_on("sqlite", args.seconds, args.clients, None, args.members)
+    if args.postgres and "postgresql" in args.backends:
         run_on("postgresql", args.seconds, args.clients, args.postgres, args.members)
 
 
