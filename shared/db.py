@@ -6,8 +6,6 @@ the inbox row and a consumer's effect commit in one transaction (redelivery chan
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +25,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,7 +32,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.types import TypeDecorator
-from sqlalchemy.util import await_
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.subjects import event_subject
@@ -94,16 +90,12 @@ def messaging_tables(metadata: MetaData) -> tuple[Table, Table, Table]:
     return outbox, inbox, idempotency
 
 
-SQLITE_BUSY_TIMEOUT = 30.0
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-
-
 def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
+        engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -113,54 +105,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
-        _one_writer_at_a_time(engine)
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-
-
-def _one_writer_at_a_time(engine: AsyncEngine) -> None:
-    """SQLite has one writer: a transaction that writes holds the lock until it ends, and
-    the others poll for it in SQLite's busy handler, sleeping up to 100 ms between tries
-    (with many requests at once, the lock sits free while they sleep, and writes at 32
-    clients ran slower than at one). So the process's transactions queue for the write lock
-    in an asyncio lock instead, taken before a transaction's first write and handed on at
-    its end."""
-    locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-        weakref.WeakKeyDictionary()
-    )
-
-    def writer_lock() -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if loop not in locks:
-            locks[loop] = asyncio.Lock()
-        return locks[loop]
-
-    @event.listens_for(engine.sync_engine, "before_cursor_execute")
-    def _before_write(conn, _cursor, statement, _parameters, _context, _executemany):
-        if conn.info.get("rapport_writer") or not statement.lstrip()[:7].upper().startswith(
-            _WRITES
-        ):
-            return
-        try:
-            lock = writer_lock()
-        except RuntimeError:  # not on an event loop (a synchronous use): SQLite's own lock
-            return
-        try:
-            await_(asyncio.wait_for(lock.acquire(), SQLITE_BUSY_TIMEOUT))
-        except TimeoutError:
-            raise OperationalError(statement, None, Exception("database is locked")) from None
-        conn.info["rapport_writer"] = lock
-
-    def _release(conn, *_args) -> None:
-        lock = conn.info.pop("rapport_writer", None)
-        if lock is not None and lock.locked():
-            lock.release()
-
-    # after the transaction ends (commit, rollback, or a connection returned mid-way)
-    event.listen(engine.sync_engine, "commit", _release)
-    event.listen(engine.sync_engine, "rollback", _release)
-    event.listen(engine.sync_engine.pool, "reset", lambda dbapi, record, *_: _release(record))
-    event.listen(engine.sync_engine.pool, "close", lambda dbapi, record: _release(record))
 
 
 class UnitOfWork:
