@@ -58,8 +58,8 @@ class Step:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
-    def line(self, baseline: Step | None = None) -> str:
-        ratio = f"  {self.rate / baseline.rate:5.2f}x bare" if baseline and baseline.rate else ""
+    def line(self, baseline: Step | None = None, of: str = "bare") -> str:
+        ratio = f"  {self.rate / baseline.rate:5.2f}x {of}" if baseline and baseline.rate else ""
         refused = {s: n for s, n in self.statuses.items() if s >= 400}
         return (
             f"{self.name:<34} {self.clients:>3} clients {self.rate:8.1f}/s  "
@@ -205,7 +205,8 @@ def run_on(
             if backend == "postgresql" and not members:
                 results += two_replicas(system, seconds, clients)
             for step, baseline in results:
-                print("  " + step.line(baseline), flush=True)
+                of = "bare" if baseline is None or "healthz" in baseline.name else "1 replica"
+                print("  " + step.line(baseline, of), flush=True)
         finally:
             system.shutdown()
             for url in databases.values():
