@@ -8,12 +8,14 @@ value computed by `services.content.value`): registering 10,000 members through 
 would measure profiles, not content. Everything measured goes through the gateway.
 
     python -m bench.content [--members N] [--connections N] [--writes N] [--reads N]
+                            [--clients C] [--seconds S]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -24,6 +26,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import insert
 
+from bench.throughput import load
 from services.content.copies.tables import AudienceRow, FactRow, MemberRow
 from services.content.engagement.tables import CommentRow, ReactionRow, ShareRow
 from services.content.groups.tables import GroupMemberRow, GroupRow
@@ -332,6 +335,31 @@ def feed_reads(system: System, org: Org, count: int) -> None:
         report(f"GET feed ({order}), pages 2-5", deeper)
 
 
+def feed_under_load(system: System, org: Org, clients: int, seconds: float) -> None:
+    """The feed at `clients` concurrent readers beside the gateway's bare route at as many,
+    in the same run (closed loop, `seconds` per step): the ratio cancels the machine's noise."""
+    base = str(system.http.base_url)
+    path = f"/v1/members/{org.viewer}/feed"
+    bare = asyncio.run(
+        load(
+            base, "GET /healthz (bare route)", lambda n: ("GET", "/healthz", None), clients, seconds
+        )
+    )
+    print("  " + bare.line(), flush=True)
+    for order in ("recent", "value"):
+        step = asyncio.run(
+            load(
+                base,
+                f"GET feed ({order})",
+                lambda n, o=order: ("GET", f"{path}?order={o}&limit=20", None),
+                clients,
+                seconds,
+            )
+        )
+        print("  " + step.line(bare), flush=True)
+    print(f"  load average after: {os.getloadavg()[0]:.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--members", type=int, default=10_000)
@@ -340,6 +368,8 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--reads", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as root:
@@ -376,6 +406,8 @@ def main() -> None:
                 flush=True,
             )
             feed_reads(system, org, args.reads)
+            print(f"\nthe same feed at {args.clients} concurrent readers", flush=True)
+            feed_under_load(system, org, args.clients, args.seconds)
         finally:
             system.shutdown()
 

@@ -52,6 +52,7 @@ from shared.contracts.events import (
 from shared.contracts.streams import consumers_of
 from shared.contracts.subjects import event_subject
 from shared.db import create_schema, make_engine
+from shared.messaging.consumer import consumer_config
 from shared.messaging.credentials import ensure_credentials, write_server_config
 from shared.messaging.permissions import IDENTITIES
 from shared.messaging.provisioning import provision
@@ -234,6 +235,32 @@ async def publish(url: str, facts: list[tuple[Event, datetime]]) -> None:
     await nc.close()
 
 
+async def raw_pull_and_ack(url: str, settings: Settings) -> tuple[int, float]:
+    """The baseline: the same messages the connections service's consumers take, pulled
+    and acked by bare nats-py (batches of 100) through durables of the same filters; the
+    messages and the seconds taken."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    count, seconds = 0, 0.0
+    for spec in consumers_of("connections"):
+        config = consumer_config(spec, settings)
+        config.name = config.durable_name = f"bench-raw-{spec.durable}"
+        expected = (await js.add_consumer(spec.stream, config)).num_pending
+        subscription = await js.pull_subscribe_bind(durable=config.durable_name, stream=spec.stream)
+        started, taken = time.perf_counter(), 0
+        while taken < expected:
+            messages = await subscription.fetch(batch=100, timeout=5)
+            for message in messages:
+                await message.ack()
+            taken += len(messages)
+        seconds += time.perf_counter() - started
+        count += taken
+        await subscription.unsubscribe()
+        await js.delete_consumer(spec.stream, config.durable_name)
+    await nc.close()
+    return count, seconds
+
+
 async def pending(url: str) -> int:
     nc = await nats.connect(url)
     js = nc.jetstream()
@@ -342,6 +369,11 @@ def main() -> None:
                 except httpx.TransportError:
                     return False
 
+            raw_count, raw_seconds = asyncio.run(
+                raw_pull_and_ack(url, Settings(nats_url=server.url))
+            )
+            raw_rate = raw_count / raw_seconds
+            say(f"raw nats-py pull+ack: {raw_count:,} messages at {raw_rate:,.0f}/s")
             say(f"starting connections; {len(facts):,} facts to consume")
             started = time.perf_counter()
             processes.start("connections")
@@ -392,6 +424,11 @@ def main() -> None:
             print(
                 f"  index the org from events:   {indexed:6.1f} s "
                 f"({len(facts) / indexed:,.0f} facts/s, startup build included)"
+            )
+            print(
+                f"  raw nats-py pull+ack (baseline): {raw_rate:,.0f} msgs/s "
+                f"({raw_count:,} messages); ratio indexed / raw "
+                f"{len(facts) / indexed / raw_rate:.3f}"
             )
             print(f"  rebuild from tables at start: {rebuilt:6.1f} s")
             print(f"  connections process memory:   {memory:6.0f} MiB resident, index built")

@@ -6,7 +6,10 @@ Closed loop: `clients` tasks each send a request as soon as the previous one ans
 `--seconds` per step. Runs on SQLite, and on PostgreSQL too when `--postgres URL` or
 TEST_DATABASE_URL names a server (a database per service is created and dropped).
 
-    python -m bench.throughput [--seconds S] [--clients N] [--postgres URL]
+    python -m bench.throughput [--seconds S] [--clients N] [--postgres URL] [--members N]
+
+On PostgreSQL it also measures POST /v1/posts with a second content process beside the
+first (two replicas / one). `--members N` instead registers N members through the API.
 """
 
 from __future__ import annotations
@@ -55,8 +58,8 @@ class Step:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
-    def line(self, baseline: Step | None = None) -> str:
-        ratio = f"  {self.rate / baseline.rate:5.2f}x bare" if baseline and baseline.rate else ""
+    def line(self, baseline: Step | None = None, of: str = "bare") -> str:
+        ratio = f"  {self.rate / baseline.rate:5.2f}x {of}" if baseline and baseline.rate else ""
         refused = {s: n for s, n in self.statuses.items() if s >= 400}
         return (
             f"{self.name:<34} {self.clients:>3} clients {self.rate:8.1f}/s  "
@@ -66,21 +69,31 @@ class Step:
 
 
 async def load(
-    base_url: str, name: str, make: Callable[[int], Request], clients: int, seconds: float
+    base_url: str,
+    name: str,
+    make: Callable[[int], Request],
+    clients: int,
+    seconds: float | None,
+    count: int | None = None,
 ) -> Step:
+    """`clients` closed loops for `seconds`, or until `count` requests were sent."""
     step = Step(name, clients)
     counter = itertools.count()
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + seconds if seconds is not None else float("inf")
+    left = itertools.count(count, -1) if count is not None else itertools.repeat(1)
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
 
         async def worker() -> None:
-            while time.perf_counter() < deadline:
+            while time.perf_counter() < deadline and next(left) > 0:
                 method, path, body = make(next(counter))
                 started = time.perf_counter()
-                response = await client.request(method, path, json=body)
+                try:
+                    status = (await client.request(method, path, json=body)).status_code
+                except httpx.TransportError:  # counted as a failure, not the end of the run
+                    status = 599
                 step.latencies.append(time.perf_counter() - started)
-                step.statuses[response.status_code] = step.statuses.get(response.status_code, 0) + 1
+                step.statuses[status] = step.statuses.get(status, 0) + 1
 
         started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(clients)))
@@ -125,7 +138,55 @@ def measure(system: System, seconds: float, clients: int) -> list[tuple[Step, St
     return results
 
 
-def run_on(backend: str, seconds: float, clients: int, postgres: str | None) -> None:
+def register_members(system: System, count: int, clients: int) -> list[tuple[Step, Step | None]]:
+    """Register `count` members through the API at `clients` (open-ended: until all are
+    answered), beside the bare route for as long."""
+    base = str(system.http.base_url)
+    tag = uuid.uuid4().hex[:6]
+
+    def register(n: int) -> Request:
+        handle = f"r{tag}{n}"
+        return ("POST", "/v1/members", {"handle": handle, "name": "R", "email": f"{handle}@x.org"})
+
+    say(f"registering {count} members ...")
+    step = asyncio.run(load(base, f"POST /v1/members x {count}", register, clients, None, count))
+    bare = asyncio.run(
+        load(
+            base,
+            "GET /healthz (bare route)",
+            lambda n: ("GET", "/healthz", None),
+            clients,
+            step.wall,
+        )
+    )
+    return [(bare, None), (step, bare)]
+
+
+def two_replicas(system: System, seconds: float, clients: int) -> list[tuple[Step, Step | None]]:
+    """POST /v1/posts at `clients` with one content process, then with a second beside it
+    (a NATS queue group shares the requests; both on the same PostgreSQL)."""
+    from tests.e2e.test_replicas import Replica
+
+    base = str(system.http.base_url)
+    tag = uuid.uuid4().hex[:6]
+    authors = system.registered(*(f"p{tag}{n}" for n in range(8)))
+
+    def post(n: int) -> Request:
+        return ("POST", "/v1/posts", {"author_id": authors[n % 8], "body": f"post {n}"})
+
+    one = asyncio.run(load(base, "POST /v1/posts, 1 content replica", post, clients, seconds))
+    replica = Replica(system, "content")
+    try:
+        two = asyncio.run(load(base, "POST /v1/posts, 2 content replicas", post, clients, seconds))
+    finally:
+        replica.stop()
+    say(f"two replicas / one: {two.rate / one.rate if one.rate else 0:.2f}x")
+    return [(one, None), (two, one)]
+
+
+def run_on(
+    backend: str, seconds: float, clients: int, postgres: str | None, members: int = 0
+) -> None:
     print(f"\n== {backend}", flush=True)
     databases = {}
     if backend == "postgresql":
@@ -136,8 +197,16 @@ def run_on(backend: str, seconds: float, clients: int, postgres: str | None) -> 
         try:
             say("starting nats-server and every service ...")
             system.start_all()
-            for step, baseline in measure(system, seconds, clients):
-                print("  " + step.line(baseline), flush=True)
+            results = (
+                register_members(system, members, clients)
+                if members
+                else measure(system, seconds, clients)
+            )
+            if backend == "postgresql" and not members:
+                results += two_replicas(system, seconds, clients)
+            for step, baseline in results:
+                of = "bare" if baseline is None or "healthz" in baseline.name else "1 replica"
+                print("  " + step.line(baseline, of), flush=True)
         finally:
             system.shutdown()
             for url in databases.values():
@@ -150,11 +219,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument(
+        "--members", type=int, default=0, help="only register this many members, at --clients"
+    )
+    parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     print(f"bench.throughput: {args.seconds:g} s per step, load {os.getloadavg()[0]:.2f}")
-    run_on("sqlite", args.seconds, args.clients, None)
-    if args.postgres:
-        run_on("postgresql", args.seconds, args.clients, args.postgres)
+    if "sqlite" in args.backends:
+        run_on("sqlite", args.seconds, args.clients, None, args.members)
+    if args.postgres and "postgresql" in args.backends:
+        run_on("postgresql", args.seconds, args.clients, args.postgres, args.members)
 
 
 if __name__ == "__main__":

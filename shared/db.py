@@ -195,6 +195,11 @@ class UnitOfWork:
         whole batch of events, or for an idempotent write with its stored answer."""
         self._held = True
 
+    @property
+    def holding(self) -> bool:
+        """Commits are held: the transaction is shared (a batch, or a write with its answer)."""
+        return self._held
+
     async def commit_all(self) -> None:
         self._held = False
         await self.commit()

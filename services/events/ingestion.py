@@ -21,7 +21,7 @@ from shared.contracts.envelope import Event
 from shared.cursors import Cursors
 from shared.db import UnitOfWork
 from shared.errors import DomainError, NotFound
-from shared.messaging.consumer import Unreadable
+from shared.messaging.consumer import HandleAlone, Unreadable
 from shared.metrics import WEBHOOK_DELIVERIES, WEBHOOK_INGESTION_LATENCY
 from shared.webhooks.adapters import ADAPTERS, PayloadInvalid, UnsupportedType, normalise
 from shared.webhooks.intents import AnswerRsvp, CheckIn, Intent, LogMeeting, UpsertEvent
@@ -95,6 +95,9 @@ async def normalise_and_record(
     except ChangedMeanwhile:
         raise  # a race, not a refusal: the message is redelivered and tried again
     except DomainError as error:
+        if uow.holding:
+            # the transaction holds other deliveries of a batch: roll back this one alone
+            raise HandleAlone(str(error)) from error
         await uow.session.rollback()
         uow.published.clear()
         where = f"{error.field}: " if error.field else ""

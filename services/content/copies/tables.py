@@ -27,7 +27,11 @@ class FactRow(CopiedRow, Base):
     (the member's own tombstone keeps late facts out)."""
 
     __tablename__ = "relation_facts"
-    __table_args__ = (Index("ix_relation_facts_other", "other_id", "aspect"),)
+    __table_args__ = (
+        Index("ix_relation_facts_other", "other_id", "aspect"),
+        # covers the feed's "whom does V connect to / follow / block" lists (no row reads)
+        Index("ix_relation_facts_member_aspect", "member_id", "aspect", "active", "other_id"),
+    )
 
     member_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     other_id: Mapped[str] = mapped_column(String(64), primary_key=True)

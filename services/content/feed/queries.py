@@ -8,13 +8,17 @@ member or in a muted group (as author or as sharer).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Double,
+    Integer,
     Select,
     String,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -23,6 +27,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.db import UTCDateTime
 
 from ..copies.domain import CONNECTED, FOLLOWS
 from ..copies.queries import facts, not_blocked_with
@@ -35,7 +41,7 @@ from ..value import UNRANKED
 from .tables import MuteRow
 
 
-def _visible_to(viewer_id: str) -> ColumnElement[bool]:
+def _visible_to(viewer_id) -> ColumnElement[bool]:
     """The visibility rule of posts.domain.can_see, in SQL, for PostRow."""
     return or_(
         PostRow.author_id == viewer_id,
@@ -53,15 +59,15 @@ def _visible_to(viewer_id: str) -> ColumnElement[bool]:
     )
 
 
-def _groups_of(member_id: str) -> Select:
+def _groups_of(member_id) -> Select:
     return select(GroupMemberRow.group_id).where(GroupMemberRow.member_id == member_id)
 
 
-def _muted_by(member_id: str) -> Select:
+def _muted_by(member_id) -> Select:
     return select(MuteRow.target_id).where(MuteRow.member_id == member_id)
 
 
-def _not_muted_post(viewer_id: str) -> ColumnElement[bool]:
+def _not_muted_post(viewer_id) -> ColumnElement[bool]:
     return and_(
         PostRow.author_id.not_in(_muted_by(viewer_id)),
         or_(PostRow.group_id.is_(None), PostRow.group_id.not_in(_muted_by(viewer_id))),
@@ -87,7 +93,7 @@ def _entries(kind: str, entry_id, actor_id, at) -> Select:
     )
 
 
-def _post_branch(viewer_id: str, *where: ColumnElement[bool]) -> Select:
+def _post_branch(viewer_id, *where: ColumnElement[bool]) -> Select:
     return (
         _entries("post", PostRow.id, PostRow.author_id, PostRow.created_at)
         .select_from(PostRow)
@@ -96,7 +102,7 @@ def _post_branch(viewer_id: str, *where: ColumnElement[bool]) -> Select:
     )
 
 
-def _feed_branches(viewer_id: str) -> list[tuple[Select, Any, Any]]:
+def _feed_branches(viewer_id) -> list[tuple[Select, Any, Any]]:
     """The feed's sources, each a query an index can serve, disjoint from the others:
     (query, its time column, its entry id column)."""
     connected, followed = facts(viewer_id, CONNECTED), facts(viewer_id, FOLLOWS)
@@ -126,9 +132,7 @@ def _feed_branches(viewer_id: str) -> list[tuple[Select, Any, Any]]:
         .join(PostRow, PostRow.id == ShareRow.post_id)
         .outerjoin(AudienceRow, AudienceRow.member_id == PostRow.author_id)
         .where(
-            ShareRow.sharer_id.in_(
-                union_all(connected, followed, select(literal(viewer_id, String)))
-            ),
+            ShareRow.sharer_id.in_(union_all(connected, followed, select(viewer_id))),
             not_blocked_with(viewer_id, ShareRow.sharer_id),
             ShareRow.sharer_id.not_in(_muted_by(viewer_id)),
             _visible_to(viewer_id),
@@ -141,15 +145,22 @@ def _feed_branches(viewer_id: str) -> list[tuple[Select, Any, Any]]:
     ]
 
 
-def _after(order: str, after: tuple, rank, at, entry_id) -> ColumnElement[bool]:
+# The position after which a page starts, as parameters of the statement
+_AFTER = {
+    "rank": bindparam("after_rank", type_=Double),
+    "at": bindparam("after_at", type_=UTCDateTime),
+    "id": bindparam("after_id", type_=String),
+}
+
+
+def _after(order: str, rank, at, entry_id) -> ColumnElement[bool]:
     """Keyset condition: entries strictly after the position, in the feed's order."""
+    position_at, position_id = _AFTER["at"], _AFTER["id"]
     if order == "value":
-        position_rank, position_at, position_id = after
         return or_(
-            rank < position_rank,
-            and_(rank == position_rank, before(at, entry_id, position_at, position_id)),
+            rank < _AFTER["rank"],
+            and_(rank == _AFTER["rank"], before(at, entry_id, position_at, position_id)),
         )
-    position_at, position_id = after
     # `at <= ...` first, so that an index on the time serves the range
     return and_(at <= position_at, before(at, entry_id, position_at, position_id))
 
@@ -157,6 +168,29 @@ def _after(order: str, after: tuple, rank, at, entry_id) -> ColumnElement[bool]:
 def _ordering(order: str, rank, at, entry_id) -> list:
     by_time = [at.desc(), entry_id.desc()]
     return [rank.desc(), *by_time] if order == "value" else by_time
+
+
+@functools.cache
+def _feed_statement(order: str, paged: bool) -> Select:
+    """The feed query, built once per order and kind of page with the reader and the
+    position as parameters: building it and deriving its cache key cost more than running
+    it, and SQLAlchemy keeps both with the statement object. Each source is cut to a page
+    before they are merged."""
+    viewer = bindparam("viewer_id", type_=String)
+    per_page = bindparam("per_page", type_=Integer)
+    pages = []
+    for branch, at, entry_id in _feed_branches(viewer):
+        rank = _rank()
+        if paged:
+            branch = branch.where(_after(order, rank, at, entry_id))
+        pages.append(
+            select(
+                branch.order_by(*_ordering(order, rank, at, entry_id)).limit(per_page).subquery()
+            )
+        )
+    entries = union_all(*pages).subquery("entries")
+    c = entries.c
+    return select(entries).order_by(*_ordering(order, c.rank, c.at, c.entry_id)).limit(per_page)
 
 
 async def feed_page(
@@ -168,22 +202,14 @@ async def feed_page(
     after: tuple | None,
 ) -> list[dict]:
     """The next `limit` + 1 entries after the position `after` ((time, id), or (rank,
-    time, id) by value): kind, entry_id, post_id, actor_id, at, rank. Each source is cut
-    to a page before they are merged."""
-    pages = []
-    for branch, at, entry_id in _feed_branches(viewer_id):
-        rank = _rank()
-        if after is not None:
-            branch = branch.where(_after(order, after, rank, at, entry_id))
-        pages.append(
-            select(
-                branch.order_by(*_ordering(order, rank, at, entry_id)).limit(limit + 1).subquery()
-            )
-        )
-    entries = union_all(*pages).subquery("entries")
-    c = entries.c
-    query = select(entries).order_by(*_ordering(order, c.rank, c.at, c.entry_id))
-    rows = await session.execute(query.limit(limit + 1))
+    time, id) by value): kind, entry_id, post_id, actor_id, at, rank."""
+    params: dict[str, Any] = {"viewer_id": viewer_id, "per_page": limit + 1}
+    if after is not None:
+        names = ["after_at", "after_id"]
+        if order == "value":
+            names.insert(0, "after_rank")
+        params |= dict(zip(names, after, strict=True))
+    rows = await session.execute(_feed_statement(order, after is not None), params)
     return [dict(r._mapping) for r in rows]
 
 
