@@ -88,9 +88,16 @@ def service_permissions(service: str, aggregator_partitions: int = 1) -> Permiss
 
 
 def gateway_permissions() -> Permissions:
+    # besides requests and webhook deliveries: reading the streams' and consumers' state for
+    # the JetStream metrics it exports (shared/natsmetrics.py), nothing that changes them
     return Permissions(
         GATEWAY,
-        publish=(*(rpc_subject(s, ">") for s in SERVICES), WEBHOOK_SUBJECTS),
+        publish=(
+            *(rpc_subject(s, ">") for s in SERVICES),
+            WEBHOOK_SUBJECTS,
+            f"{JS_API}.STREAM.LIST",
+            f"{JS_API}.CONSUMER.LIST.*",
+        ),
         subscribe=(f"{inbox_prefix(GATEWAY)}.>",),
     )
 

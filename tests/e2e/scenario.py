@@ -99,4 +99,4 @@ def drive(system: System) -> None:
 
     wait_until(lambda: delivered("normalised", accepted.json()["webhook_id"]), timeout=15)
     wait_until(lambda: delivered("failed", unsupported.json()["webhook_id"]), timeout=15)
-    asyncio.run(_poison(system.nats.url))
+    asyncio.run(_poison(system.nats_url))

@@ -66,7 +66,7 @@ async def _facts(url: str, subject_of: str, key: str, value: str) -> list[str]:
 
 
 def facts(system: System, key: str, value: str, prefix: str = "") -> list[str]:
-    return asyncio.run(_facts(system.nats.url, prefix, key, value))
+    return asyncio.run(_facts(system.nats_url, prefix, key, value))
 
 
 def connected_in_service(system: System, member_id: str, other_id: str) -> bool:
