@@ -24,7 +24,7 @@ import pytest
 import tests.e2e.system as system_module
 from shared.natsserver import NatsServer, free_port, start_nats_server
 from tests.e2e.system import System, wait_until
-from tests.support import WEBHOOK_SECRETS, signed, test_settings
+from tests.support import HARNESS, WEBHOOK_SECRETS, bus_config, signed, test_settings, url_as
 
 NODES = 3
 MEMBERS = 45
@@ -46,14 +46,15 @@ class Cluster:
 
     @property
     def urls(self) -> list[str]:
-        return [node.url for node in self.nodes]
+        """The nodes' addresses, with the tests' own credentials (the harness identity)."""
+        return [url_as(node.url, HARNESS) for node in self.nodes]
 
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
 
 
-def start_cluster(root) -> Cluster:
+def start_cluster(root, config) -> Cluster:
     routes = [free_port() for _ in range(NODES)]
     all_routes = ",".join(f"nats://127.0.0.1:{port}" for port in routes)
     nodes: list[NatsServer] = []
@@ -63,6 +64,7 @@ def start_cluster(root) -> Cluster:
                 start_nats_server(
                     root / f"nats-{index + 1}",
                     log_file=root / f"nats-{index + 1}.log",
+                    config=config,
                     extra_args=[
                         f"--name=nats-{index + 1}",
                         "--cluster_name=rapport",
@@ -102,7 +104,7 @@ async def _stream(urls: list[str], stream: str, subjects: str | None = None):
 def stream_info(cluster: Cluster, stream: str, subjects: str | None = None):
     """The stream's info from the nodes still running (asked again while the stream or the
     JetStream API has no leader yet, as after a node is lost)."""
-    alive = [n.url for n in cluster.nodes if n.process.poll() is None]
+    alive = [url_as(n.url, HARNESS) for n in cluster.nodes if n.process.poll() is None]
 
     def ask():
         try:
@@ -115,16 +117,16 @@ def stream_info(cluster: Cluster, stream: str, subjects: str | None = None):
 
 @pytest.fixture
 def clustered(tmp_path, monkeypatch):
-    cluster = start_cluster(tmp_path)
+    cluster = start_cluster(tmp_path, bus_config(tmp_path / "secrets"))
     # System starts one server and provisions at 1 replica: give it the cluster and 3.
-    monkeypatch.setattr(system_module, "start_nats_server", lambda _root: cluster)
+    monkeypatch.setattr(system_module, "start_nats_server", lambda _root, **_: cluster)
     monkeypatch.setattr(
         system_module,
         "test_settings",
         lambda url, **overrides: test_settings(url, stream_replicas=NODES, **overrides),
     )
     system = System(tmp_path / "system", {})
-    system.env["RAPPORT_NATS_URL"] = ",".join(cluster.urls)
+    system.env["RAPPORT_NATS_URL"] = ",".join(node.url for node in cluster.nodes)
     system.env["RAPPORT_NATS_MONITOR_URLS"] = ",".join(n.monitor_url for n in cluster.nodes)
     try:
         system.start_all()
