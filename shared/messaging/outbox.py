@@ -81,12 +81,14 @@ class OutboxRelay:
                 *(self._publish(r.subject, r.payload, r.event_id) for r in rows),
                 return_exceptions=True,
             )
-            done = [r.seq for r, ack in zip(rows, acks, strict=True) if not _failed(ack)]
+            # by event id, not seq: SQLite reuses the rowid of a deleted last row, so another
+            # replica's new row could carry a seq this batch published
+            done = [r.event_id for r, ack in zip(rows, acks, strict=True) if not _failed(ack)]
             if self.after_publish:
                 for row in rows:
                     self.after_publish(row.event_id)
             if done:
-                await session.execute(delete(outbox).where(outbox.c.seq.in_(done)))
+                await session.execute(delete(outbox).where(outbox.c.event_id.in_(done)))
         OUTBOX_PUBLISHED.labels(self._service).inc(len(done))
         failed = next((ack for ack in acks if _failed(ack)), None)
         if failed is not None:
