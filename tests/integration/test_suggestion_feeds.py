@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from faststream.nats import NatsBroker
@@ -51,7 +52,10 @@ class Connections:
     def __init__(self, nats_url: str, database_url: str, root: Path) -> None:
         self.env = dict(
             os.environ,
-            RAPPORT_NATS_URL=nats_url,
+            # the process connects as itself: the address without the harness's credentials
+            RAPPORT_NATS_URL=urlunsplit(
+                urlsplit(nats_url)._replace(netloc=urlsplit(nats_url).netloc.rsplit("@", 1)[-1])
+            ),
             **identity_env("connections"),
             RAPPORT_CONNECTIONS_DATABASE_URL=database_url,
             RAPPORT_CONNECTIONS_PORT=str(free_port()),
