@@ -7,6 +7,7 @@ import binascii
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -106,7 +107,10 @@ class Settings(BaseSettings):
     trust_connected: float = Field(1.0, description="Trust T of a connected pair.")
     trust_follow: float = Field(0.5, description="Trust T when either member follows the other.")
 
-    # Relationship health model v1 (docs/health-model.md)
+    # Relationship health model (docs/health-model.md)
+    health_model: Literal["v1", "v2"] = Field(
+        "v2", description="Which health model: v2 (attention share, meetings by duration) or v1."
+    )
     health_half_life_days: float = Field(30.0, description="Half-life H of interactions.")
     health_weights: dict[str, float] = Field(
         {
@@ -122,7 +126,15 @@ class Settings(BaseSettings):
         },
         description="Weight of each kind of interaction (JSON object).",
     )
-    health_meeting_cap: float = Field(13.0, description="Largest weight of one meeting.")
+    health_meeting_base: float | None = Field(
+        None, description="A meeting's weight before its minutes (unset: v1 1, v2 0)."
+    )
+    health_meeting_minutes_per_point: float | None = Field(
+        None, gt=0, description="Minutes of meeting per point of weight (unset: v1 10, v2 5)."
+    )
+    health_meeting_cap: float | None = Field(
+        None, description="Largest weight of one meeting (unset: v1 13, v2 24)."
+    )
     health_meeting_default_minutes: float = Field(15.0, description="Meeting length if unknown.")
     health_activity_weights: dict[str, float] = Field(
         {"post": 1.0, "group_message": 1.0, "check_in": 3.0},
@@ -132,6 +144,15 @@ class Settings(BaseSettings):
         [70.0, 45.0, 20.0], description="Health at which thriving, steady, fading begin."
     )
     health_at_risk_gap_factor: float = Field(3.0, description="At risk after this many gaps.")
+    health_attention_floor: float = Field(
+        10.0, gt=0, description="v2: attention totals below this count as this much."
+    )
+    health_attention_full_share: float = Field(
+        0.2, gt=0, description="v2: an attention share c at or above this is full closeness."
+    )
+    health_attention_weight: float = Field(
+        0.5, ge=0, le=1, description="v2: part of closeness k from attention (the rest: intensity)."
+    )
     balance_bounds: list[float] = Field(
         [0.25, 0.75], description="Offline share below: online-heavy; above: offline-heavy."
     )

@@ -29,9 +29,9 @@ from .handlers import (
     remote_partitions,
 )
 from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
-from .model import ChannelSums, HealthModel
+from .model import V1, ChannelSums, HealthModel
 from .partition import Partition
-from .projection import ProjectionTables, metadata
+from .projection import ProjectionTables, metadata, service_state
 from .state import cursor_key, ensure_generation_row, generation_state
 
 NAME = "aggregator"
@@ -40,12 +40,22 @@ log = logging.getLogger(__name__)
 
 
 def health_model(settings: Settings) -> HealthModel:
+    """The configured model: v2 unless RAPPORT_HEALTH_MODEL=v1; a meeting's numbers left
+    unset take the chosen model's defaults."""
     thriving, steady, fading = settings.health_thresholds
     online_heavy, offline_heavy = settings.balance_bounds
-    return HealthModel(
+    meeting = {
+        name: value
+        for name, value in (
+            ("meeting_base", settings.health_meeting_base),
+            ("meeting_minutes_per_point", settings.health_meeting_minutes_per_point),
+            ("meeting_cap", settings.health_meeting_cap),
+        )
+        if value is not None
+    }
+    numbers = dict(
         half_life_days=settings.health_half_life_days,
         weights=dict(settings.health_weights),
-        meeting_cap=settings.health_meeting_cap,
         meeting_default_minutes=settings.health_meeting_default_minutes,
         activity_weights=dict(settings.health_activity_weights),
         thriving_at=thriving,
@@ -54,7 +64,14 @@ def health_model(settings: Settings) -> HealthModel:
         at_risk_gap_factor=settings.health_at_risk_gap_factor,
         online_heavy_below=online_heavy,
         offline_heavy_above=offline_heavy,
+        attention_floor=settings.health_attention_floor,
+        attention_full_share=settings.health_attention_full_share,
+        attention_weight=settings.health_attention_weight,
+        **meeting,
     )
+    if settings.health_model == V1:
+        return HealthModel(**numbers)
+    return HealthModel.v2(**numbers)
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
@@ -124,6 +141,8 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             generations = {live} | ({building} if building else set())
             await uow.commit()
         async with runtime.engine.begin() as connection:
+            # aggregator_state until the aggregator's migration 0003 creates it (checkfirst)
+            await connection.run_sync(lambda c: metadata.create_all(c, tables=[service_state]))
             for generation in generations:
                 tables = ProjectionTables.of(generation).all()
                 await connection.run_sync(lambda c, t=tables: metadata.create_all(c, tables=t))

@@ -32,6 +32,7 @@ from .state import generation_state, rebuild_inbox
 from .views import (
     add_sums,
     add_weeks,
+    attention_of,
     balance_view,
     combine_insights,
     go_offline_nudges,
@@ -97,6 +98,10 @@ class Partials:
         others = ({o for m, o, _ in facts} | {m for m, o, _ in facts} | set(sums)) - {member}
         if q.others is not None:
             others &= set(q.others)
+        totals = {}
+        if self.model.uses_attention:
+            totals = await p.attention.of([member, *others])
+        handles = {} if q.ranking else await p.members.handles(sorted(others))
         ranking, views = [], []
         for other in others:
             ties = ties_between(member, other, facts)
@@ -105,13 +110,27 @@ class Partials:
             if ties.blocked or (no_interactions and ties.trust(self.weights) == 0):
                 continue
             pair = pair or PairSums(*sorted((member, other)))
+            attention = attention_of(pair, totals, q.at, self.model)
             if q.ranking:
-                health = components(pair, ties.trust(self.weights), q.at, self.model).health
+                trust = ties.trust(self.weights)
+                health = components(pair, trust, q.at, self.model, attention).health
                 ranking.append(
                     api.Ranked(member_id=other, health=health, status=self.model.status(health))
                 )
             else:
-                views.append(pair_view(member, other, pair, ties, q.at, self.model, self.weights))
+                views.append(
+                    pair_view(
+                        member,
+                        other,
+                        pair,
+                        ties,
+                        q.at,
+                        self.model,
+                        self.weights,
+                        attention,
+                        handles.get(other),
+                    )
+                )
         return api.PartialRelationships(
             ranking=ranking, views=views, watermark=await p.watermark.get()
         )
@@ -123,7 +142,10 @@ class Partials:
         sums = await p.pairs.get(a, b) or PairSums(*sorted((a, b)))
         view = None
         if not ties.blocked:
-            view = pair_view(a, b, sums, ties, q.at, self.model, self.weights)
+            totals = await p.attention.of([a, b]) if self.model.uses_attention else {}
+            attention = attention_of(sums, totals, q.at, self.model)
+            handle = (await p.members.handles([b])).get(b)
+            view = pair_view(a, b, sums, ties, q.at, self.model, self.weights, attention, handle)
         return api.PartialPair(view=view, watermark=await p.watermark.get())
 
     async def balance(self, q: api.PartialBalanceQuery, uow: UnitOfWork) -> api.PartialBalance:
@@ -142,8 +164,10 @@ class Partials:
         facts = await p.facts.all_active()
         pairs = [(s, ties_between(s.a, s.b, facts)) for s in await p.pairs.all()]
         weeks = await p.weeks.since(weeks_back(q.at)[0], q.members)
+        totals = await p.attention.all() if self.model.uses_attention else {}
         return insights_partial(
             pairs,
+            totals,
             await p.balances.all(),
             weeks,
             members,

@@ -90,7 +90,7 @@ async def project(
         if partition.owns_pair(change.member_id, change.other_id) and not (
             await projection.members.any_erased(change.member_id, change.other_id)
         ):
-            await projection.facts.apply(
+            await projection.apply_fact(
                 change.member_id, change.other_id, change.aspect, change.active, version
             )
     for interaction in interactions_of(event, envelope.time, model):

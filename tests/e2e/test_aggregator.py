@@ -289,6 +289,9 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
 def test_two_aggregator_partitions_give_exactly_the_results_of_one(tmp_path, monkeypatch):
     # any partition may answer the next page: they sign cursors with one configured key
     monkeypatch.setenv("RAPPORT_CURSOR_SECRET", "partitions-share-this")
+    # model v1: a partition owns a share of the pairs, so it cannot know a member's
+    # attention over all their pairs (v2)
+    monkeypatch.setenv("RAPPORT_HEALTH_MODEL", "v1")
     ids = members(30)
     log = mixed_log(ids, 500, seed=2)
     snapshots, pages = [], []

@@ -73,6 +73,23 @@ class HealthComponents(Answer):
     reciprocity: float
     trust: float
     diversity: float
+    closeness: float = Field(
+        description="k: the intensity under model v1; under v2 half intensity, half the "
+        "attention share (full at 0.2)"
+    )
+    attention: float | None = Field(
+        None, description="Model v2's attention share c of the pair (None under v1)"
+    )
+
+
+class AttentionFigures(Answer):
+    """Model v2: what part of each member's interactions (over their visible pairs) this
+    pair holds, at `at`."""
+
+    of_member: float | None = Field(description="The pair's part of the member's interactions")
+    of_other: float | None = Field(description="The pair's part of the other's interactions")
+    share: float = Field(description="c = (I / max(A_a, 10) + I / max(A_b, 10)) / 2")
+    reason: str
 
 
 class PairFigures(Answer):
@@ -108,6 +125,9 @@ class Relationship(Answer):
     at_risk: bool
     status_drops_at: datetime | None
     explanation: list[Contribution]
+    attention: AttentionFigures | None = Field(
+        None, description="Model v2: the pair's attention share, explained (None under v1)"
+    )
 
 
 class Relationships(Answer):
