@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from faststream.asgi import AsgiFastStream
 from sqlalchemy.exc import IntegrityError
@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     model = health_model(settings)
     weights = TrustWeights(connected=settings.trust_connected, follow=settings.trust_follow)
 
-    on_batch = batch_handler(model, partition)
+    on_batch = batch_handler(model, partition, timedelta(seconds=settings.meeting_future_tolerance))
     for spec in CONSUMERS:
         if spec.service == NAME:
             runtime.on_batch(spec.durable, on_batch)

@@ -12,7 +12,7 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.contracts.api import aggregator as api
@@ -21,13 +21,14 @@ from shared.contracts.operations import Operation
 from shared.cursors import BadCursor, Cursors
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
+from shared.messaging.consumer import Unreadable
 
 from .domain import TrustWeights, ties_between
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums, components
 from .partition import Partition
 from .projection import Projection, ProjectionTables
-from .projector import project_batch
+from .projector import ahead_of_arrival, project_batch
 from .state import generation_state, rebuild_inbox
 from .views import (
     add_sums,
@@ -53,10 +54,16 @@ async def live_projection(uow: UnitOfWork, model: HealthModel) -> Projection:
 # --- events -----------------------------------------------------------------------------
 
 
-def batch_handler(model: HealthModel, partition: Partition):
-    """Apply a batch of new events to the live generation (and to the one being rebuilt)."""
+def batch_handler(model: HealthModel, partition: Partition, future_tolerance: timedelta):
+    """Apply a batch of new events to the live generation (and to the one being rebuilt).
+    An event timed too far ahead of its recording is dead-lettered with the reason (the
+    batch is then handled one by one, so that only that event is)."""
 
     async def on_batch(items: list[tuple[Event, Envelope]], uow: UnitOfWork) -> None:
+        for event, envelope in items:
+            reason = ahead_of_arrival(event, envelope, model, future_tolerance)
+            if reason is not None:
+                raise Unreadable(reason)
         live, building = await generation_state(uow.session)
         applied = await project_batch(
             Projection(uow.session, ProjectionTables.of(live), model), items, partition
@@ -132,7 +139,7 @@ class Partials:
                     )
                 )
         return api.PartialRelationships(
-            ranking=ranking, views=views, watermark=await p.watermark.get()
+            ranking=ranking, views=views, watermark=await p.watermarks.of([member])
         )
 
     async def pair(self, q: api.PartialPairQuery, uow: UnitOfWork) -> api.PartialPair:
@@ -146,7 +153,7 @@ class Partials:
             attention = attention_of(sums, totals, q.at, self.model)
             handle = (await p.members.handles([b])).get(b)
             view = pair_view(a, b, sums, ties, q.at, self.model, self.weights, attention, handle)
-        return api.PartialPair(view=view, watermark=await p.watermark.get())
+        return api.PartialPair(view=view, watermark=await p.watermarks.of([a]))
 
     async def balance(self, q: api.PartialBalanceQuery, uow: UnitOfWork) -> api.PartialBalance:
         p = await live_projection(uow, self.model)
@@ -155,7 +162,7 @@ class Partials:
         return api.PartialBalance(
             sums=api.ChannelFigures(online=sums.online, offline=sums.offline, as_of=sums.as_of),
             weeks={w: api.WeekSums(online=on, offline=off) for w, (on, off) in weeks.items()},
-            watermark=await p.watermark.get(),
+            watermark=await p.watermarks.of([q.member_id]),
         )
 
     async def insights(self, q: api.PartialInsightsQuery, uow: UnitOfWork) -> api.PartialInsights:
@@ -174,7 +181,7 @@ class Partials:
             q.at,
             self.model,
             self.weights,
-            await p.watermark.get(),
+            await p.watermarks.overall() if q.members is None else await p.watermarks.of(q.members),
         )
 
 
@@ -212,7 +219,8 @@ class Queries:
         uow: UnitOfWork,
         owner: int | None = None,
     ) -> tuple[list[Any], datetime]:
-        """Partials at `at` (default now); `at` before the watermark is refused."""
+        """Partials at `at` (default now); `at` before the watermark of the members the
+        query is about (their latest data) is refused."""
         when = at or datetime.now(UTC)
         partials = await self.ask(op, request(when), uow, owner=owner)
         marks = [p.watermark for p in partials if p.watermark]
@@ -220,7 +228,8 @@ class Queries:
         if watermark is not None and when < watermark:
             if at is not None:
                 raise Invalid(
-                    f"at must be at or after the projection's watermark {watermark.isoformat()}",
+                    "at must be at or after the latest data of the members concerned "
+                    f"({watermark.isoformat()})",
                     field="at",
                 )
             when = watermark  # clocks disagree by a little: read as of the latest interaction

@@ -6,6 +6,8 @@ every path applies events the same way.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -13,6 +15,7 @@ from shared.contracts.events import (
     EventCancelled,
     EventCreated,
     EventUpdated,
+    MeetingLogged,
     MemberDeleted,
     MemberRegistered,
     MemberUpdated,
@@ -21,10 +24,32 @@ from shared.contracts.events import (
 from shared.copies import Version
 
 from .domain import fact_changes
-from .interactions import activities_of, interactions_of
+from .interactions import activities_of, interactions_of, meeting_end
 from .model import HealthModel, Interaction, pair_key
 from .partition import Partition
 from .projection import Projection, week_of
+
+
+def ahead_of_arrival(
+    event: Event, envelope: Envelope, model: HealthModel, tolerance: timedelta
+) -> str | None:
+    """Why the event is refused, when a time it carries lies more than `tolerance` after
+    the event itself was recorded (the envelope's time: the same on a replay), else None.
+    Such a fact would move its members' watermarks ahead and hold up their reads."""
+    latest = envelope.time + tolerance
+    times: list[tuple[str, datetime]] = []
+    if isinstance(event, MeetingLogged):
+        times += [("started_at", event.started_at), ("ended_at", meeting_end(event, model))]
+    times += [("time", i.time) for i in interactions_of(event, envelope.time, model)]
+    times += [("time", a.time) for a in activities_of(event, envelope.time, model)]
+    for name, t in times:
+        if t > latest:
+            return (
+                f"{envelope.type} {envelope.id}: {name} {t.isoformat()} lies more than "
+                f"{tolerance.total_seconds():g}s after the event was recorded "
+                f"({envelope.time.isoformat()})"
+            )
+    return None
 
 
 async def project_batch(

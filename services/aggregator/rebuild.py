@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from datetime import timedelta
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -31,7 +32,7 @@ from shared.settings import Settings, get_settings
 from .app import health_model
 from .partition import Partition
 from .projection import Projection, ProjectionTables, metadata
-from .projector import project_batch
+from .projector import ahead_of_arrival, project_batch
 from .state import ensure_generation_row, generation_state, rebuild_inbox, set_generations
 
 BATCH = 500
@@ -51,6 +52,7 @@ async def rebuild(settings: Settings) -> int:
     else:
         outbox, inbox, _ = messaging_tables(metadata)
     model = health_model(settings)
+    tolerance = timedelta(seconds=settings.meeting_future_tolerance)
     partition = Partition(settings.aggregator_partition, settings.aggregator_partitions)
 
     def unit_of_work() -> UnitOfWork:
@@ -109,9 +111,15 @@ async def rebuild(settings: Settings) -> int:
                         continue
                 async with unit_of_work() as uow:
                     fresh = await uow.claim_many(rebuild_inbox(new), [e.id for _, e in items])
+                    # what the live consumer dead-lettered stays out of the replay too
                     await project_batch(
                         Projection(uow.session, ProjectionTables.of(new), model),
-                        [(event, envelope) for event, envelope in items if envelope.id in fresh],
+                        [
+                            (event, envelope)
+                            for event, envelope in items
+                            if envelope.id in fresh
+                            and ahead_of_arrival(event, envelope, model, tolerance) is None
+                        ],
                         partition,
                     )
                     await uow.commit()

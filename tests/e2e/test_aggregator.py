@@ -108,6 +108,7 @@ def mixed_log(ids: list[str], size: int, seed: int) -> list[tuple[Event, datetim
     for n in range(size):
         a, b = rng.sample(ids, 2)
         at = START + timedelta(minutes=rng.randint(0, 60 * 24 * 60))
+        minutes = rng.randint(5, 120)
         log.append(
             rng.choice(
                 [
@@ -119,9 +120,9 @@ def mixed_log(ids: list[str], size: int, seed: int) -> list[tuple[Event, datetim
                             meeting_id=f"g{n}",
                             participant_ids=[a, b],
                             started_at=at,
-                            duration_minutes=rng.randint(5, 120),
+                            duration_minutes=minutes,
                         ),
-                        at,
+                        at + timedelta(minutes=minutes),  # logged once it ended
                     ),
                     (
                         AttendeeCheckedIn(
@@ -241,6 +242,75 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
         )
         count = sum(1 for e, _ in messages if {e.sender_id, e.recipient_id} == {a, b})
         assert pair["interaction_count"] == count
+
+
+# --- watermarks per member --------------------------------------------------------------
+
+
+async def _dead_letters(url: str) -> list[dict[str, str]]:
+    """The headers of every message in the dead-letter stream."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    state = (await js.stream_info("DEADLETTER")).state
+    found = []
+    for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+        found.append(dict((await js.get_msg("DEADLETTER", seq)).headers or {}))
+    await nc.close()
+    return found
+
+
+def test_a_meeting_timed_ahead_is_dead_lettered_and_holds_up_no_ones_reads(system: System):
+    ana, ben, cleo, dan = ids = members(4)
+    now = datetime.now(UTC)
+    publish(
+        system,
+        [
+            *registrations(ids),
+            (DirectMessageSent(message_id="ab", sender_id=ana, recipient_id=ben), START),
+            (
+                DirectMessageSent(message_id="cd", sender_id=cleo, recipient_id=dan),
+                START + timedelta(days=10),
+            ),
+            # logged now, but said to end ten hours from now
+            (
+                MeetingLogged(
+                    meeting_id="ahead",
+                    participant_ids=[ana, ben],
+                    started_at=now - timedelta(minutes=5),
+                    ended_at=now + timedelta(hours=10),
+                ),
+                now,
+            ),
+        ],
+        "ahead",
+    )
+    caught_up(system)
+
+    refused = wait_until(
+        lambda: [
+            h
+            for h in asyncio.run(_dead_letters(system.nats.url))
+            if "ended_at" in h.get("Rapport-Error", "")
+        ],
+        timeout=30,
+    )
+    assert "meeting.logged" in refused[0]["Rapport-Error"]
+    assert refused[0]["Rapport-Original-Subject"] == event_subject(MeetingLogged)
+
+    def relationships(member: str, at: datetime):
+        return system.http.get(f"/v1/members/{member}/relationships", params={"at": at.isoformat()})
+
+    # nobody's reads "now" are held up, Ana's and Ben's included: the meeting counts for no one
+    for member in ids:
+        assert relationships(member, now).status_code == 200, member
+    view = system.http.get(f"/v1/relationships/{ana}/{ben}", params={"at": now.isoformat()})
+    assert view.json()["relationship"]["interaction_count"] == 1
+    # each member's own data bounds the reads about them, and only them
+    before_cleo = START + timedelta(days=5)
+    assert relationships(ana, before_cleo).status_code == 200
+    late = relationships(cleo, before_cleo)
+    assert late.status_code == 422
+    assert [e["field"] for e in late.json()["errors"]] == ["at"]
 
 
 # --- rebuild -----------------------------------------------------------------------------

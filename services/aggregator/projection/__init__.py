@@ -8,7 +8,7 @@
 - weeks.py       the weekly trend
 - attendance.py  in-person attendance and co-attendance
 - gatherings.py  upcoming events and RSVPs
-- watermark.py   the latest interaction projected
+- watermark.py   each member's latest interaction or activity applied
 - tables.py      the tables, one set per generation
 
 `Projection` is one generation of it in one transaction: the parts, and the writes that span
@@ -35,7 +35,7 @@ from .gatherings import Gatherings
 from .members import Members
 from .pairs import Pairs
 from .tables import ProjectionTables, generations, metadata, service_state
-from .watermark import Watermark
+from .watermark import Watermarks
 from .weeks import WeeklyTrend, week_of
 
 __all__ = [
@@ -65,7 +65,7 @@ class Projection:
         self.weeks = WeeklyTrend(session, tables)
         self.attendance = Attendance(session, tables)
         self.gatherings = Gatherings(session, tables)
-        self.watermark = Watermark(session, tables)
+        self.watermarks = Watermarks(session, tables)
 
     async def prefetch(
         self, members: set[str], pairs: set[tuple[str, str]], weeks: set[tuple[str, str]]
@@ -85,8 +85,8 @@ class Projection:
             self._hidden.update((p, p in blocked) for p in wanted)
 
     async def apply(self, interaction: Interaction) -> None:
-        """Add one interaction to its pair, both members' balances and trends, and the
-        watermark."""
+        """Add one interaction to its pair, both members' balances (and so watermarks),
+        attention and trends."""
         a, b, t = interaction.actor, interaction.target, interaction.time
         week = week_of(t)
         await self.prefetch({a, b}, {pair_key(a, b)}, {(a, week), (b, week)})
@@ -97,7 +97,6 @@ class Projection:
             await self.weeks.add(member, interaction.channel, interaction.weight, t)
             if visible:
                 await self.attention.add(member, interaction.weight, t)
-        self.watermark.advance(t)
 
     async def apply_fact(
         self, member_id: str, other_id: str, aspect: str, active: bool, version: Version
@@ -125,10 +124,9 @@ class Projection:
                 await self.attention.add(member, sums.ab + sums.ba, sums.last)
 
     async def apply_activity(self, activity: Activity) -> None:
-        """A member's own activity: their balance, trend and the watermark."""
+        """A member's own activity: their balance (and watermark) and trend."""
         await self.balances.add(activity.member, activity.channel, activity.weight, activity.time)
         await self.weeks.add(activity.member, activity.channel, activity.weight, activity.time)
-        self.watermark.advance(activity.time)
 
     async def flush(self) -> None:
         """Write what `apply` and `apply_activity` accumulated, in bulk."""
@@ -136,7 +134,6 @@ class Projection:
         await self.balances.flush()
         await self.attention.flush()
         await self.weeks.flush()
-        await self.watermark.flush()
 
     async def erase(self, member_id: str, version: Version) -> None:
         """Remove every pair, balance and trace of the member; keep a tombstone."""
@@ -182,8 +179,3 @@ class Projection:
     async def pair(self, a: str, b: str) -> PairSums | None:
         await self.flush()
         return await self.pairs.get(a, b)
-
-    async def latest(self) -> datetime | None:
-        """The watermark, with what is pending written."""
-        await self.flush()
-        return await self.watermark.get()

@@ -164,12 +164,6 @@ class ProjectionTables:
             Column("as_of", UTCDateTime, nullable=False),
             Column("event_order", String(64), nullable=False),
         )
-        self.watermark = Table(
-            f"watermark{g}",
-            metadata,
-            Column("id", Integer, primary_key=True),
-            Column("at", UTCDateTime, nullable=False),
-        )
 
     @classmethod
     def of(cls, generation: int) -> ProjectionTables:
@@ -189,7 +183,6 @@ class ProjectionTables:
             self.co_attended,
             self.events,
             self.rsvps,
-            self.watermark,
         ]
 
 

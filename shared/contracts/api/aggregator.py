@@ -1,7 +1,8 @@
 """The aggregator's API: relationship health, balance, nudges and insights.
 
 Every query may name the time `at` it is evaluated at (a `QueryInstant`: 1970..2100, an
-offset-less time is UTC), at or after the projection's watermark; default now.
+offset-less time is UTC), at or after the watermark of the members it is about (their
+latest data); default now.
 
 The aggregator may run as hash partitions (services/aggregator/partition.py): the instance
 that receives a query asks every partition for its partial answer over NATS, on subjects of
@@ -36,8 +37,8 @@ Cursor = Annotated[str, StringConstraints(max_length=CURSOR_MAX_LENGTH)]
 class AtQuery(Request):
     at: QueryInstant | None = Field(
         None,
-        description="Evaluate at this time (at or after the projection's watermark, between "
-        "1970 and 2100; without an offset, UTC); default now.",
+        description="Evaluate at this time (at or after the latest data of the members "
+        "concerned, between 1970 and 2100; without an offset, UTC); default now.",
     )
 
 
