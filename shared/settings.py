@@ -159,8 +159,6 @@ class Settings(BaseSettings):
     nudge_reciprocate_ratio: float = Field(3.0, description="I_ba >= ratio * I_ab to nudge.")
     nudge_reciprocate_minimum: float = Field(3.0, description="...and I_ba at least this.")
     insights_min_group: int = Field(5, description="Smallest team shown in insights.")
-    aggregator_partitions: int = Field(1, description="How many aggregator partitions.")
-    aggregator_partition: int = Field(0, description="This aggregator instance's partition.")
     content_half_life_days: float = Field(
         7.0, gt=0, description="Half-life of engagement in a post's content value, days."
     )
@@ -366,18 +364,10 @@ class Settings(BaseSettings):
         return [secret_key(s.get_secret_value()) for s in self.webhook_secrets.get(source, [])]
 
     def database_url(self, service: str) -> str:
-        """The configured URL for a service, or its own SQLite file under data_dir.
-
-        Each aggregator partition has a database of its own: its default file is
-        `aggregator-p<i>of<N>.sqlite3`, and `{partition}` in a configured URL is replaced by
-        the partition's index."""
+        """The configured URL for a service, or its own SQLite file under data_dir."""
         url = getattr(self, f"{service}_database_url", None)
-        name = service
-        if service == "aggregator" and self.aggregator_partitions > 1:
-            name = f"aggregator-p{self.aggregator_partition}of{self.aggregator_partitions}"
-            url = url.replace("{partition}", str(self.aggregator_partition)) if url else url
         if not url:
-            return f"sqlite+aiosqlite:///{(self.data_dir / f'{name}.sqlite3').as_posix()}"
+            return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.sqlite3').as_posix()}"
         return normalise_database_url(url)
 
     def http_port(self, service: str) -> int:

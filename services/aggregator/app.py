@@ -11,28 +11,23 @@ from faststream.asgi import AsgiFastStream
 from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.api import aggregator as api
-from shared.contracts.operations import Operation
 from shared.contracts.streams import CONSUMERS
 from shared.cursors import Cursors
-from shared.messaging.rpc import call
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from .domain import TrustWeights
-from .handlers import (
-    Partials,
-    Queries,
-    batch_handler,
-    live_projection,
-    local_partitions,
-    owner_of,
-    remote_partitions,
-)
+from .handlers import Partials, Queries, batch_handler, live_projection
 from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
 from .model import V1, ChannelSums, HealthModel
-from .partition import Partition
 from .projection import ProjectionTables, metadata, service_state
-from .state import cursor_key, ensure_generation_row, generation_state
+from .state import (
+    cursor_key,
+    ensure_generation_row,
+    generation_state,
+    lock_projection,
+    lock_schema,
+)
 
 NAME = "aggregator"
 GAUGE_INTERVAL = 30.0
@@ -76,52 +71,25 @@ def health_model(settings: Settings) -> HealthModel:
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
-    partition = Partition(settings.aggregator_partition, settings.aggregator_partitions)
-    runtime = ServiceRuntime(
-        NAME,
-        metadata,
-        settings,
-        partition=(partition.index, partition.count),
-        serialize_events=True,
-    )
+    # N instances share the durables and the database; cursors are signed with the key kept
+    # there (or the configured one), so any instance may answer the next page
+    runtime = ServiceRuntime(NAME, metadata, settings, serialize_events=True)
     model = health_model(settings)
     weights = TrustWeights(connected=settings.trust_connected, follow=settings.trust_follow)
 
-    on_batch = batch_handler(model, partition, timedelta(seconds=settings.meeting_future_tolerance))
+    on_batch = batch_handler(model, timedelta(seconds=settings.meeting_future_tolerance))
     for spec in CONSUMERS:
         if spec.service == NAME:
             runtime.on_batch(spec.durable, on_batch)
 
     partials = Partials(model, weights)
-    if partition.count == 1:
-        ask = local_partitions(partials)
-    else:
-        if settings.cursor_secret is None:
-            # any partition may answer the next page: they must sign cursors alike
-            raise RuntimeError("partitioned aggregators need RAPPORT_CURSOR_SECRET")
-        handlers = (partials.relationships, partials.pair, partials.balance, partials.insights)
-        for operation, handler in zip(api.PARTIALS, handlers, strict=True):
-            runtime.serve(api.of_partition(operation, partition.name), handler)
-
-        async def ask_partition(op: Operation, index: int, request):
-            name = Partition(index, partition.count).name
-            return await call(
-                runtime.broker,
-                api.of_partition(op, name),
-                request,
-                timeout=settings.request_timeout,
-            )
-
-        ask = remote_partitions(ask_partition, partition.count)
-
     cursors = Cursors()  # its key is loaded at startup (prepare)
     queries = Queries(
         model,
         weights,
-        ask=ask,
+        partials=partials,
         reciprocate=(settings.nudge_reciprocate_ratio, settings.nudge_reciprocate_minimum),
         min_group=settings.insights_min_group,
-        owner_of_pair=owner_of(partition.count),
         cursors=cursors,
     )
     runtime.serve(api.relationships, queries.relationships)
@@ -136,11 +104,14 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
     async def prepare() -> None:
         async with runtime.unit_of_work() as uow:
+            await lock_projection(uow.session)  # instances starting together take turns
             await ensure_generation_row(uow.session)
             live, building = await generation_state(uow.session)
             generations = {live} | ({building} if building else set())
             await uow.commit()
         async with runtime.engine.begin() as connection:
+            # instances starting together take turns (PostgreSQL's DDL is transactional)
+            await lock_schema(connection)
             # aggregator_state until the aggregator's migration 0003 creates it (checkfirst)
             await connection.run_sync(lambda c: metadata.create_all(c, tables=[service_state]))
             for generation in generations:

@@ -1,14 +1,13 @@
 """The aggregator's handlers: events into the projection, and queries out of it.
 
-A query is answered in two steps: every partition computes a partial answer from what it
-owns (`Partials`), and the instance that received the query combines them (`Queries`). With
-one partition the partial is computed in-process (`local_partitions`), with several each is
-asked over NATS with the declared internal operations (`remote_partitions`).
+Any number of instances share one durable consumer per stream and one projection database
+(PostgreSQL; SQLite is the one-instance default): JetStream spreads the batches, and every
+instance answers queries straight from the projection. A query reads the projection's parts
+(`Partials`) and builds the answer from them (`Queries`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
@@ -17,7 +16,6 @@ from typing import Any
 
 from shared.contracts.api import aggregator as api
 from shared.contracts.envelope import Envelope, Event
-from shared.contracts.operations import Operation
 from shared.cursors import BadCursor, Cursors
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
@@ -26,10 +24,9 @@ from shared.messaging.consumer import Unreadable
 from .domain import TrustWeights, ties_between
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums, components
-from .partition import Partition
 from .projection import Projection, ProjectionTables
 from .projector import ahead_of_arrival, project_batch
-from .state import generation_state, rebuild_inbox
+from .state import generation_state, lock_projection, rebuild_inbox
 from .views import (
     add_sums,
     add_weeks,
@@ -54,7 +51,7 @@ async def live_projection(uow: UnitOfWork, model: HealthModel) -> Projection:
 # --- events -----------------------------------------------------------------------------
 
 
-def batch_handler(model: HealthModel, partition: Partition, future_tolerance: timedelta):
+def batch_handler(model: HealthModel, future_tolerance: timedelta):
     """Apply a batch of new events to the live generation (and to the one being rebuilt).
     An event timed too far ahead of its recording is dead-lettered with the reason (the
     batch is then handled one by one, so that only that event is)."""
@@ -64,9 +61,10 @@ def batch_handler(model: HealthModel, partition: Partition, future_tolerance: ti
             reason = ahead_of_arrival(event, envelope, model, future_tolerance)
             if reason is not None:
                 raise Unreadable(reason)
+        await lock_projection(uow.session)
         live, building = await generation_state(uow.session)
         applied = await project_batch(
-            Projection(uow.session, ProjectionTables.of(live), model), items, partition
+            Projection(uow.session, ProjectionTables.of(live), model), items
         )
         # while a rebuild runs, live events also go into the new generation (its own inbox
         # makes the replay of the same event harmless)
@@ -75,7 +73,6 @@ def batch_handler(model: HealthModel, partition: Partition, future_tolerance: ti
             await project_batch(
                 Projection(uow.session, ProjectionTables.of(building), model),
                 [(event, envelope) for event, envelope in items if envelope.id in fresh],
-                partition,
             )
         for interaction in applied:
             INTERACTIONS_APPLIED.labels(interaction.kind, interaction.channel).inc()
@@ -86,7 +83,7 @@ def batch_handler(model: HealthModel, partition: Partition, future_tolerance: ti
     return on_batch
 
 
-# --- partial queries (what one partition knows) ------------------------------------------
+# --- reads of the projection --------------------------------------------------------------
 
 
 class Partials:
@@ -97,7 +94,7 @@ class Partials:
     async def relationships(
         self, q: api.PartialRelationshipsQuery, uow: UnitOfWork
     ) -> api.PartialRelationships:
-        """One partition's relationships of a member."""
+        """A member's relationships (a ranking, or the full views of some)."""
         p = await live_projection(uow, self.model)
         member = q.member_id
         facts = await p.facts.active_of(member)
@@ -185,10 +182,10 @@ class Partials:
         )
 
 
-# --- public queries (combine the partials) ----------------------------------------------
+# --- public queries ----------------------------------------------------------------------
 
-# Asks every partition (or, with `owner`, the one owning a pair) for its partial answer.
-AskPartitions = Callable[..., Awaitable[list[Any]]]
+# One of Partials' reads: (request, uow) -> its answer.
+Read = Callable[[Any, UnitOfWork], Awaitable[Any]]
 
 
 class Queries:
@@ -197,32 +194,29 @@ class Queries:
         model: HealthModel,
         weights: TrustWeights,
         *,
-        ask: AskPartitions,
+        partials: Partials,
         reciprocate: tuple[float, float],
         min_group: int,
-        owner_of_pair: Callable[[str, str], int],
         cursors: Cursors,
     ) -> None:
         self.model = model
         self.weights = weights
-        self.ask = ask
+        self.partials = partials
         self.reciprocate = reciprocate
         self.min_group = min_group
-        self.owner_of_pair = owner_of_pair
         self.cursors = cursors
 
     async def _gather(
         self,
-        op: Operation,
+        read: Read,
         request: Callable[[datetime], Any],
         at: datetime | None,
         uow: UnitOfWork,
-        owner: int | None = None,
     ) -> tuple[list[Any], datetime]:
         """Partials at `at` (default now); `at` before the watermark of the members the
         query is about (their latest data) is refused."""
         when = at or datetime.now(UTC)
-        partials = await self.ask(op, request(when), uow, owner=owner)
+        partials = [await read(request(when), uow)]
         marks = [p.watermark for p in partials if p.watermark]
         watermark = max(marks) if marks else None
         if watermark is not None and when < watermark:
@@ -233,7 +227,7 @@ class Queries:
                     field="at",
                 )
             when = watermark  # clocks disagree by a little: read as of the latest interaction
-            partials = await self.ask(op, request(when), uow, owner=owner)
+            partials = [await read(request(when), uow)]
         return partials, when
 
     async def _require_member(
@@ -249,7 +243,7 @@ class Queries:
         await self._require_member(q.member_id, uow)
         # rank everything cheaply, then build the full views of the page only
         partials, at = await self._gather(
-            api.partial_relationships,
+            self.partials.relationships,
             lambda when: api.PartialRelationshipsQuery(
                 at=when, member_id=q.member_id, ranking=True
             ),
@@ -268,12 +262,10 @@ class Queries:
         items: list[api.Relationship] = []
         if page:
             wanted = [r.member_id for r in page]
-            details = await self.ask(
-                api.partial_relationships,
-                api.PartialRelationshipsQuery(at=at, member_id=q.member_id, others=wanted),
-                uow,
+            details = await self.partials.relationships(
+                api.PartialRelationshipsQuery(at=at, member_id=q.member_id, others=wanted), uow
             )
-            full = {v.member_id: v for p in details for v in p.views}
+            full = {v.member_id: v for v in details.views}
             # a pair blocked or erased between the two reads is left out of the page
             items = [full[member] for member in wanted if member in full]
         return api.Relationships(
@@ -297,11 +289,10 @@ class Queries:
         await self._require_member(q.member_id, uow)
         await self._require_member(q.other_id, uow, field="other_id")
         partials, at = await self._gather(
-            api.partial_pair,
+            self.partials.pair,
             lambda when: api.PartialPairQuery(at=when, member_id=q.member_id, other_id=q.other_id),
             q.at,
             uow,
-            owner=self.owner_of_pair(q.member_id, q.other_id),
         )
         view = next((p.view for p in partials if p.view), None)
         if view is None:
@@ -310,7 +301,7 @@ class Queries:
 
     async def _balance(self, member_id: str, at: datetime | None, uow: UnitOfWork) -> api.Balance:
         partials, at = await self._gather(
-            api.partial_balance,
+            self.partials.balance,
             lambda when: api.PartialBalanceQuery(at=when, member_id=member_id),
             at,
             uow,
@@ -328,7 +319,7 @@ class Queries:
         """Reconnect, reciprocate and go-offline nudges, each with its reason."""
         projection = await self._require_member(q.member_id, uow)
         partials, at = await self._gather(
-            api.partial_relationships,
+            self.partials.relationships,
             lambda when: api.PartialRelationshipsQuery(at=when, member_id=q.member_id),
             q.at,
             uow,
@@ -351,7 +342,7 @@ class Queries:
         projection = await live_projection(uow, self.model)
         members = set(await projection.members.active())
         partials, at = await self._gather(
-            api.partial_insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
+            self.partials.insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
         )
         figures = combine_insights(partials, members, at, self.model)
         return api.OrgInsights(at=at, **dict(figures))
@@ -367,47 +358,10 @@ class Queries:
                 field="team",
             )
         partials, at = await self._gather(
-            api.partial_insights,
+            self.partials.insights,
             lambda when: api.PartialInsightsQuery(at=when, members=sorted(members)),
             q.at,
             uow,
         )
         figures = combine_insights(partials, members, at, self.model)
         return api.TeamInsights(team=q.team, at=at, **dict(figures))
-
-
-def local_partitions(partials: Partials) -> AskPartitions:
-    """With one partition: compute the partial in this process, in this transaction."""
-    handlers = {
-        api.partial_relationships: partials.relationships,
-        api.partial_pair: partials.pair,
-        api.partial_balance: partials.balance,
-        api.partial_insights: partials.insights,
-    }
-
-    async def ask(op: Operation, request: Any, uow: UnitOfWork, owner: int | None = None):
-        return [await handlers[op](request, uow)]
-
-    return ask
-
-
-def remote_partitions(
-    call: Callable[[Operation, int, Any], Awaitable[Any]], count: int
-) -> AskPartitions:
-    """With N partitions: ask each over NATS (the pair query only its owner)."""
-
-    async def ask(op: Operation, request: Any, uow: UnitOfWork, owner: int | None = None):
-        targets = [owner] if owner is not None else range(count)
-        return list(await asyncio.gather(*(call(op, i, request) for i in targets)))
-
-    return ask
-
-
-def owner_of(partition_count: int) -> Callable[[str, str], int]:
-    def owner(a: str, b: str) -> int:
-        for index in range(partition_count):
-            if Partition(index, partition_count).owns_pair(a, b):
-                return index
-        raise AssertionError("every pair has an owner")
-
-    return owner

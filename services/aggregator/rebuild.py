@@ -30,10 +30,15 @@ from shared.db import UnitOfWork, make_engine, messaging_tables
 from shared.settings import Settings, get_settings
 
 from .app import health_model
-from .partition import Partition
 from .projection import Projection, ProjectionTables, metadata
 from .projector import ahead_of_arrival, project_batch
-from .state import ensure_generation_row, generation_state, rebuild_inbox, set_generations
+from .state import (
+    ensure_generation_row,
+    generation_state,
+    lock_projection,
+    rebuild_inbox,
+    set_generations,
+)
 
 BATCH = 500
 
@@ -53,7 +58,6 @@ async def rebuild(settings: Settings) -> int:
         outbox, inbox, _ = messaging_tables(metadata)
     model = health_model(settings)
     tolerance = timedelta(seconds=settings.meeting_future_tolerance)
-    partition = Partition(settings.aggregator_partition, settings.aggregator_partitions)
 
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(sessions, outbox=outbox, inbox=inbox, source="/rapport/aggregator")
@@ -110,6 +114,7 @@ async def rebuild(settings: Settings) -> int:
                     except ValueError:  # unreadable: it is in the dead-letter stream
                         continue
                 async with unit_of_work() as uow:
+                    await lock_projection(uow.session)  # the live instances write here too
                     fresh = await uow.claim_many(rebuild_inbox(new), [e.id for _, e in items])
                     # what the live consumer dead-lettered stays out of the replay too
                     await project_batch(
@@ -120,7 +125,6 @@ async def rebuild(settings: Settings) -> int:
                             if envelope.id in fresh
                             and ahead_of_arrival(event, envelope, model, tolerance) is None
                         ],
-                        partition,
                     )
                     await uow.commit()
                 done += len(messages)

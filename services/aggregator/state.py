@@ -1,13 +1,14 @@
 """The aggregator's own state, outside the projection's generations: which generation is
-live (and which one a rebuild is filling), and the key that signs its cursors."""
+live (and which one a rebuild is filling), the key that signs its cursors, and the lock that
+serializes the projection's writes across instances."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from .projection import generations, service_state
 
@@ -27,6 +28,28 @@ async def set_generations(session: AsyncSession, *, live: int, building: int | N
     await session.execute(
         update(generations).where(generations.c.id == 1).values(live=live, building=building)
     )
+
+
+# Transaction-scoped advisory lock key of the projection's writes (PostgreSQL).
+PROJECTION_LOCK = 0x52_41_50_41  # "RAPA"
+
+
+async def lock_projection(session: AsyncSession) -> None:
+    """Serialize the projection's write transactions across instances sharing a PostgreSQL
+    database: a batch reads the rows it adds to and writes them back, so two at once could
+    lose an update. Held until commit or rollback; with SQLite (one instance, one writer)
+    there is nothing to do."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROJECTION_LOCK})
+
+
+async def lock_schema(connection: AsyncConnection) -> None:
+    """The same lock for creating a generation's tables, so that instances starting together
+    do not race to create them."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROJECTION_LOCK}
+        )
 
 
 def rebuild_inbox(generation: int) -> str:

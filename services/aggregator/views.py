@@ -1,8 +1,7 @@
 """What the aggregator answers, computed from sums at a time `at`. Pure Python.
 
-Queries are split in two: a *partial* view that one partition computes from the pairs and
-members it owns, and a *combine* step that merges the partitions' partials (with one
-partition, the partial is the whole).
+Queries are built in two steps: a *partial* view read from the projection, and a *combine*
+step that turns it into the answer.
 """
 
 from __future__ import annotations
@@ -158,7 +157,7 @@ def share(online: float, offline: float) -> float | None:
 
 
 def add_sums(parts: Iterable[api.ChannelFigures], model: HealthModel) -> ChannelSums:
-    """The partitions' sums of one member, added (each as of its own time)."""
+    """A member's sums, added (each as of its own time)."""
     total = ChannelSums()
     for part in parts:
         total.merge(ChannelSums(part.online, part.offline, part.as_of), model)
@@ -317,7 +316,7 @@ def insights_partial(
     weights: TrustWeights,
     watermark: datetime | None,
 ) -> api.PartialInsights:
-    """One partition's share of the insights, for all members or for `members` (a team).
+    """The insights' figures, for all members or for `members` (a team).
 
     A pair counts for a team when either member is in it."""
     by_status = dict.fromkeys(STATUSES, 0)

@@ -1,4 +1,5 @@
-"""The aggregator as a running process: crash safety, rebuild, and partitioned scale-out.
+"""The aggregator as a running process: crash safety, rebuild, watermarks per member, and
+scale-out (instances sharing one durable consumer and one PostgreSQL projection).
 
 Facts are published straight to JetStream here (as their owning services would publish them),
 so that the aggregator is tested on logs of a known shape and size.
@@ -7,11 +8,13 @@ so that the aggregator is tested on logs of a known shape and size.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import nats
@@ -29,6 +32,8 @@ from shared.contracts.events import (
     MemberRegistered,
 )
 from shared.contracts.subjects import event_subject
+from shared.settings import SERVICES
+from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.e2e.system import System, wait_until
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
@@ -36,17 +41,27 @@ AT = START + timedelta(days=61)
 HALF_LIFE = 30 * 86400.0
 
 
-async def _publish(url: str, facts: list[tuple[Event, datetime]], prefix: str) -> None:
+async def _publish(
+    url: str, facts: list[tuple[Event, datetime]], prefix: str, again: int = 0
+) -> None:
+    """`again=k`: every k-th event once more (same id, past JetStream's deduplication), as a
+    producer retrying after a lost acknowledgement would."""
     nc = await nats.connect(url)
     js = nc.jetstream()
     envelopes = [
         Envelope.wrap(event, source="/test", time=at).model_copy(update={"id": f"{prefix}-{n:06d}"})
         for n, (event, at) in enumerate(facts)
     ]
+    if again:
+        envelopes = envelopes[::again]
     for chunk in range(0, len(envelopes), 500):
         await asyncio.gather(
             *(
-                js.publish(_subject(e), e.model_dump_json().encode(), headers={"Nats-Msg-Id": e.id})
+                js.publish(
+                    _subject(e),
+                    e.model_dump_json().encode(),
+                    headers={"Nats-Msg-Id": f"{e.id}-again" if again else e.id},
+                )
                 for e in envelopes[chunk : chunk + 500]
             )
         )
@@ -57,8 +72,10 @@ def _subject(envelope: Envelope) -> str:
     return event_subject(EVENT_TYPES[envelope.type])
 
 
-def publish(system: System, facts: list[tuple[Event, datetime]], prefix: str = "f") -> None:
-    asyncio.run(_publish(system.nats.url, facts, prefix))
+def publish(
+    system: System, facts: list[tuple[Event, datetime]], prefix: str = "f", again: int = 0
+) -> None:
+    asyncio.run(_publish(system.nats.url, facts, prefix, again))
 
 
 async def _pending(url: str) -> int:
@@ -198,12 +215,7 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
     system: System,
 ):
     ids = members(100)
-    rng = random.Random(42)
-    messages = []
-    for n in range(10_000):
-        a, b = rng.sample(ids, 2)
-        at = START + timedelta(seconds=rng.randint(0, 60 * 86400))
-        messages.append((DirectMessageSent(message_id=f"m{n}", sender_id=a, recipient_id=b), at))
+    messages = direct_messages(ids, 10_000, seed=42)
     system.stop("aggregator")
     publish(system, registrations(ids), "reg")
     publish(system, messages, "dm")
@@ -215,7 +227,24 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
     system.start("aggregator")
     caught_up(system, timeout=120)
 
-    # the uninterrupted result, computed straight from the log
+    assert_the_uninterrupted_result(system, ids, messages)
+
+
+def direct_messages(ids: list[str], n: int, seed: int) -> list[tuple[Event, datetime]]:
+    rng = random.Random(seed)
+    messages = []
+    for k in range(n):
+        a, b = rng.sample(ids, 2)
+        at = START + timedelta(seconds=rng.randint(0, 60 * 86400))
+        messages.append((DirectMessageSent(message_id=f"m{k}", sender_id=a, recipient_id=b), at))
+    return messages
+
+
+def assert_the_uninterrupted_result(
+    system: System, ids: list[str], messages: list[tuple[Event, datetime]]
+) -> None:
+    """Balances and pair sums as computed straight from the log: nothing lost or doubled."""
+
     def decayed(t: datetime) -> float:
         return 3 * 2 ** (-(AT - t).total_seconds() / HALF_LIFE)
 
@@ -353,31 +382,75 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
         assert after.json()["relationship"]["interaction_count"] == count + 1
 
 
-# --- partitions --------------------------------------------------------------------------
+# --- scale-out ---------------------------------------------------------------------------
+
+needs_postgres = pytest.mark.skipif(
+    POSTGRES_URL is None, reason="instances share a PostgreSQL projection (TEST_DATABASE_URL)"
+)
 
 
-def test_two_aggregator_partitions_give_exactly_the_results_of_one(tmp_path, monkeypatch):
-    # any partition may answer the next page: they sign cursors with one configured key
-    monkeypatch.setenv("RAPPORT_CURSOR_SECRET", "partitions-share-this")
-    # model v1: a partition owns a share of the pairs, so it cannot know a member's
-    # attention over all their pairs (v2)
-    monkeypatch.setenv("RAPPORT_HEALTH_MODEL", "v1")
+@contextlib.contextmanager
+def instances_system(root, instances: int) -> Iterator[System]:
+    """The system on PostgreSQL with `instances` aggregator processes."""
+    databases = {name: asyncio.run(create_postgres_database()) for name in SERVICES}
+    system = System(root, databases, aggregator_instances=instances)
+    try:
+        system.start_all()
+        yield system
+    finally:
+        system.shutdown()
+        for url in databases.values():
+            asyncio.run(drop_postgres_database(url))
+
+
+def one_check_in_each(log: list[tuple[Event, datetime]]) -> list[tuple[Event, datetime]]:
+    """The log with one check-in per member and event. A second check-in of a member to the
+    same event makes co-attendance depend on which check-in arrives first (the projection
+    keeps the first to arrive, and times co-attendance by it): a known order dependence,
+    not one of scale-out."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for event, at in log:
+        if isinstance(event, AttendeeCheckedIn):
+            if (event.event_id, event.member_id) in seen:
+                continue
+            seen.add((event.event_id, event.member_id))
+        kept.append((event, at))
+    return kept
+
+
+@needs_postgres
+def test_two_instances_on_one_database_give_exactly_the_results_of_one(tmp_path):
     ids = members(30)
-    log = mixed_log(ids, 500, seed=2)
+    log = one_check_in_each(mixed_log(ids, 500, seed=2))
     snapshots, pages = [], []
-    for partitions in (1, 2):
-        system = System(tmp_path / f"p{partitions}", {}, aggregator_partitions=partitions)
-        try:
-            system.start_all()
+    for instances in (1, 2):
+        with instances_system(tmp_path / f"i{instances}", instances) as system:
             publish(system, log, "log")
+            publish(system, log, "log", again=3)  # a third of the events twice
             caught_up(system)
             snapshots.append(snapshot(system, ids))
             pages.append(all_pages(system, ids[0], limit=4))
-        finally:
-            system.shutdown()
-    single, split = snapshots
-    assert_equal_snapshots(split, single)
+    single, double = snapshots
+    assert_equal_snapshots(double, single)
     assert pages[1] == pages[0] == list(single[ids[0]]["relationships"])
+
+
+@needs_postgres
+def test_killing_one_of_two_instances_mid_stream_loses_and_doubles_nothing(tmp_path):
+    ids = members(100)
+    messages = direct_messages(ids, 10_000, seed=43)
+    with instances_system(tmp_path / "killed", 2) as system:
+        publish(system, registrations(ids), "reg")
+        publish(system, messages, "dm")
+        wait_until(
+            lambda: asyncio.run(_pending(system.nats.url)) < 7_000, timeout=60, interval=0.02
+        )
+        os.kill(system.processes["aggregator-2"].pid, signal.SIGKILL)
+        system.processes.pop("aggregator-2").wait()
+        # the other instance takes over what the killed one had fetched (after ack_wait)
+        caught_up(system, timeout=120)
+        assert_the_uninterrupted_result(system, ids, messages)
 
 
 # --- pages ---------------------------------------------------------------------------------

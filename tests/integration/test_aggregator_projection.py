@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from services.aggregator.domain import TrustWeights
 from services.aggregator.handlers import Partials
 from services.aggregator.model import ChannelSums, HealthModel
-from services.aggregator.partition import Partition
 from services.aggregator.projection import Projection, ProjectionTables, generations
 from services.aggregator.projector import project_batch
 from services.aggregator.state import ensure_generation_row
@@ -92,7 +91,7 @@ class Harness:
                         fresh.discard(envelope.id)
                         new.append((event, envelope))
                 projection = Projection(uow.session, ProjectionTables.of(1), self.model)
-                await project_batch(projection, new, Partition())
+                await project_batch(projection, new)
                 await uow.commit()
 
     async def snapshot(self, at: datetime) -> dict:

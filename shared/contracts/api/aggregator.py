@@ -4,14 +4,12 @@ Every query may name the time `at` it is evaluated at (a `QueryInstant`: 1970..2
 offset-less time is UTC), at or after the watermark of the members it is about (their
 latest data); default now.
 
-The aggregator may run as hash partitions (services/aggregator/partition.py): the instance
-that receives a query asks every partition for its partial answer over NATS, on subjects of
-the internal `partial_*` operations below (one subject per partition).
+Every instance of the aggregator answers from the one projection it shares with the others;
+the `Partial*` models below are its internal reads of the projection (never on the wire).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -19,7 +17,7 @@ from pydantic import Field, StringConstraints
 
 from ...cursors import MAX_LENGTH as CURSOR_MAX_LENGTH
 from ..fields import Instant, MemberId, PlainText, QueryInstant
-from ..operations import Answer, Operation, Request, operation, ping_operation
+from ..operations import Answer, Request, operation, ping_operation
 
 SERVICE = "aggregator"
 
@@ -243,7 +241,7 @@ class TeamInsights(InsightFigures):
     at: datetime
 
 
-# --- partial answers (one partition's share; internal) ---------------------------------
+# --- internal reads of the projection (not operations) ---------------------------------
 
 
 class PartialRelationshipsQuery(Request):
@@ -367,38 +365,3 @@ insights_team = operation(
 )
 
 # Internal: `{partition}` in the subject is the partition's name (p<index>of<count>).
-PARTITION = "{partition}"
-partial_relationships = operation(
-    SERVICE,
-    f"{PARTITION}.relationships",
-    PartialRelationshipsQuery,
-    PartialRelationships,
-    "Internal: one partition's relationships of a member",
-)
-partial_pair = operation(
-    SERVICE,
-    f"{PARTITION}.pair",
-    PartialPairQuery,
-    PartialPair,
-    "Internal: a pair, from the partition that owns it",
-)
-partial_balance = operation(
-    SERVICE,
-    f"{PARTITION}.balance",
-    PartialBalanceQuery,
-    PartialBalance,
-    "Internal: one partition's share of a member's balance",
-)
-partial_insights = operation(
-    SERVICE,
-    f"{PARTITION}.insights",
-    PartialInsightsQuery,
-    PartialInsights,
-    "Internal: one partition's share of the insights",
-)
-PARTIALS = (partial_relationships, partial_pair, partial_balance, partial_insights)
-
-
-def of_partition(op: Operation, partition: str) -> Operation:
-    """A partial operation as one partition answers it (on its own subject)."""
-    return replace(op, name=op.name.replace(PARTITION, partition))
