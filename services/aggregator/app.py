@@ -17,13 +17,14 @@ from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from .domain import TrustWeights
-from .handlers import Partials, Queries, batch_handler, live_projection
+from .handlers import Models, Partials, Queries, batch_handler, live_projection
 from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
-from .model import V1, ChannelSums, HealthModel
+from .model import V1, V2, ChannelSums, HealthModel
 from .projection import ProjectionTables, metadata, service_state
 from .state import (
     cursor_key,
     ensure_generation_row,
+    generation_model,
     generation_state,
     lock_projection,
     lock_schema,
@@ -34,9 +35,10 @@ GAUGE_INTERVAL = 30.0
 log = logging.getLogger(__name__)
 
 
-def health_model(settings: Settings) -> HealthModel:
-    """The configured model: v2 unless RAPPORT_HEALTH_MODEL=v1; a meeting's numbers left
-    unset take the chosen model's defaults."""
+def health_model(settings: Settings, version: str | None = None) -> HealthModel:
+    """The configured model (or `version` with the configured numbers): v2 unless
+    RAPPORT_HEALTH_MODEL=v1; a meeting's numbers left unset take the chosen model's
+    defaults."""
     thriving, steady, fading = settings.health_thresholds
     online_heavy, offline_heavy = settings.balance_bounds
     meeting = {
@@ -64,7 +66,7 @@ def health_model(settings: Settings) -> HealthModel:
         attention_weight=settings.health_attention_weight,
         **meeting,
     )
-    if settings.health_model == V1:
+    if (version or settings.health_model) == V1:
         return HealthModel(**numbers)
     return HealthModel.v2(**numbers)
 
@@ -75,18 +77,20 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     # there (or the configured one), so any instance may answer the next page
     runtime = ServiceRuntime(NAME, metadata, settings, serialize_events=True)
     model = health_model(settings)
+    models = Models({version: health_model(settings, version) for version in (V1, V2)})
     weights = TrustWeights(connected=settings.trust_connected, follow=settings.trust_follow)
 
-    on_batch = batch_handler(model, timedelta(seconds=settings.meeting_future_tolerance))
+    on_batch = batch_handler(models, timedelta(seconds=settings.meeting_future_tolerance))
     for spec in CONSUMERS:
         if spec.service == NAME:
             runtime.on_batch(spec.durable, on_batch)
 
-    partials = Partials(model, weights)
+    partials = Partials(models, weights)
     cursors = Cursors()  # its key is loaded at startup (prepare)
     queries = Queries(
         model,
         weights,
+        models=models,
         partials=partials,
         reciprocate=(settings.nudge_reciprocate_ratio, settings.nudge_reciprocate_minimum),
         min_group=settings.insights_min_group,
@@ -103,20 +107,30 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     gauges: list[asyncio.Task] = []
 
     async def prepare() -> None:
-        async with runtime.unit_of_work() as uow:
-            await lock_projection(uow.session)  # instances starting together take turns
-            await ensure_generation_row(uow.session)
-            live, building = await generation_state(uow.session)
-            generations = {live} | ({building} if building else set())
-            await uow.commit()
+        # instances starting together take turns (PostgreSQL's DDL is transactional)
         async with runtime.engine.begin() as connection:
-            # instances starting together take turns (PostgreSQL's DDL is transactional)
             await lock_schema(connection)
             # aggregator_state until the aggregator's migration 0003 creates it (checkfirst)
             await connection.run_sync(lambda c: metadata.create_all(c, tables=[service_state]))
+        async with runtime.unit_of_work() as uow:
+            await lock_projection(uow.session)
+            await ensure_generation_row(uow.session, settings.health_model)
+            live, building = await generation_state(uow.session)
+            serving = await generation_model(uow.session, live)
+            generations = {live} | ({building} if building else set())
+            await uow.commit()
+        async with runtime.engine.begin() as connection:
+            await lock_schema(connection)
             for generation in generations:
                 tables = ProjectionTables.of(generation).all()
                 await connection.run_sync(lambda c, t=tables: metadata.create_all(c, tables=t))
+        if serving != settings.health_model:
+            log.warning(
+                "the live projection was built with health model %s: RAPPORT_HEALTH_MODEL=%s "
+                "takes effect once `make rebuild` has replayed the streams into a new one",
+                serving,
+                settings.health_model,
+            )
         try:
             async with runtime.unit_of_work() as uow:
                 cursors.key = await cursor_key(uow.session, secret)
@@ -138,16 +152,16 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     return runtime.asgi(after_startup=[start_gauges])
 
 
-async def refresh_gauges(
-    runtime: ServiceRuntime, model: HealthModel, weights: TrustWeights, partials: Partials
-) -> None:
+async def refresh_gauges(runtime: ServiceRuntime, models: Models, partials: Partials) -> None:
     """Pairs by status, members by balance, and consumer lag, every GAUGE_INTERVAL."""
     while True:
         try:
             now = datetime.now(UTC)
             async with runtime.unit_of_work() as uow:
                 part = await partials.insights(api.PartialInsightsQuery(at=now), uow)
-                members = await (await live_projection(uow, model)).members.active()
+                projection = await live_projection(uow, models)
+                model = projection.model
+                members = await projection.members.active()
             for status, count in part.pairs_by_status.model_dump().items():
                 PAIRS_BY_STATUS.labels(status).set(count)
             counts: dict[str, int] = {}

@@ -26,7 +26,7 @@ from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums, components
 from .projection import Projection, ProjectionTables
 from .projector import ahead_of_arrival, project_batch
-from .state import generation_state, lock_projection, rebuild_inbox
+from .state import generation_model, generation_state, lock_projection, rebuild_inbox
 from .views import (
     add_sums,
     add_weeks,
@@ -43,26 +43,47 @@ from .views import (
 )
 
 
-async def live_projection(uow: UnitOfWork, model: HealthModel) -> Projection:
+class Models:
+    """The health model of each generation: the one it was built with (recorded by the
+    first start or by the rebuild that made it), whatever the configuration says now, so a
+    rebuild can turn a projection into another model while the old one keeps serving."""
+
+    def __init__(self, by_version: dict[str, HealthModel]) -> None:
+        self.by_version = by_version
+        self._of: dict[int, HealthModel] = {}  # a generation's model never changes
+
+    async def of(self, session, generation: int) -> HealthModel:
+        if generation not in self._of:
+            self._of[generation] = self.by_version[await generation_model(session, generation)]
+        return self._of[generation]
+
+    def forget(self, generation: int) -> None:
+        self._of.pop(generation, None)
+
+
+async def live_projection(uow: UnitOfWork, models: Models) -> Projection:
     live, _ = await generation_state(uow.session)
-    return Projection(uow.session, ProjectionTables.of(live), model)
+    return Projection(uow.session, ProjectionTables.of(live), await models.of(uow.session, live))
 
 
 # --- events -----------------------------------------------------------------------------
 
 
-def batch_handler(model: HealthModel, future_tolerance: timedelta):
+def batch_handler(models: Models, future_tolerance: timedelta):
     """Apply a batch of new events to the live generation (and to the one being rebuilt).
     An event timed too far ahead of its recording is dead-lettered with the reason (the
     batch is then handled one by one, so that only that event is)."""
 
     async def on_batch(items: list[tuple[Event, Envelope]], uow: UnitOfWork) -> None:
+        live, building = await generation_state(uow.session)
+        model = await models.of(uow.session, live)
         for event, envelope in items:
             reason = ahead_of_arrival(event, envelope, model, future_tolerance)
             if reason is not None:
                 raise Unreadable(reason)
         await lock_projection(uow.session)
-        live, building = await generation_state(uow.session)
+        live, building = await generation_state(uow.session)  # as of holding the lock
+        model = await models.of(uow.session, live)
         applied = await project_batch(
             Projection(uow.session, ProjectionTables.of(live), model), items
         )
@@ -70,8 +91,13 @@ def batch_handler(model: HealthModel, future_tolerance: timedelta):
         # makes the replay of the same event harmless)
         if building is not None:
             fresh = await uow.claim_many(rebuild_inbox(building), [e.id for _, e in items])
+            models.forget(building)  # a rebuild that starts over may change its model
             await project_batch(
-                Projection(uow.session, ProjectionTables.of(building), model),
+                Projection(
+                    uow.session,
+                    ProjectionTables.of(building),
+                    await models.of(uow.session, building),
+                ),
                 [(event, envelope) for event, envelope in items if envelope.id in fresh],
             )
         for interaction in applied:
@@ -87,15 +113,16 @@ def batch_handler(model: HealthModel, future_tolerance: timedelta):
 
 
 class Partials:
-    def __init__(self, model: HealthModel, weights: TrustWeights) -> None:
-        self.model = model
+    def __init__(self, models: Models, weights: TrustWeights) -> None:
+        self.models = models
         self.weights = weights
 
     async def relationships(
         self, q: api.PartialRelationshipsQuery, uow: UnitOfWork
     ) -> api.PartialRelationships:
         """A member's relationships (a ranking, or the full views of some)."""
-        p = await live_projection(uow, self.model)
+        p = await live_projection(uow, self.models)
+        model = p.model
         member = q.member_id
         facts = await p.facts.active_of(member)
         sums = {(s.b if s.a == member else s.a): s for s in await p.pairs.of_member(member)}
@@ -103,7 +130,7 @@ class Partials:
         if q.others is not None:
             others &= set(q.others)
         totals = {}
-        if self.model.uses_attention:
+        if model.uses_attention:
             totals = await p.attention.of([member, *others])
         handles = {} if q.ranking else await p.members.handles(sorted(others))
         ranking, views = [], []
@@ -114,12 +141,12 @@ class Partials:
             if ties.blocked or (no_interactions and ties.trust(self.weights) == 0):
                 continue
             pair = pair or PairSums(*sorted((member, other)))
-            attention = attention_of(pair, totals, q.at, self.model)
+            attention = attention_of(pair, totals, q.at, model)
             if q.ranking:
                 trust = ties.trust(self.weights)
-                health = components(pair, trust, q.at, self.model, attention).health
+                health = components(pair, trust, q.at, model, attention).health
                 ranking.append(
-                    api.Ranked(member_id=other, health=health, status=self.model.status(health))
+                    api.Ranked(member_id=other, health=health, status=model.status(health))
                 )
             else:
                 views.append(
@@ -129,7 +156,7 @@ class Partials:
                         pair,
                         ties,
                         q.at,
-                        self.model,
+                        model,
                         self.weights,
                         attention,
                         handles.get(other),
@@ -140,20 +167,21 @@ class Partials:
         )
 
     async def pair(self, q: api.PartialPairQuery, uow: UnitOfWork) -> api.PartialPair:
-        p = await live_projection(uow, self.model)
+        p = await live_projection(uow, self.models)
+        model = p.model
         a, b = q.member_id, q.other_id
         ties = ties_between(a, b, await p.facts.active_between(a, b))
         sums = await p.pairs.get(a, b) or PairSums(*sorted((a, b)))
         view = None
         if not ties.blocked:
-            totals = await p.attention.of([a, b]) if self.model.uses_attention else {}
-            attention = attention_of(sums, totals, q.at, self.model)
+            totals = await p.attention.of([a, b]) if model.uses_attention else {}
+            attention = attention_of(sums, totals, q.at, model)
             handle = (await p.members.handles([b])).get(b)
-            view = pair_view(a, b, sums, ties, q.at, self.model, self.weights, attention, handle)
+            view = pair_view(a, b, sums, ties, q.at, model, self.weights, attention, handle)
         return api.PartialPair(view=view, watermark=await p.watermarks.of([a]))
 
     async def balance(self, q: api.PartialBalanceQuery, uow: UnitOfWork) -> api.PartialBalance:
-        p = await live_projection(uow, self.model)
+        p = await live_projection(uow, self.models)
         sums = await p.balances.of(q.member_id)
         weeks = await p.weeks.since(weeks_back(q.at)[0], [q.member_id])
         return api.PartialBalance(
@@ -163,12 +191,13 @@ class Partials:
         )
 
     async def insights(self, q: api.PartialInsightsQuery, uow: UnitOfWork) -> api.PartialInsights:
-        p = await live_projection(uow, self.model)
+        p = await live_projection(uow, self.models)
+        model = p.model
         members = set(q.members) if q.members is not None else None
         facts = await p.facts.all_active()
         pairs = [(s, ties_between(s.a, s.b, facts)) for s in await p.pairs.all()]
         weeks = await p.weeks.since(weeks_back(q.at)[0], q.members)
-        totals = await p.attention.all() if self.model.uses_attention else {}
+        totals = await p.attention.all() if model.uses_attention else {}
         return insights_partial(
             pairs,
             totals,
@@ -176,7 +205,7 @@ class Partials:
             weeks,
             members,
             q.at,
-            self.model,
+            model,
             self.weights,
             await p.watermarks.overall() if q.members is None else await p.watermarks.of(q.members),
         )
@@ -194,12 +223,14 @@ class Queries:
         model: HealthModel,
         weights: TrustWeights,
         *,
+        models: Models,
         partials: Partials,
         reciprocate: tuple[float, float],
         min_group: int,
         cursors: Cursors,
     ) -> None:
-        self.model = model
+        self.model = model  # balances and insights: the same numbers in every model
+        self.models = models
         self.weights = weights
         self.partials = partials
         self.reciprocate = reciprocate
@@ -233,7 +264,7 @@ class Queries:
     async def _require_member(
         self, member_id: str, uow: UnitOfWork, field: str = "member_id"
     ) -> Projection:
-        projection = await live_projection(uow, self.model)
+        projection = await live_projection(uow, self.models)
         if await projection.members.status(member_id) != "active":
             raise NotFound(f"no member with id {member_id}", field=field)
         return projection
@@ -339,7 +370,7 @@ class Queries:
 
     async def org(self, q: api.OrgInsightsQuery, uow: UnitOfWork) -> api.OrgInsights:
         """Org-wide aggregates: pairs by status, members by balance, isolated, trend."""
-        projection = await live_projection(uow, self.model)
+        projection = await live_projection(uow, self.models)
         members = set(await projection.members.active())
         partials, at = await self._gather(
             self.partials.insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
@@ -349,7 +380,7 @@ class Queries:
 
     async def team(self, q: api.TeamInsightsQuery, uow: UnitOfWork) -> api.TeamInsights:
         """A team's aggregates; only for teams of at least `insights_min_group` members."""
-        projection = await live_projection(uow, self.model)
+        projection = await live_projection(uow, self.models)
         members = set(await projection.members.of_team(q.team))
         if len(members) < self.min_group:
             raise Forbidden(

@@ -10,6 +10,11 @@
    both live and by replay is applied once; and the projection does not depend on order.
 3. The new generation becomes *live* and the running aggregator serves from it. The
    previous generation's tables are dropped by the next rebuild.
+
+The new generation is built with the health model this process is configured with
+(RAPPORT_HEALTH_MODEL), recorded with it: the running instances apply live events to it and
+serve it with that model, whatever their own configuration. So `RAPPORT_HEALTH_MODEL=v2 make
+rebuild` turns a v1 projection into v2 while v1 keeps serving, then switches.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from .state import (
     generation_state,
     lock_projection,
     rebuild_inbox,
+    record_generation_model,
     set_generations,
 )
 
@@ -75,10 +81,15 @@ async def rebuild(settings: Settings) -> int:
         new_tables = ProjectionTables.of(new).all()
         await connection.run_sync(lambda c: metadata.create_all(c, tables=new_tables))
     async with unit_of_work() as uow:
+        # recorded before the live instances start writing into it: they use its model
+        await record_generation_model(uow.session, new, settings.health_model)
         await set_generations(uow.session, live=live, building=new)
         await uow.session.execute(inbox.delete().where(inbox.c.consumer == rebuild_inbox(new)))
         await uow.commit()
-    say(f"generation {new} created; the live aggregator now also writes into it")
+    say(
+        f"generation {new} created (health model {settings.health_model}); the live "
+        "aggregator now also writes into it"
+    )
 
     nc = await nats.connect(settings.nats_url.split(","))
     js = nc.jetstream()
@@ -142,7 +153,10 @@ async def rebuild(settings: Settings) -> int:
         await set_generations(uow.session, live=new, building=None)
         await uow.commit()
     await engine.dispose()
-    say(f"generation {new} is live: {total} events in {time.monotonic() - started:.1f}s")
+    say(
+        f"generation {new} is live (health model {settings.health_model}): {total} events in "
+        f"{time.monotonic() - started:.1f}s"
+    )
     return new
 
 

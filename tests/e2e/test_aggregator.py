@@ -382,6 +382,37 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
         assert after.json()["relationship"]["interaction_count"] == count + 1
 
 
+def test_a_rebuild_turns_a_v1_projection_into_v2_while_v1_serves(tmp_path, monkeypatch):
+    ids = members(20)
+    log = mixed_log(ids, 300, seed=4)
+    snapshots = {}
+    for version in ("v2", "v1"):
+        monkeypatch.setenv("RAPPORT_HEALTH_MODEL", version)
+        system = System(tmp_path / version, {})
+        try:
+            system.start_all()
+            publish(system, log, "log")
+            caught_up(system)
+            snapshots[version] = snapshot(system, ids)
+            if version == "v1":
+                rebuilt = subprocess.run(
+                    [sys.executable, "-m", "services.aggregator.rebuild"],
+                    env=system.env | {"RAPPORT_HEALTH_MODEL": "v2"},
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+                assert rebuilt.returncode == 0, rebuilt.stderr
+                assert "generation 2 is live (health model v2)" in rebuilt.stdout
+                # the aggregator, still configured v1, serves the new generation as v2
+                snapshots["rebuilt"] = snapshot(system, ids)
+        finally:
+            system.shutdown()
+    v1_views = [v for m in ids for v in snapshots["v1"][m]["relationships"].values()]
+    assert v1_views and all(v["attention"] is None for v in v1_views)
+    assert_equal_snapshots(snapshots["rebuilt"], snapshots["v2"])
+
+
 # --- scale-out ---------------------------------------------------------------------------
 
 needs_postgres = pytest.mark.skipif(

@@ -16,9 +16,14 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.aggregator.domain import TrustWeights
-from services.aggregator.handlers import Partials
+from services.aggregator.handlers import Models, Partials
 from services.aggregator.model import ChannelSums, HealthModel
-from services.aggregator.projection import Projection, ProjectionTables, generations
+from services.aggregator.projection import (
+    Projection,
+    ProjectionTables,
+    generations,
+    service_state,
+)
 from services.aggregator.projector import project_batch
 from services.aggregator.state import ensure_generation_row
 from shared.contracts.api.aggregator import PartialBalanceQuery, PartialRelationshipsQuery
@@ -56,18 +61,19 @@ class Harness:
 
     def __init__(self, url: str, version: str = "v2") -> None:
         self.url = url
+        self.version = version
         self.model = MODELS[version]
 
     async def __aenter__(self) -> Harness:
         meta = MetaData()
-        for table in (generations, *ProjectionTables.of(1).all()):
+        for table in (generations, service_state, *ProjectionTables.of(1).all()):
             table.to_metadata(meta)
         self.outbox, self.inbox, _ = messaging_tables(meta)
         self.engine = make_engine(self.url)
         await create_schema(self.engine, meta)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         async with self.uow() as uow:
-            await ensure_generation_row(uow.session)
+            await ensure_generation_row(uow.session, self.version)
             await uow.commit()
         return self
 
@@ -95,7 +101,7 @@ class Harness:
                 await uow.commit()
 
     async def snapshot(self, at: datetime) -> dict:
-        partials = Partials(self.model, WEIGHTS)
+        partials = Partials(Models(MODELS), WEIGHTS)  # the generation's: this version
         result = {}
         async with self.uow() as uow:
             for member in MEMBERS:
