@@ -47,7 +47,7 @@ STABLE_AFTER = 60.0  # seconds of uptime after which a restart counts as the fir
 
 @dataclass(frozen=True)
 class Process:
-    """One supervised process: a service, or one partition of the aggregator."""
+    """One supervised process: a service."""
 
     name: str
     service: str
@@ -64,26 +64,10 @@ def command(service: str) -> list[str]:
 
 
 def processes(settings: Settings) -> list[Process]:
-    """Every process of the system; N aggregator partitions are N processes, each with its
-    own port (counting up from RAPPORT_AGGREGATOR_PORT) and database."""
+    """Every process of the system, one per service (more aggregator instances are more
+    replicas of the same process, sharing its durables and its PostgreSQL database)."""
     found = [] if settings.auth_issuer else [Process(ISSUER, ISSUER, {})]
-    count = settings.aggregator_partitions
-    for service in (*SERVICES, "gateway"):
-        if service != "aggregator" or count <= 1:
-            found.append(Process(service, service, {}))
-            continue
-        for index in range(count):
-            found.append(
-                Process(
-                    f"aggregator-p{index}of{count}",
-                    "aggregator",
-                    {
-                        "RAPPORT_AGGREGATOR_PARTITION": str(index),
-                        "RAPPORT_AGGREGATOR_PORT": str(settings.aggregator_port + index),
-                    },
-                )
-            )
-    return found
+    return found + [Process(service, service, {}) for service in (*SERVICES, "gateway")]
 
 
 def _die_with_parent() -> None:
@@ -230,11 +214,7 @@ def bus_authorization(settings: Settings, data_dir: Path) -> Path | None:
         say("NATS authentication is off (RAPPORT_NATS_AUTH): any client may do anything")
         return None
     directory = data_dir / "secrets"
-    return write_server_config(
-        directory,
-        ensure_credentials(directory),
-        aggregator_partitions=settings.aggregator_partitions,
-    )
+    return write_server_config(directory, ensure_credentials(directory))
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import binascii
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -121,7 +122,10 @@ class Settings(BaseSettings):
     trust_connected: float = Field(1.0, description="Trust T of a connected pair.")
     trust_follow: float = Field(0.5, description="Trust T when either member follows the other.")
 
-    # Relationship health model v1 (docs/health-model.md)
+    # Relationship health model (docs/health-model.md)
+    health_model: Literal["v1", "v2"] = Field(
+        "v2", description="Which health model: v2 (attention share, meetings by duration) or v1."
+    )
     health_half_life_days: float = Field(30.0, description="Half-life H of interactions.")
     health_weights: dict[str, float] = Field(
         {
@@ -137,7 +141,15 @@ class Settings(BaseSettings):
         },
         description="Weight of each kind of interaction (JSON object).",
     )
-    health_meeting_cap: float = Field(13.0, description="Largest weight of one meeting.")
+    health_meeting_base: float | None = Field(
+        None, description="A meeting's weight before its minutes (unset: v1 1, v2 0)."
+    )
+    health_meeting_minutes_per_point: float | None = Field(
+        None, gt=0, description="Minutes of meeting per point of weight (unset: v1 10, v2 5)."
+    )
+    health_meeting_cap: float | None = Field(
+        None, description="Largest weight of one meeting (unset: v1 13, v2 24)."
+    )
     health_meeting_default_minutes: float = Field(15.0, description="Meeting length if unknown.")
     health_activity_weights: dict[str, float] = Field(
         {"post": 1.0, "group_message": 1.0, "check_in": 3.0},
@@ -147,14 +159,21 @@ class Settings(BaseSettings):
         [70.0, 45.0, 20.0], description="Health at which thriving, steady, fading begin."
     )
     health_at_risk_gap_factor: float = Field(3.0, description="At risk after this many gaps.")
+    health_attention_floor: float = Field(
+        10.0, gt=0, description="v2: attention totals below this count as this much."
+    )
+    health_attention_full_share: float = Field(
+        0.2, gt=0, description="v2: an attention share c at or above this is full closeness."
+    )
+    health_attention_weight: float = Field(
+        0.5, ge=0, le=1, description="v2: part of closeness k from attention (the rest: intensity)."
+    )
     balance_bounds: list[float] = Field(
         [0.25, 0.75], description="Offline share below: online-heavy; above: offline-heavy."
     )
     nudge_reciprocate_ratio: float = Field(3.0, description="I_ba >= ratio * I_ab to nudge.")
     nudge_reciprocate_minimum: float = Field(3.0, description="...and I_ba at least this.")
     insights_min_group: int = Field(5, description="Smallest team shown in insights.")
-    aggregator_partitions: int = Field(1, description="How many aggregator partitions.")
-    aggregator_partition: int = Field(0, description="This aggregator instance's partition.")
     content_half_life_days: float = Field(
         7.0, gt=0, description="Half-life of engagement in a post's content value, days."
     )
@@ -360,18 +379,10 @@ class Settings(BaseSettings):
         return [secret_key(s.get_secret_value()) for s in self.webhook_secrets.get(source, [])]
 
     def database_url(self, service: str) -> str:
-        """The configured URL for a service, or its own SQLite file under data_dir.
-
-        Each aggregator partition has a database of its own: its default file is
-        `aggregator-p<i>of<N>.sqlite3`, and `{partition}` in a configured URL is replaced by
-        the partition's index."""
+        """The configured URL for a service, or its own SQLite file under data_dir."""
         url = getattr(self, f"{service}_database_url", None)
-        name = service
-        if service == "aggregator" and self.aggregator_partitions > 1:
-            name = f"aggregator-p{self.aggregator_partition}of{self.aggregator_partitions}"
-            url = url.replace("{partition}", str(self.aggregator_partition)) if url else url
         if not url:
-            return f"sqlite+aiosqlite:///{(self.data_dir / f'{name}.sqlite3').as_posix()}"
+            return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.sqlite3').as_posix()}"
         return normalise_database_url(url)
 
     def http_port(self, service: str) -> int:

@@ -38,12 +38,11 @@ def bus_passwords() -> dict[str, str]:
     return {name: secrets.token_urlsafe(24) for name in (*IDENTITIES, HARNESS)}
 
 
-def bus_config(directory: Path, *, aggregator_partitions: int = 1) -> Path:
+def bus_config(directory: Path) -> Path:
     """The server's authorization, generated as `make run` does, plus the harness."""
     return write_server_config(
         directory,
         bus_passwords(),
-        aggregator_partitions=aggregator_partitions,
         unrestricted=(HARNESS,),
     )
 

@@ -5,34 +5,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from faststream.asgi import AsgiFastStream
 from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.api import aggregator as api
-from shared.contracts.operations import Operation
 from shared.contracts.streams import CONSUMERS
 from shared.cursors import Cursors
-from shared.messaging.rpc import call
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from .domain import TrustWeights
-from .handlers import (
-    Partials,
-    Queries,
-    batch_handler,
-    live_projection,
-    local_partitions,
-    owner_of,
-    remote_partitions,
-)
+from .handlers import Models, Partials, Queries, batch_handler, live_projection
 from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
-from .model import ChannelSums, HealthModel
-from .partition import Partition
-from .projection import ProjectionTables, metadata
-from .state import cursor_key, ensure_generation_row, generation_state
+from .model import V1, V2, ChannelSums, HealthModel
+from .projection import ProjectionTables, metadata, service_state
+from .state import (
+    cursor_key,
+    ensure_generation_row,
+    generation_model,
+    generation_state,
+    lock_projection,
+    lock_schema,
+)
 
 NAME = "aggregator"
 # `metadata` (imported above) is every table of the service: the runtime and the schema
@@ -41,13 +37,24 @@ GAUGE_INTERVAL = 30.0
 log = logging.getLogger(__name__)
 
 
-def health_model(settings: Settings) -> HealthModel:
+def health_model(settings: Settings, version: str | None = None) -> HealthModel:
+    """The configured model (or `version` with the configured numbers): v2 unless
+    RAPPORT_HEALTH_MODEL=v1; a meeting's numbers left unset take the chosen model's
+    defaults."""
     thriving, steady, fading = settings.health_thresholds
     online_heavy, offline_heavy = settings.balance_bounds
-    return HealthModel(
+    meeting = {
+        name: value
+        for name, value in (
+            ("meeting_base", settings.health_meeting_base),
+            ("meeting_minutes_per_point", settings.health_meeting_minutes_per_point),
+            ("meeting_cap", settings.health_meeting_cap),
+        )
+        if value is not None
+    }
+    numbers = dict(
         half_life_days=settings.health_half_life_days,
         weights=dict(settings.health_weights),
-        meeting_cap=settings.health_meeting_cap,
         meeting_default_minutes=settings.health_meeting_default_minutes,
         activity_weights=dict(settings.health_activity_weights),
         thriving_at=thriving,
@@ -56,57 +63,39 @@ def health_model(settings: Settings) -> HealthModel:
         at_risk_gap_factor=settings.health_at_risk_gap_factor,
         online_heavy_below=online_heavy,
         offline_heavy_above=offline_heavy,
+        attention_floor=settings.health_attention_floor,
+        attention_full_share=settings.health_attention_full_share,
+        attention_weight=settings.health_attention_weight,
+        **meeting,
     )
+    if (version or settings.health_model) == V1:
+        return HealthModel(**numbers)
+    return HealthModel.v2(**numbers)
 
 
 def create_app(settings: Settings | None = None) -> AsgiFastStream:
     settings = settings or get_settings()
-    partition = Partition(settings.aggregator_partition, settings.aggregator_partitions)
-    runtime = ServiceRuntime(
-        NAME,
-        metadata,
-        settings,
-        partition=(partition.index, partition.count),
-        serialize_events=True,
-    )
+    # N instances share the durables and the database; cursors are signed with the key kept
+    # there (or the configured one), so any instance may answer the next page
+    runtime = ServiceRuntime(NAME, metadata, settings, serialize_events=True)
     model = health_model(settings)
+    models = Models({version: health_model(settings, version) for version in (V1, V2)})
     weights = TrustWeights(connected=settings.trust_connected, follow=settings.trust_follow)
 
-    on_batch = batch_handler(model, partition)
+    on_batch = batch_handler(models, timedelta(seconds=settings.meeting_future_tolerance))
     for spec in CONSUMERS:
         if spec.service == NAME:
             runtime.on_batch(spec.durable, on_batch)
 
-    partials = Partials(model, weights)
-    if partition.count == 1:
-        ask = local_partitions(partials)
-    else:
-        if settings.cursor_secret is None:
-            # any partition may answer the next page: they must sign cursors alike
-            raise RuntimeError("partitioned aggregators need RAPPORT_CURSOR_SECRET")
-        handlers = (partials.relationships, partials.pair, partials.balance, partials.insights)
-        for operation, handler in zip(api.PARTIALS, handlers, strict=True):
-            runtime.serve(api.of_partition(operation, partition.name), handler)
-
-        async def ask_partition(op: Operation, index: int, request):
-            name = Partition(index, partition.count).name
-            return await call(
-                runtime.broker,
-                api.of_partition(op, name),
-                request,
-                timeout=settings.request_timeout,
-            )
-
-        ask = remote_partitions(ask_partition, partition.count)
-
+    partials = Partials(models, weights)
     cursors = Cursors()  # its key is loaded at startup (prepare)
     queries = Queries(
         model,
         weights,
-        ask=ask,
+        models=models,
+        partials=partials,
         reciprocate=(settings.nudge_reciprocate_ratio, settings.nudge_reciprocate_minimum),
         min_group=settings.insights_min_group,
-        owner_of_pair=owner_of(partition.count),
         cursors=cursors,
     )
     runtime.serve(api.relationships, queries.relationships)
@@ -120,15 +109,30 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     gauges: list[asyncio.Task] = []
 
     async def prepare() -> None:
+        # instances starting together take turns (PostgreSQL's DDL is transactional)
+        async with runtime.engine.begin() as connection:
+            await lock_schema(connection)
+            # aggregator_state until the aggregator's migration 0003 creates it (checkfirst)
+            await connection.run_sync(lambda c: metadata.create_all(c, tables=[service_state]))
         async with runtime.unit_of_work() as uow:
-            await ensure_generation_row(uow.session)
+            await lock_projection(uow.session)
+            await ensure_generation_row(uow.session, settings.health_model)
             live, building = await generation_state(uow.session)
+            serving = await generation_model(uow.session, live)
             generations = {live} | ({building} if building else set())
             await uow.commit()
         async with runtime.engine.begin() as connection:
+            await lock_schema(connection)
             for generation in generations:
                 tables = ProjectionTables.of(generation).all()
                 await connection.run_sync(lambda c, t=tables: metadata.create_all(c, tables=t))
+        if serving != settings.health_model:
+            log.warning(
+                "the live projection was built with health model %s: RAPPORT_HEALTH_MODEL=%s "
+                "takes effect once `make rebuild` has replayed the streams into a new one",
+                serving,
+                settings.health_model,
+            )
         try:
             async with runtime.unit_of_work() as uow:
                 cursors.key = await cursor_key(uow.session, secret)
@@ -150,16 +154,16 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     return runtime.asgi(after_startup=[start_gauges])
 
 
-async def refresh_gauges(
-    runtime: ServiceRuntime, model: HealthModel, weights: TrustWeights, partials: Partials
-) -> None:
+async def refresh_gauges(runtime: ServiceRuntime, models: Models, partials: Partials) -> None:
     """Pairs by status, members by balance, and consumer lag, every GAUGE_INTERVAL."""
     while True:
         try:
             now = datetime.now(UTC)
             async with runtime.unit_of_work() as uow:
                 part = await partials.insights(api.PartialInsightsQuery(at=now), uow)
-                members = await (await live_projection(uow, model)).members.active()
+                projection = await live_projection(uow, models)
+                model = projection.model
+                members = await projection.members.active()
             for status, count in part.pairs_by_status.model_dump().items():
                 PAIRS_BY_STATUS.labels(status).set(count)
             counts: dict[str, int] = {}

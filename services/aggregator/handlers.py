@@ -1,37 +1,36 @@
 """The aggregator's handlers: events into the projection, and queries out of it.
 
-A query is answered in two steps: every partition computes a partial answer from what it
-owns (`Partials`), and the instance that received the query combines them (`Queries`). With
-one partition the partial is computed in-process (`local_partitions`), with several each is
-asked over NATS with the declared internal operations (`remote_partitions`).
+Any number of instances share one durable consumer per stream and one projection database
+(PostgreSQL; SQLite is the one-instance default): JetStream spreads the batches, and every
+instance answers queries straight from the projection. A query reads the projection's parts
+(`Partials`) and builds the answer from them (`Queries`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from shared.contracts.api import aggregator as api
 from shared.contracts.envelope import Envelope, Event
-from shared.contracts.operations import Operation
 from shared.cursors import BadCursor, Cursors
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
+from shared.messaging.consumer import Unreadable
 
 from .domain import TrustWeights, ties_between
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums, components
-from .partition import Partition
 from .projection import Projection, ProjectionTables
-from .projector import project_batch
-from .state import generation_state, rebuild_inbox
+from .projector import ahead_of_arrival, project_batch
+from .state import generation_model, generation_state, lock_projection, rebuild_inbox
 from .views import (
     add_sums,
     add_weeks,
+    attention_of,
     balance_view,
     combine_insights,
     go_offline_nudges,
@@ -44,30 +43,62 @@ from .views import (
 )
 
 
-async def live_projection(uow: UnitOfWork, model: HealthModel) -> Projection:
+class Models:
+    """The health model of each generation: the one it was built with (recorded by the
+    first start or by the rebuild that made it), whatever the configuration says now, so a
+    rebuild can turn a projection into another model while the old one keeps serving."""
+
+    def __init__(self, by_version: dict[str, HealthModel]) -> None:
+        self.by_version = by_version
+        self._of: dict[int, HealthModel] = {}  # a generation's model never changes
+
+    async def of(self, session, generation: int) -> HealthModel:
+        if generation not in self._of:
+            self._of[generation] = self.by_version[await generation_model(session, generation)]
+        return self._of[generation]
+
+    def forget(self, generation: int) -> None:
+        self._of.pop(generation, None)
+
+
+async def live_projection(uow: UnitOfWork, models: Models) -> Projection:
     live, _ = await generation_state(uow.session)
-    return Projection(uow.session, ProjectionTables.of(live), model)
+    return Projection(uow.session, ProjectionTables.of(live), await models.of(uow.session, live))
 
 
 # --- events -----------------------------------------------------------------------------
 
 
-def batch_handler(model: HealthModel, partition: Partition):
-    """Apply a batch of new events to the live generation (and to the one being rebuilt)."""
+def batch_handler(models: Models, future_tolerance: timedelta):
+    """Apply a batch of new events to the live generation (and to the one being rebuilt).
+    An event timed too far ahead of its recording is dead-lettered with the reason (the
+    batch is then handled one by one, so that only that event is)."""
 
     async def on_batch(items: list[tuple[Event, Envelope]], uow: UnitOfWork) -> None:
         live, building = await generation_state(uow.session)
+        model = await models.of(uow.session, live)
+        for event, envelope in items:
+            reason = ahead_of_arrival(event, envelope, model, future_tolerance)
+            if reason is not None:
+                raise Unreadable(reason)
+        await lock_projection(uow.session)
+        live, building = await generation_state(uow.session)  # as of holding the lock
+        model = await models.of(uow.session, live)
         applied = await project_batch(
-            Projection(uow.session, ProjectionTables.of(live), model), items, partition
+            Projection(uow.session, ProjectionTables.of(live), model), items
         )
         # while a rebuild runs, live events also go into the new generation (its own inbox
         # makes the replay of the same event harmless)
         if building is not None:
             fresh = await uow.claim_many(rebuild_inbox(building), [e.id for _, e in items])
+            models.forget(building)  # a rebuild that starts over may change its model
             await project_batch(
-                Projection(uow.session, ProjectionTables.of(building), model),
+                Projection(
+                    uow.session,
+                    ProjectionTables.of(building),
+                    await models.of(uow.session, building),
+                ),
                 [(event, envelope) for event, envelope in items if envelope.id in fresh],
-                partition,
             )
         for interaction in applied:
             INTERACTIONS_APPLIED.labels(interaction.kind, interaction.channel).inc()
@@ -78,25 +109,30 @@ def batch_handler(model: HealthModel, partition: Partition):
     return on_batch
 
 
-# --- partial queries (what one partition knows) ------------------------------------------
+# --- reads of the projection --------------------------------------------------------------
 
 
 class Partials:
-    def __init__(self, model: HealthModel, weights: TrustWeights) -> None:
-        self.model = model
+    def __init__(self, models: Models, weights: TrustWeights) -> None:
+        self.models = models
         self.weights = weights
 
     async def relationships(
         self, q: api.PartialRelationshipsQuery, uow: UnitOfWork
     ) -> api.PartialRelationships:
-        """One partition's relationships of a member."""
-        p = await live_projection(uow, self.model)
+        """A member's relationships (a ranking, or the full views of some)."""
+        p = await live_projection(uow, self.models)
+        model = p.model
         member = q.member_id
         facts = await p.facts.active_of(member)
         sums = {(s.b if s.a == member else s.a): s for s in await p.pairs.of_member(member)}
         others = ({o for m, o, _ in facts} | {m for m, o, _ in facts} | set(sums)) - {member}
         if q.others is not None:
             others &= set(q.others)
+        totals = {}
+        if model.uses_attention:
+            totals = await p.attention.of([member, *others])
+        handles = {} if q.ranking else await p.members.handles(sorted(others))
         ranking, views = [], []
         for other in others:
             ties = ties_between(member, other, facts)
@@ -105,59 +141,80 @@ class Partials:
             if ties.blocked or (no_interactions and ties.trust(self.weights) == 0):
                 continue
             pair = pair or PairSums(*sorted((member, other)))
+            attention = attention_of(pair, totals, q.at, model)
             if q.ranking:
-                health = components(pair, ties.trust(self.weights), q.at, self.model).health
+                trust = ties.trust(self.weights)
+                health = components(pair, trust, q.at, model, attention).health
                 ranking.append(
-                    api.Ranked(member_id=other, health=health, status=self.model.status(health))
+                    api.Ranked(member_id=other, health=health, status=model.status(health))
                 )
             else:
-                views.append(pair_view(member, other, pair, ties, q.at, self.model, self.weights))
+                views.append(
+                    pair_view(
+                        member,
+                        other,
+                        pair,
+                        ties,
+                        q.at,
+                        model,
+                        self.weights,
+                        attention,
+                        handles.get(other),
+                    )
+                )
         return api.PartialRelationships(
-            ranking=ranking, views=views, watermark=await p.watermark.get()
+            ranking=ranking, views=views, watermark=await p.watermarks.of([member])
         )
 
     async def pair(self, q: api.PartialPairQuery, uow: UnitOfWork) -> api.PartialPair:
-        p = await live_projection(uow, self.model)
+        p = await live_projection(uow, self.models)
+        model = p.model
         a, b = q.member_id, q.other_id
         ties = ties_between(a, b, await p.facts.active_between(a, b))
         sums = await p.pairs.get(a, b) or PairSums(*sorted((a, b)))
         view = None
         if not ties.blocked:
-            view = pair_view(a, b, sums, ties, q.at, self.model, self.weights)
-        return api.PartialPair(view=view, watermark=await p.watermark.get())
+            totals = await p.attention.of([a, b]) if model.uses_attention else {}
+            attention = attention_of(sums, totals, q.at, model)
+            handle = (await p.members.handles([b])).get(b)
+            view = pair_view(a, b, sums, ties, q.at, model, self.weights, attention, handle)
+        return api.PartialPair(view=view, watermark=await p.watermarks.of([a]))
 
     async def balance(self, q: api.PartialBalanceQuery, uow: UnitOfWork) -> api.PartialBalance:
-        p = await live_projection(uow, self.model)
+        p = await live_projection(uow, self.models)
         sums = await p.balances.of(q.member_id)
         weeks = await p.weeks.since(weeks_back(q.at)[0], [q.member_id])
         return api.PartialBalance(
             sums=api.ChannelFigures(online=sums.online, offline=sums.offline, as_of=sums.as_of),
             weeks={w: api.WeekSums(online=on, offline=off) for w, (on, off) in weeks.items()},
-            watermark=await p.watermark.get(),
+            watermark=await p.watermarks.of([q.member_id]),
         )
 
     async def insights(self, q: api.PartialInsightsQuery, uow: UnitOfWork) -> api.PartialInsights:
-        p = await live_projection(uow, self.model)
+        p = await live_projection(uow, self.models)
+        model = p.model
         members = set(q.members) if q.members is not None else None
         facts = await p.facts.all_active()
         pairs = [(s, ties_between(s.a, s.b, facts)) for s in await p.pairs.all()]
         weeks = await p.weeks.since(weeks_back(q.at)[0], q.members)
+        totals = await p.attention.all() if model.uses_attention else {}
         return insights_partial(
             pairs,
+            totals,
             await p.balances.all(),
             weeks,
             members,
             q.at,
-            self.model,
+            model,
             self.weights,
-            await p.watermark.get(),
+            await p.watermarks.overall() if q.members is None else await p.watermarks.of(q.members),
         )
 
 
-# --- public queries (combine the partials) ----------------------------------------------
+# --- public queries ----------------------------------------------------------------------
 
-# Asks every partition (or, with `owner`, the one owning a pair) for its partial answer.
-AskPartitions = Callable[..., Awaitable[list[Any]]]
+# One of Partials' reads: (request, uow) -> its answer.
+Read = Callable[[Any, UnitOfWork], Awaitable[Any]]
 
 
 class Queries:
@@ -166,47 +223,48 @@ class Queries:
         model: HealthModel,
         weights: TrustWeights,
         *,
-        ask: AskPartitions,
+        models: Models,
+        partials: Partials,
         reciprocate: tuple[float, float],
         min_group: int,
-        owner_of_pair: Callable[[str, str], int],
         cursors: Cursors,
     ) -> None:
-        self.model = model
+        self.model = model  # balances and insights: the same numbers in every model
+        self.models = models
         self.weights = weights
-        self.ask = ask
+        self.partials = partials
         self.reciprocate = reciprocate
         self.min_group = min_group
-        self.owner_of_pair = owner_of_pair
         self.cursors = cursors
 
     async def _gather(
         self,
-        op: Operation,
+        read: Read,
         request: Callable[[datetime], Any],
         at: datetime | None,
         uow: UnitOfWork,
-        owner: int | None = None,
     ) -> tuple[list[Any], datetime]:
-        """Partials at `at` (default now); `at` before the watermark is refused."""
+        """Partials at `at` (default now); `at` before the watermark of the members the
+        query is about (their latest data) is refused."""
         when = at or datetime.now(UTC)
-        partials = await self.ask(op, request(when), uow, owner=owner)
+        partials = [await read(request(when), uow)]
         marks = [p.watermark for p in partials if p.watermark]
         watermark = max(marks) if marks else None
         if watermark is not None and when < watermark:
             if at is not None:
                 raise Invalid(
-                    f"at must be at or after the projection's watermark {watermark.isoformat()}",
+                    "at must be at or after the latest data of the members concerned "
+                    f"({watermark.isoformat()})",
                     field="at",
                 )
             when = watermark  # clocks disagree by a little: read as of the latest interaction
-            partials = await self.ask(op, request(when), uow, owner=owner)
+            partials = [await read(request(when), uow)]
         return partials, when
 
     async def _require_member(
         self, member_id: str, uow: UnitOfWork, field: str = "member_id"
     ) -> Projection:
-        projection = await live_projection(uow, self.model)
+        projection = await live_projection(uow, self.models)
         if await projection.members.status(member_id) != "active":
             raise NotFound(f"no member with id {member_id}", field=field)
         return projection
@@ -216,7 +274,7 @@ class Queries:
         await self._require_member(q.member_id, uow)
         # rank everything cheaply, then build the full views of the page only
         partials, at = await self._gather(
-            api.partial_relationships,
+            self.partials.relationships,
             lambda when: api.PartialRelationshipsQuery(
                 at=when, member_id=q.member_id, ranking=True
             ),
@@ -235,12 +293,10 @@ class Queries:
         items: list[api.Relationship] = []
         if page:
             wanted = [r.member_id for r in page]
-            details = await self.ask(
-                api.partial_relationships,
-                api.PartialRelationshipsQuery(at=at, member_id=q.member_id, others=wanted),
-                uow,
+            details = await self.partials.relationships(
+                api.PartialRelationshipsQuery(at=at, member_id=q.member_id, others=wanted), uow
             )
-            full = {v.member_id: v for p in details for v in p.views}
+            full = {v.member_id: v for v in details.views}
             # a pair blocked or erased between the two reads is left out of the page
             items = [full[member] for member in wanted if member in full]
         return api.Relationships(
@@ -264,11 +320,10 @@ class Queries:
         await self._require_member(q.member_id, uow)
         await self._require_member(q.other_id, uow, field="other_id")
         partials, at = await self._gather(
-            api.partial_pair,
+            self.partials.pair,
             lambda when: api.PartialPairQuery(at=when, member_id=q.member_id, other_id=q.other_id),
             q.at,
             uow,
-            owner=self.owner_of_pair(q.member_id, q.other_id),
         )
         view = next((p.view for p in partials if p.view), None)
         if view is None:
@@ -277,7 +332,7 @@ class Queries:
 
     async def _balance(self, member_id: str, at: datetime | None, uow: UnitOfWork) -> api.Balance:
         partials, at = await self._gather(
-            api.partial_balance,
+            self.partials.balance,
             lambda when: api.PartialBalanceQuery(at=when, member_id=member_id),
             at,
             uow,
@@ -295,7 +350,7 @@ class Queries:
         """Reconnect, reciprocate and go-offline nudges, each with its reason."""
         projection = await self._require_member(q.member_id, uow)
         partials, at = await self._gather(
-            api.partial_relationships,
+            self.partials.relationships,
             lambda when: api.PartialRelationshipsQuery(at=when, member_id=q.member_id),
             q.at,
             uow,
@@ -315,17 +370,17 @@ class Queries:
 
     async def org(self, q: api.OrgInsightsQuery, uow: UnitOfWork) -> api.OrgInsights:
         """Org-wide aggregates: pairs by status, members by balance, isolated, trend."""
-        projection = await live_projection(uow, self.model)
+        projection = await live_projection(uow, self.models)
         members = set(await projection.members.active())
         partials, at = await self._gather(
-            api.partial_insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
+            self.partials.insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
         )
         figures = combine_insights(partials, members, at, self.model)
         return api.OrgInsights(at=at, **dict(figures))
 
     async def team(self, q: api.TeamInsightsQuery, uow: UnitOfWork) -> api.TeamInsights:
         """A team's aggregates; only for teams of at least `insights_min_group` members."""
-        projection = await live_projection(uow, self.model)
+        projection = await live_projection(uow, self.models)
         members = set(await projection.members.of_team(q.team))
         if len(members) < self.min_group:
             raise Forbidden(
@@ -334,47 +389,10 @@ class Queries:
                 field="team",
             )
         partials, at = await self._gather(
-            api.partial_insights,
+            self.partials.insights,
             lambda when: api.PartialInsightsQuery(at=when, members=sorted(members)),
             q.at,
             uow,
         )
         figures = combine_insights(partials, members, at, self.model)
         return api.TeamInsights(team=q.team, at=at, **dict(figures))
-
-
-def local_partitions(partials: Partials) -> AskPartitions:
-    """With one partition: compute the partial in this process, in this transaction."""
-    handlers = {
-        api.partial_relationships: partials.relationships,
-        api.partial_pair: partials.pair,
-        api.partial_balance: partials.balance,
-        api.partial_insights: partials.insights,
-    }
-
-    async def ask(op: Operation, request: Any, uow: UnitOfWork, owner: int | None = None):
-        return [await handlers[op](request, uow)]
-
-    return ask
-
-
-def remote_partitions(
-    call: Callable[[Operation, int, Any], Awaitable[Any]], count: int
-) -> AskPartitions:
-    """With N partitions: ask each over NATS (the pair query only its owner)."""
-
-    async def ask(op: Operation, request: Any, uow: UnitOfWork, owner: int | None = None):
-        targets = [owner] if owner is not None else range(count)
-        return list(await asyncio.gather(*(call(op, i, request) for i in targets)))
-
-    return ask
-
-
-def owner_of(partition_count: int) -> Callable[[str, str], int]:
-    def owner(a: str, b: str) -> int:
-        for index in range(partition_count):
-            if Partition(index, partition_count).owns_pair(a, b):
-                return index
-        raise AssertionError("every pair has an owner")
-
-    return owner

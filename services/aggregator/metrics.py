@@ -21,15 +21,15 @@ CONSUMER_LAG = Gauge(
 )
 PAIRS_BY_STATUS = Gauge(
     "rapport_pairs_by_status",
-    "Pairs of members by relationship status (this partition).",
+    "Pairs of members by relationship status",
     ["status"],
 )
 MEMBERS_BY_BALANCE = Gauge(
     "rapport_members_by_balance_status",
-    "Members by online/offline balance status (this partition's partial sums).",
+    "Members by online/offline balance status",
     ["status"],
 )
 ISOLATED_MEMBERS = Gauge(
     "rapport_isolated_members",
-    "Active members with no steady-or-better relationship (this partition's pairs).",
+    "Active members with no steady-or-better relationship",
 )

@@ -1,4 +1,4 @@
-"""Relationship health model v1 (docs/health-model.md). Pure Python: no I/O.
+"""Relationship health models v1 and v2 (docs/health-model.md). Pure Python: no I/O.
 
 A decayed sum is kept as its value at its latest contribution `as_of`: adding weight w at
 time t gives S * 2^(-(t - as_of)/H) + w when t is later (the sum moves to t), and
@@ -45,10 +45,16 @@ KIND_CHANNEL = {
 }
 
 
+V1, V2 = "v1", "v2"
+
+
 @dataclass(frozen=True)
 class HealthModel:
-    """Every number of the model; defaults are v1's, all configurable (shared.settings)."""
+    """Every number of the model, all configurable (shared.settings). The dataclass defaults
+    are v1's; `HealthModel.v2()` gives v2's (meetings weighed by duration, and closeness
+    from the pair's attention share)."""
 
+    version: str = V1
     half_life_days: float = 30.0
     weights: dict[str, float] = field(
         default_factory=lambda: {
@@ -84,6 +90,20 @@ class HealthModel:
     activity_weights: dict[str, float] = field(
         default_factory=lambda: {"post": 1.0, "group_message": 1.0, "check_in": 3.0}
     )
+    # v2: closeness k = (1 - w) s + w min(1, c / full_share), attention totals floored
+    attention_floor: float = 10.0
+    attention_full_share: float = 0.2
+    attention_weight: float = 0.5
+
+    @classmethod
+    def v2(cls, **numbers) -> HealthModel:
+        """Model v2's defaults: a meeting weighs min(minutes/5, 24), attention counts."""
+        defaults = dict(meeting_base=0.0, meeting_minutes_per_point=5.0, meeting_cap=24.0)
+        return cls(version=V2, **(defaults | numbers))
+
+    @property
+    def uses_attention(self) -> bool:
+        return self.version == V2
 
     @property
     def half_life_seconds(self) -> float:
@@ -209,6 +229,36 @@ class ChannelSums:
 
 
 @dataclass
+class DecayedSum:
+    """One decayed sum (a member's attention: the interactions of their visible pairs), as
+    it stood at `as_of`, its latest contribution."""
+
+    value: float = 0.0
+    as_of: datetime | None = None
+
+    def add(self, weight: float, t: datetime, model: HealthModel) -> None:
+        if self.as_of is None or t > self.as_of:
+            factor = model.decay(self.as_of, t) if self.as_of else 0.0
+            self.value = _rebased(self.value, factor) + weight
+            self.as_of = t
+        else:
+            self.value += _rebased(weight, model.decay(t, self.as_of))
+
+    def remove(self, value: float, as_of: datetime, model: HealthModel) -> None:
+        """Take away a sum that stood at `as_of` (a pair now hidden or erased); rounding
+        never leaves a negative sum."""
+        if self.as_of is None:
+            return
+        if as_of > self.as_of:  # cannot happen when the removed sum is part of this one
+            self.add(0.0, as_of, model)
+        self.value = max(0.0, self.value - _rebased(value, model.decay(as_of, self.as_of)))
+
+    def at(self, t: datetime, model: HealthModel) -> float:
+        """The sum at `t` (as it stands, if `t` is earlier than its latest contribution)."""
+        return _rebased(self.value, model.decay(self.as_of, t)) if self.as_of else 0.0
+
+
+@dataclass
 class PairSums:
     """Per pair (a < b): sums per direction, channel and kind, as they stood at the pair's
     last interaction."""
@@ -255,6 +305,15 @@ class PairSums:
 
 
 @dataclass(frozen=True)
+class Attention:
+    """Each member's decayed interaction total over their visible pairs (A_a, A_b), at the
+    time health is read."""
+
+    a: float
+    b: float
+
+
+@dataclass(frozen=True)
 class Components:
     i_ab: float
     i_ba: float
@@ -265,13 +324,48 @@ class Components:
     trust: float
     diversity: float
     health: float
+    closeness: float
+    attention: float | None = None  # v2: the pair's attention share c
+    share_of_a: float | None = None  # I / A_a: the pair's part of a's interactions
+    share_of_b: float | None = None
 
     @property
     def total(self) -> float:
         return self.i_ab + self.i_ba
 
 
-def components(sums: PairSums, trust: float, at: datetime, model: HealthModel) -> Components:
+def attention_share(total: float, attention: Attention, model: HealthModel) -> float:
+    """c = (I / max(A_a, floor) + I / max(A_b, floor)) / 2."""
+    floor = model.attention_floor
+    return (total / max(attention.a, floor) + total / max(attention.b, floor)) / 2.0
+
+
+def closeness(intensity: float, share: float | None, model: HealthModel) -> float:
+    """v1: k = s; v2: k = (1 - w) s + w min(1, c / full share)."""
+    if share is None:
+        return intensity
+    w = model.attention_weight
+    return (1.0 - w) * intensity + w * min(1.0, share / model.attention_full_share)
+
+
+def _health(k: float, reciprocity: float, trust: float, diversity: float, model) -> float:
+    mutual = model.reciprocity_floor + model.reciprocity_weight * reciprocity
+    return 100.0 * (
+        model.intensity_weight * k * mutual
+        + model.trust_weight * trust
+        + model.diversity_weight * diversity
+    )
+
+
+def components(
+    sums: PairSums,
+    trust: float,
+    at: datetime,
+    model: HealthModel,
+    attention: Attention | None = None,
+) -> Components:
+    """The pair's health at `at`; under v2 `attention` holds both members' totals at `at`
+    (a missing one counts as none: the floor then applies)."""
     factor = sums.factor(at, model)
     i_ab, i_ba = _rebased(sums.ab, factor), _rebased(sums.ba, factor)
     i_on, i_off = _rebased(sums.online, factor), _rebased(sums.offline, factor)
@@ -281,14 +375,29 @@ def components(sums: PairSums, trust: float, at: datetime, model: HealthModel) -
     stored = sums.ab + sums.ba
     reciprocity = 2.0 * min(sums.ab, sums.ba) / stored if stored > 0 else 0.0
     diversity = 2.0 * min(sums.online, sums.offline) / stored if stored > 0 else 0.0
-    health = 100.0 * (
-        model.intensity_weight
-        * intensity
-        * (model.reciprocity_floor + model.reciprocity_weight * reciprocity)
-        + model.trust_weight * trust
-        + model.diversity_weight * diversity
+    share = share_a = share_b = None
+    if model.uses_attention:
+        attention = attention or Attention(0.0, 0.0)
+        share = attention_share(total, attention, model)
+        share_a = min(1.0, total / attention.a) if attention.a > 0 else None
+        share_b = min(1.0, total / attention.b) if attention.b > 0 else None
+    k = closeness(intensity, share, model)
+    health = _health(k, reciprocity, trust, diversity, model)
+    return Components(
+        i_ab,
+        i_ba,
+        i_on,
+        i_off,
+        intensity,
+        reciprocity,
+        trust,
+        diversity,
+        health,
+        k,
+        share,
+        share_a,
+        share_b,
     )
-    return Components(i_ab, i_ba, i_on, i_off, intensity, reciprocity, trust, diversity, health)
 
 
 def at_risk(sums: PairSums, at: datetime, model: HealthModel) -> bool:
@@ -300,16 +409,24 @@ def at_risk(sums: PairSums, at: datetime, model: HealthModel) -> bool:
 
 
 def status_drops_at(
-    sums: PairSums, c: Components, at: datetime, model: HealthModel
+    sums: PairSums,
+    c: Components,
+    at: datetime,
+    model: HealthModel,
+    attention: Attention | None = None,
 ) -> datetime | None:
     """When the status falls a level if nothing more happens, or None if it never does.
 
     Without new interactions R, D and T stay constant (every sum decays by the same factor),
-    so only the intensity moves: solve health = threshold for I, then I(t) = I(at) 2^(-dt/H).
+    so only the intensity (and under v2 the attention share) moves: v1 solves
+    health = threshold for I in closed form, then I(t) = I(at) 2^(-dt/H); v2 bisects, since
+    health only falls as every sum shrinks by the same factor f = 2^(-dt/H).
     """
     threshold = model.threshold_below(model.status(c.health))
     if threshold is None or c.total <= 0:
         return None
+    if model.uses_attention:
+        return _drop_by_bisection(c, at, model, threshold, attention or Attention(0.0, 0.0))
     factor = model.intensity_weight * (
         model.reciprocity_floor + model.reciprocity_weight * c.reciprocity
     )
@@ -328,6 +445,38 @@ def status_drops_at(
     if seconds > LATEST_DROP_SECONDS:
         return None  # centuries away: as good as never
     return at + timedelta(seconds=seconds)
+
+
+def _drop_by_bisection(
+    c: Components, at: datetime, model: HealthModel, threshold: float, attention: Attention
+) -> datetime | None:
+    """v2: health after `seconds` without interactions, when every sum has shrunk by
+    f = 2^(-seconds/H): I f, A_a f, A_b f. Each attention term I/max(A f, floor) is constant
+    while A f is above the floor and shrinks with f below it, so health falls monotonically
+    in `seconds`: bisect for the first second below the threshold."""
+
+    def health_after(seconds: float) -> float:
+        f = 2.0 ** (-seconds / model.half_life_seconds)
+        total = c.total * f
+        intensity = 1.0 - math.exp(-total / model.intensity_scale)
+        share = attention_share(total, Attention(attention.a * f, attention.b * f), model)
+        k = closeness(intensity, share, model)
+        return _health(k, c.reciprocity, c.trust, c.diversity, model)
+
+    if health_after(0.0) < threshold:
+        return at
+    if health_after(LATEST_DROP_SECONDS) >= threshold:
+        return None  # centuries away, or never: trust and diversity keep it
+    low, high = 0.0, LATEST_DROP_SECONDS  # health_after(low) >= threshold > health_after(high)
+    while high - low > 1e-3:
+        middle = (low + high) / 2.0
+        if middle in (low, high):
+            break
+        if health_after(middle) >= threshold:
+            low = middle
+        else:
+            high = middle
+    return at + timedelta(seconds=high)
 
 
 def explanation(sums: PairSums, at: datetime, model: HealthModel, top: int = 3) -> list[dict]:

@@ -6,6 +6,8 @@ every path applies events the same way.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -13,6 +15,7 @@ from shared.contracts.events import (
     EventCancelled,
     EventCreated,
     EventUpdated,
+    MeetingLogged,
     MemberDeleted,
     MemberRegistered,
     MemberUpdated,
@@ -21,14 +24,35 @@ from shared.contracts.events import (
 from shared.copies import Version
 
 from .domain import fact_changes
-from .interactions import activities_of, interactions_of
+from .interactions import activities_of, interactions_of, meeting_end
 from .model import HealthModel, Interaction, pair_key
-from .partition import Partition
 from .projection import Projection, week_of
 
 
+def ahead_of_arrival(
+    event: Event, envelope: Envelope, model: HealthModel, tolerance: timedelta
+) -> str | None:
+    """Why the event is refused, when a time it carries lies more than `tolerance` after
+    the event itself was recorded (the envelope's time: the same on a replay), else None.
+    Such a fact would move its members' watermarks ahead and hold up their reads."""
+    latest = envelope.time + tolerance
+    times: list[tuple[str, datetime]] = []
+    if isinstance(event, MeetingLogged):
+        times += [("started_at", event.started_at), ("ended_at", meeting_end(event, model))]
+    times += [("time", i.time) for i in interactions_of(event, envelope.time, model)]
+    times += [("time", a.time) for a in activities_of(event, envelope.time, model)]
+    for name, t in times:
+        if t > latest:
+            return (
+                f"{envelope.type} {envelope.id}: {name} {t.isoformat()} lies more than "
+                f"{tolerance.total_seconds():g}s after the event was recorded "
+                f"({envelope.time.isoformat()})"
+            )
+    return None
+
+
 async def project_batch(
-    projection: Projection, items: list[tuple[Event, Envelope]], partition: Partition
+    projection: Projection, items: list[tuple[Event, Envelope]]
 ) -> list[Interaction]:
     """Apply a batch: the rows it touches are loaded at once and written at once."""
     members: set[str] = set()
@@ -36,25 +60,21 @@ async def project_batch(
     weeks: set[tuple[str, str]] = set()
     for event, envelope in items:
         for i in interactions_of(event, envelope.time, projection.model):
-            if partition.owns_pair(i.actor, i.target):
-                members.update((i.actor, i.target))
-                pairs.add(pair_key(i.actor, i.target))
-                weeks.update(((i.actor, week_of(i.time)), (i.target, week_of(i.time))))
+            members.update((i.actor, i.target))
+            pairs.add(pair_key(i.actor, i.target))
+            weeks.update(((i.actor, week_of(i.time)), (i.target, week_of(i.time))))
         for a in activities_of(event, envelope.time, projection.model):
-            if partition.owns_member(a.member):
-                members.add(a.member)
-                weeks.add((a.member, week_of(a.time)))
+            members.add(a.member)
+            weeks.add((a.member, week_of(a.time)))
     await projection.prefetch(members, pairs, weeks)
     applied: list[Interaction] = []
     for event, envelope in items:
-        applied += await project(projection, event, envelope, partition)
+        applied += await project(projection, event, envelope)
     await projection.flush()
     return applied
 
 
-async def project(
-    projection: Projection, event: Event, envelope: Envelope, partition: Partition
-) -> list[Interaction]:
+async def project(projection: Projection, event: Event, envelope: Envelope) -> list[Interaction]:
     """Apply `event` to `projection`; returns the interactions applied (for metrics)."""
     model: HealthModel = projection.model
     version = Version.of(envelope)
@@ -87,28 +107,22 @@ async def project(
 
     applied: list[Interaction] = []
     for change in fact_changes(event):
-        if partition.owns_pair(change.member_id, change.other_id) and not (
-            await projection.members.any_erased(change.member_id, change.other_id)
-        ):
-            await projection.facts.apply(
+        if not await projection.members.any_erased(change.member_id, change.other_id):
+            await projection.apply_fact(
                 change.member_id, change.other_id, change.aspect, change.active, version
             )
     for interaction in interactions_of(event, envelope.time, model):
-        if partition.owns_pair(interaction.actor, interaction.target) and not (
-            await projection.members.any_erased(interaction.actor, interaction.target)
-        ):
+        if not await projection.members.any_erased(interaction.actor, interaction.target):
             await projection.apply(interaction)
             applied.append(interaction)
     for activity in activities_of(event, envelope.time, model):
-        if partition.owns_member(activity.member) and not (
-            await projection.members.any_erased(activity.member)
-        ):
+        if not await projection.members.any_erased(activity.member):
             await projection.apply_activity(activity)
 
     if isinstance(event, ConnectionAccepted):
-        applied += await _connected(projection, event.requester_id, event.addressee_id, partition)
+        applied += await _connected(projection, event.requester_id, event.addressee_id)
     if isinstance(event, AttendeeCheckedIn) and event.attendance == "in_person":
-        applied += await _attended(projection, event, partition)
+        applied += await _attended(projection, event)
     return applied
 
 
@@ -120,11 +134,9 @@ def _co_attendance(projection: Projection, a: str, b: str, at) -> list[Interacti
     ]
 
 
-async def _connected(
-    projection: Projection, a: str, b: str, partition: Partition
-) -> list[Interaction]:
+async def _connected(projection: Projection, a: str, b: str) -> list[Interaction]:
     """A pair connected for the first time: count the in-person events both attended."""
-    if not partition.owns_pair(a, b) or await projection.members.any_erased(a, b):
+    if await projection.members.any_erased(a, b):
         return []
     if not await projection.mark_connected(a, b):
         return []
@@ -137,9 +149,7 @@ async def _connected(
     return applied
 
 
-async def _attended(
-    projection: Projection, event: AttendeeCheckedIn, partition: Partition
-) -> list[Interaction]:
+async def _attended(projection: Projection, event: AttendeeCheckedIn) -> list[Interaction]:
     """An in-person check-in: co-attendance with every connected member who attended."""
     member = event.member_id
     if await projection.members.any_erased(member):
@@ -148,8 +158,6 @@ async def _attended(
         return []
     applied = []
     for other, their_check_in in await projection.connected_co_attendees(event.event_id, member):
-        if not partition.owns_pair(member, other):
-            continue
         if await projection.attendance.claim_co_attendance(event.event_id, member, other):
             at = max(event.checked_in_at, their_check_in)
             for interaction in _co_attendance(projection, member, other, at):

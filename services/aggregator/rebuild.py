@@ -10,6 +10,11 @@
    both live and by replay is applied once; and the projection does not depend on order.
 3. The new generation becomes *live* and the running aggregator serves from it. The
    previous generation's tables are dropped by the next rebuild.
+
+The new generation is built with the health model this process is configured with
+(RAPPORT_HEALTH_MODEL), recorded with it: the running instances apply live events to it and
+serve it with that model, whatever their own configuration. So `RAPPORT_HEALTH_MODEL=v2 make
+rebuild` turns a v1 projection into v2 while v1 keeps serving, then switches.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
+from datetime import timedelta
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -32,10 +38,16 @@ from shared.messaging.permissions import PROVISIONING
 from shared.settings import Settings, get_settings
 
 from .app import health_model
-from .partition import Partition
 from .projection import Projection, ProjectionTables, metadata
-from .projector import project_batch
-from .state import ensure_generation_row, generation_state, rebuild_inbox, set_generations
+from .projector import ahead_of_arrival, project_batch
+from .state import (
+    ensure_generation_row,
+    generation_state,
+    lock_projection,
+    rebuild_inbox,
+    record_generation_model,
+    set_generations,
+)
 
 BATCH = 500
 
@@ -54,7 +66,7 @@ async def rebuild(settings: Settings) -> int:
     else:
         outbox, inbox, _ = messaging_tables(metadata)
     model = health_model(settings)
-    partition = Partition(settings.aggregator_partition, settings.aggregator_partitions)
+    tolerance = timedelta(seconds=settings.meeting_future_tolerance)
 
     def unit_of_work() -> UnitOfWork:
         return UnitOfWork(sessions, outbox=outbox, inbox=inbox, source="/rapport/aggregator")
@@ -72,10 +84,15 @@ async def rebuild(settings: Settings) -> int:
         new_tables = ProjectionTables.of(new).all()
         await connection.run_sync(lambda c: metadata.create_all(c, tables=new_tables))
     async with unit_of_work() as uow:
+        # recorded before the live instances start writing into it: they use its model
+        await record_generation_model(uow.session, new, settings.health_model)
         await set_generations(uow.session, live=live, building=new)
         await uow.session.execute(inbox.delete().where(inbox.c.consumer == rebuild_inbox(new)))
         await uow.commit()
-    say(f"generation {new} created; the live aggregator now also writes into it")
+    say(
+        f"generation {new} created (health model {settings.health_model}); the live "
+        "aggregator now also writes into it"
+    )
 
     # Replaying creates consumers: a job of the provisioning identity (docs/operations.md)
     nc = await nats.connect(**connect_options(settings, PROVISIONING))
@@ -114,11 +131,17 @@ async def rebuild(settings: Settings) -> int:
                     if refusal(message, envelope, event, settings) is None:  # as live
                         items.append((event, envelope))
                 async with unit_of_work() as uow:
+                    await lock_projection(uow.session)  # the live instances write here too
                     fresh = await uow.claim_many(rebuild_inbox(new), [e.id for _, e in items])
+                    # what the live consumer dead-lettered stays out of the replay too
                     await project_batch(
                         Projection(uow.session, ProjectionTables.of(new), model),
-                        [(event, envelope) for event, envelope in items if envelope.id in fresh],
-                        partition,
+                        [
+                            (event, envelope)
+                            for event, envelope in items
+                            if envelope.id in fresh
+                            and ahead_of_arrival(event, envelope, model, tolerance) is None
+                        ],
                     )
                     await uow.commit()
                 done += len(messages)
@@ -136,7 +159,10 @@ async def rebuild(settings: Settings) -> int:
         await set_generations(uow.session, live=new, building=None)
         await uow.commit()
     await engine.dispose()
-    say(f"generation {new} is live: {total} events in {time.monotonic() - started:.1f}s")
+    say(
+        f"generation {new} is live (health model {settings.health_model}): {total} events in "
+        f"{time.monotonic() - started:.1f}s"
+    )
     return new
 
 

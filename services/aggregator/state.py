@@ -1,14 +1,17 @@
 """The aggregator's own state, outside the projection's generations: which generation is
-live (and which one a rebuild is filling), and the key that signs its cursors."""
+live (and which one a rebuild is filling), which health model each generation was built
+with, the key that signs its cursors, and the lock that serializes the projection's writes
+across instances."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from .model import V1
 from .projection import generations, service_state
 
 
@@ -18,15 +21,58 @@ async def generation_state(session: AsyncSession) -> tuple[int, int | None]:
     return (row.live, row.building) if row else (1, None)
 
 
-async def ensure_generation_row(session: AsyncSession) -> None:
+async def ensure_generation_row(session: AsyncSession, model: str | None = None) -> None:
+    """The first start makes generation 1 live, built with `model` (the configured one)."""
     if (await session.execute(select(generations.c.id))).first() is None:
         await session.execute(insert(generations).values(id=1, live=1, building=None))
+        if model is not None:
+            await record_generation_model(session, 1, model)
+
+
+def _model_key(generation: int) -> str:
+    return f"model_g{generation}"
+
+
+async def generation_model(session: AsyncSession, generation: int) -> str:
+    """The health model a generation was built with; a generation made before models were
+    recorded is v1's (the only model then)."""
+    s = service_state
+    found = await session.scalar(select(s.c.value).where(s.c.name == _model_key(generation)))
+    return found or V1
+
+
+async def record_generation_model(session: AsyncSession, generation: int, model: str) -> None:
+    s = service_state
+    await session.execute(delete(s).where(s.c.name == _model_key(generation)))
+    await session.execute(insert(s).values(name=_model_key(generation), value=model))
 
 
 async def set_generations(session: AsyncSession, *, live: int, building: int | None) -> None:
     await session.execute(
         update(generations).where(generations.c.id == 1).values(live=live, building=building)
     )
+
+
+# Transaction-scoped advisory lock key of the projection's writes (PostgreSQL).
+PROJECTION_LOCK = 0x52_41_50_41  # "RAPA"
+
+
+async def lock_projection(session: AsyncSession) -> None:
+    """Serialize the projection's write transactions across instances sharing a PostgreSQL
+    database: a batch reads the rows it adds to and writes them back, so two at once could
+    lose an update. Held until commit or rollback; with SQLite (one instance, one writer)
+    there is nothing to do."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROJECTION_LOCK})
+
+
+async def lock_schema(connection: AsyncConnection) -> None:
+    """The same lock for creating a generation's tables, so that instances starting together
+    do not race to create them."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROJECTION_LOCK}
+        )
 
 
 def rebuild_inbox(generation: int) -> str:

@@ -1,8 +1,7 @@
 """What the aggregator answers, computed from sums at a time `at`. Pure Python.
 
-Queries are split in two: a *partial* view that one partition computes from the pairs and
-members it owns, and a *combine* step that merges the partitions' partials (with one
-partition, the partial is the whole).
+Queries are built in two steps: a *partial* view read from the projection, and a *combine*
+step that turns it into the answer.
 """
 
 from __future__ import annotations
@@ -22,7 +21,10 @@ from .model import (
     STATUS_ORDER,
     STEADY,
     THRIVING,
+    Attention,
     ChannelSums,
+    Components,
+    DecayedSum,
     HealthModel,
     PairSums,
     at_risk,
@@ -41,6 +43,39 @@ def steady_or_better(status: str) -> bool:
     return STATUS_ORDER.index(status) >= STATUS_ORDER.index(STEADY)
 
 
+def attention_of(
+    sums: PairSums, totals: dict[str, DecayedSum], at: datetime, model: HealthModel
+) -> Attention | None:
+    """Both members' attention totals at `at` (model v2), from the members' stored totals."""
+    if not model.uses_attention:
+        return None
+    none = DecayedSum()
+    return Attention(totals.get(sums.a, none).at(at, model), totals.get(sums.b, none).at(at, model))
+
+
+def _percent(share: float | None) -> str:
+    return "none" if share is None else f"{share:.0%}"
+
+
+def attention_view(
+    member: str, sums: PairSums, c: Components, who: str, model: HealthModel
+) -> api.AttentionFigures | None:
+    if c.attention is None:
+        return None
+    mine, theirs = (
+        (c.share_of_a, c.share_of_b) if member == sums.a else (c.share_of_b, c.share_of_a)
+    )
+    return api.AttentionFigures(
+        of_member=mine,
+        of_other=theirs,
+        share=c.attention,
+        reason=(
+            f"You are {_percent(theirs)} of {who}'s recent interactions, and {who} is "
+            f"{_percent(mine)} of yours (decayed with a {model.half_life_days:g}-day half-life)."
+        ),
+    )
+
+
 def pair_view(
     member: str,
     other: str,
@@ -49,14 +84,22 @@ def pair_view(
     at: datetime,
     model: HealthModel,
     weights: TrustWeights,
+    attention: Attention | None = None,
+    handle: str | None = None,
 ) -> api.Relationship:
     """The relationship of `member` with `other` at `at`, from `member`'s side."""
     trust = ties.trust(weights)
-    c = components(sums, trust, at, model)
+    c = components(sums, trust, at, model, attention)
     mine, theirs = (c.i_ab, c.i_ba) if member == sums.a else (c.i_ba, c.i_ab)
     was = None
     if sums.last is not None:
-        was = model.status(components(sums, trust, sums.last, model).health)
+        # the status just after the last interaction, with the attention share of now (the
+        # totals as they would have stood then had nothing else happened since)
+        factor = sums.factor(at, model)
+        then = attention
+        if attention is not None and factor > 0:
+            then = Attention(attention.a / factor, attention.b / factor)
+        was = model.status(components(sums, trust, sums.last, model, then).health)
     return api.Relationship(
         member_id=other,
         health=c.health,
@@ -66,6 +109,8 @@ def pair_view(
             reciprocity=c.reciprocity,
             trust=c.trust,
             diversity=c.diversity,
+            closeness=c.closeness,
+            attention=c.attention,
         ),
         sums=api.PairFigures(
             from_member=mine,
@@ -82,8 +127,9 @@ def pair_view(
         last_interaction=sums.last,
         status_at_last_interaction=was,
         at_risk=at_risk(sums, at, model),
-        status_drops_at=status_drops_at(sums, c, at, model),
+        status_drops_at=status_drops_at(sums, c, at, model, attention),
         explanation=[api.Contribution(**item) for item in explanation(sums, at, model)],
+        attention=attention_view(member, sums, c, handle or other, model),
     )
 
 
@@ -111,7 +157,7 @@ def share(online: float, offline: float) -> float | None:
 
 
 def add_sums(parts: Iterable[api.ChannelFigures], model: HealthModel) -> ChannelSums:
-    """The partitions' sums of one member, added (each as of its own time)."""
+    """A member's sums, added (each as of its own time)."""
     total = ChannelSums()
     for part in parts:
         total.merge(ChannelSums(part.online, part.offline, part.as_of), model)
@@ -261,6 +307,7 @@ def go_offline_nudges(
 
 def insights_partial(
     pairs: list[tuple[PairSums, Ties]],
+    attention: dict[str, DecayedSum],
     member_sums: dict[str, ChannelSums],
     weeks: dict[str, tuple[float, float]],
     members: set[str] | None,
@@ -269,7 +316,7 @@ def insights_partial(
     weights: TrustWeights,
     watermark: datetime | None,
 ) -> api.PartialInsights:
-    """One partition's share of the insights, for all members or for `members` (a team).
+    """The insights' figures, for all members or for `members` (a team).
 
     A pair counts for a team when either member is in it."""
     by_status = dict.fromkeys(STATUSES, 0)
@@ -279,7 +326,8 @@ def insights_partial(
             continue
         if ties.blocked:
             continue
-        status = model.status(components(sums, ties.trust(weights), at, model).health)
+        both = attention_of(sums, attention, at, model)
+        status = model.status(components(sums, ties.trust(weights), at, model, both).health)
         by_status[status] += 1
         if steady_or_better(status):
             steady_members.update((sums.a, sums.b))

@@ -51,8 +51,8 @@ MessageHandler = Callable[[Msg, UnitOfWork], Awaitable[None]]
 
 
 class Unreadable(Exception):
-    """Raised by a message handler for a message that can never be handled (retrying
-    cannot help): it is dead-lettered at once."""
+    """Raised by a handler (of messages or of events) for a message that can never be
+    handled (retrying cannot help): it is dead-lettered at once, with the reason."""
 
 
 class HandleAlone(Exception):
@@ -369,6 +369,9 @@ class EventConsumer(_DurableConsumer):
                 uow.hold_commits()
                 applied = bool(await self._claim_and_apply_all(uow, [(event, envelope)]))
                 await uow.commit_all()
+        except Unreadable as error:  # the handler says retrying cannot help
+            await self.dead_letter(raw, f"refused: {error}")
+            return
         except Exception as error:
             await self.retry_or_give_up(raw, error, f"{envelope.type} {envelope.id}")
             return

@@ -62,16 +62,13 @@ def write_server_config(
     directory: Path,
     passwords: dict[str, str],
     *,
-    aggregator_partitions: int = 1,
     unrestricted: tuple[str, ...] = (),
 ) -> Path:
     """The nats-server authorization file (it holds the passwords: owner-only too)."""
     path = directory / SERVER_CONFIG
     _write_private(
         path,
-        server_config(
-            passwords, aggregator_partitions=aggregator_partitions, unrestricted=unrestricted
-        ),
+        server_config(passwords, unrestricted=unrestricted),
     )
     return path
 
@@ -126,9 +123,7 @@ def main() -> None:
     settings = get_settings()
     directory = secrets_dir(settings)
     passwords = ensure_credentials(directory)
-    config = write_server_config(
-        directory, passwords, aggregator_partitions=settings.aggregator_partitions
-    )
+    config = write_server_config(directory, passwords)
     print(f"credentials in {directory}; server authorization in {config}")
 
 

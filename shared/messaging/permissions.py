@@ -67,16 +67,9 @@ def _consumer_permissions(spec: ConsumerSpec) -> list[str]:
     ]
 
 
-def service_permissions(service: str, aggregator_partitions: int = 1) -> Permissions:
+def service_permissions(service: str) -> Permissions:
     publish = [domain_subjects(service)] if service in DOMAINS else []
-    if service == "aggregator" and aggregator_partitions > 1:
-        # an instance asks every partition for its partial answer, on the partition's own
-        # subjects (p<i>of<N>, as its durables are named: operations.md)
-        publish += [
-            rpc_subject(service, f"p{index}of{aggregator_partitions}.>")
-            for index in range(aggregator_partitions)
-        ]
-    for spec in all_consumers(aggregator_partitions):
+    for spec in all_consumers():
         if spec.service == service:
             publish += _consumer_permissions(spec)
     return Permissions(
@@ -123,10 +116,10 @@ def provisioning_permissions() -> Permissions:
     )
 
 
-def permission_table(aggregator_partitions: int = 1) -> list[Permissions]:
+def permission_table() -> list[Permissions]:
     """Every identity's permissions, in IDENTITIES order."""
     return [
-        *(service_permissions(s, aggregator_partitions) for s in SERVICES),
+        *(service_permissions(s) for s in SERVICES),
         gateway_permissions(),
         provisioning_permissions(),
     ]
@@ -135,14 +128,13 @@ def permission_table(aggregator_partitions: int = 1) -> list[Permissions]:
 def server_config(
     passwords: dict[str, str],
     *,
-    aggregator_partitions: int = 1,
     unrestricted: tuple[str, ...] = (),
 ) -> str:
     """nats-server's `authorization` block: a user per identity with its password and
     permissions; anything else (an anonymous client too) is refused. `unrestricted` names
     extra users with every permission (the test harness's own, never in `make run`)."""
     users = []
-    for entry in permission_table(aggregator_partitions):
+    for entry in permission_table():
         permissions: dict = {
             "publish": {"allow": list(entry.publish)},
             "subscribe": {"allow": list(entry.subscribe)},
@@ -157,8 +149,8 @@ def server_config(
     return "authorization " + json.dumps({"users": users}, indent=2) + "\n"
 
 
-def markdown_table(aggregator_partitions: int = 1) -> str:
-    """The table docs/operations.md shows (with one aggregator partition)."""
+def markdown_table() -> str:
+    """The table docs/operations.md shows."""
 
     def cell(items: tuple[str, ...]) -> str:
         return "<br>".join(f"`{item}`" for item in items) or "(nothing)"
@@ -167,7 +159,7 @@ def markdown_table(aggregator_partitions: int = 1) -> str:
         "| identity | may publish | may subscribe | replies to requests it receives |",
         "|---|---|---|---|",
     ]
-    for entry in permission_table(aggregator_partitions):
+    for entry in permission_table():
         lines.append(
             f"| `{entry.identity}` | {cell(entry.publish)} | {cell(entry.subscribe)} | "
             f"{'yes' if entry.allow_responses else 'no'} |"

@@ -48,7 +48,7 @@ async def provision(js: JetStreamContext, settings: Settings) -> None:
         except NotFoundError:
             await js.add_stream(config)
             log.info("created stream %s", spec.name)
-    for spec in all_consumers(settings.aggregator_partitions):
+    for spec in all_consumers():
         wanted = consumer_config(spec, settings)
         try:
             info = await js.consumer_info(spec.stream, spec.durable)
@@ -73,7 +73,7 @@ async def main() -> None:
         await provision(nc.jetstream(), settings)
     finally:
         await nc.close()
-    consumers = len(all_consumers(settings.aggregator_partitions))
+    consumers = len(all_consumers())
     print(f"provisioned {len(STREAMS)} streams and {consumers} consumers")
 
 

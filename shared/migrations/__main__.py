@@ -18,14 +18,9 @@ from shared.settings import SERVICES, Settings, get_settings
 
 
 def databases(settings: Settings, services: list[str]) -> Iterator[tuple[str, str]]:
-    """(service, url) of every database to work on: every aggregator partition has its own."""
+    """(service, url) of every database to work on."""
     for service in services:
-        if service == "aggregator" and settings.aggregator_partitions > 1:
-            for index in range(settings.aggregator_partitions):
-                partition = settings.model_copy(update={"aggregator_partition": index})
-                yield service, partition.database_url(service)
-        else:
-            yield service, settings.database_url(service)
+        yield service, settings.database_url(service)
 
 
 def _shown(url: str) -> str:

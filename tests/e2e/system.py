@@ -41,22 +41,23 @@ class System:
         root: Path,
         database_urls: dict[str, str],
         *,
-        aggregator_partitions: int = 1,
-        partition_database_urls: list[str] | None = None,
+        aggregator_instances: int = 1,
     ) -> None:
         self.root = root
         self.nats: NatsServer = start_nats_server(
             root / "nats",
             log_file=root / "nats.log",
-            config=bus_config(root / "secrets", aggregator_partitions=aggregator_partitions),
+            config=bus_config(root / "secrets"),
         )
         # the tests' own connections (to set up, inspect and feed streams) are the harness's
         self.nats_url = url_as(self.nats.url, HARNESS)
-        settings = test_settings(self.nats.url, aggregator_partitions=aggregator_partitions)
+        settings = test_settings(self.nats.url)
         asyncio.run(self._provision(settings))
         self.specs: dict[str, Process] = {p.name: p for p in processes(settings)}
+        # more aggregator instances: replicas sharing its durables and its database
+        for n in range(2, aggregator_instances + 1):
+            self.specs[f"aggregator-{n}"] = Process(f"aggregator-{n}", "aggregator", {})
         self.ports = {name: free_port() for name in self.specs}
-        partition_urls = partition_database_urls or []
         self.env = dict(
             os.environ,
             RAPPORT_NATS_URL=self.nats.url,
@@ -66,7 +67,6 @@ class System:
             RAPPORT_REQUEST_TIMEOUT="2",
             RAPPORT_MAX_DELIVERIES=str(settings.max_deliveries),
             RAPPORT_RETRY_BACKOFF="[0.05, 0.1]",
-            RAPPORT_AGGREGATOR_PARTITIONS=str(aggregator_partitions),
             **WEBHOOK_ENV,
             **{
                 f"RAPPORT_{name.upper()}_PORT": str(port)
@@ -75,20 +75,11 @@ class System:
             },
             **{f"RAPPORT_{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()},
         )
+        # further aggregator instances (they share the durables and the database)
         partitions = {
-            name: spec.env
-            | {"RAPPORT_AGGREGATOR_PORT": str(self.ports[name])}
-            | (
-                {
-                    "RAPPORT_AGGREGATOR_DATABASE_URL": partition_urls[
-                        int(spec.env["RAPPORT_AGGREGATOR_PARTITION"])
-                    ]
-                }
-                if partition_urls
-                else {}
-            )
+            name: {"RAPPORT_AGGREGATOR_PORT": str(self.ports[name])}
             for name, spec in self.specs.items()
-            if spec.env
+            if spec.service == "aggregator" and name != "aggregator"
         }
         # each process connects as its own identity, as under `make run`
         self.process_env = {

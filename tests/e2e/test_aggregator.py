@@ -1,4 +1,5 @@
-"""The aggregator as a running process: crash safety, rebuild, and partitioned scale-out.
+"""The aggregator as a running process: crash safety, rebuild, watermarks per member, and
+scale-out (instances sharing one durable consumer and one PostgreSQL projection).
 
 Facts are published straight to JetStream here (as their owning services would publish them),
 so that the aggregator is tested on logs of a known shape and size.
@@ -7,11 +8,13 @@ so that the aggregator is tested on logs of a known shape and size.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import nats
@@ -30,6 +33,8 @@ from shared.contracts.events import (
 )
 from shared.contracts.subjects import event_subject
 from shared.messaging.permissions import PROVISIONING
+from shared.settings import SERVICES
+from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.e2e.system import System, wait_until
 from tests.support import identity_env
 
@@ -38,7 +43,11 @@ AT = START + timedelta(days=61)
 HALF_LIFE = 30 * 86400.0
 
 
-async def _publish(url: str, facts: list[tuple[Event, datetime]], prefix: str) -> None:
+async def _publish(
+    url: str, facts: list[tuple[Event, datetime]], prefix: str, again: int = 0
+) -> None:
+    """`again=k`: every k-th event once more (same id, past JetStream's deduplication), as a
+    producer retrying after a lost acknowledgement would."""
     nc = await nats.connect(url)
     js = nc.jetstream()
     envelopes = [
@@ -47,10 +56,16 @@ async def _publish(url: str, facts: list[tuple[Event, datetime]], prefix: str) -
         )
         for n, (event, at) in enumerate(facts)
     ]
+    if again:
+        envelopes = envelopes[::again]
     for chunk in range(0, len(envelopes), 500):
         await asyncio.gather(
             *(
-                js.publish(_subject(e), e.model_dump_json().encode(), headers={"Nats-Msg-Id": e.id})
+                js.publish(
+                    _subject(e),
+                    e.model_dump_json().encode(),
+                    headers={"Nats-Msg-Id": f"{e.id}-again" if again else e.id},
+                )
                 for e in envelopes[chunk : chunk + 500]
             )
         )
@@ -61,8 +76,10 @@ def _subject(envelope: Envelope) -> str:
     return event_subject(EVENT_TYPES[envelope.type])
 
 
-def publish(system: System, facts: list[tuple[Event, datetime]], prefix: str = "f") -> None:
-    asyncio.run(_publish(system.nats_url, facts, prefix))
+def publish(
+    system: System, facts: list[tuple[Event, datetime]], prefix: str = "f", again: int = 0
+) -> None:
+    asyncio.run(_publish(system.nats_url, facts, prefix, again))
 
 
 async def _pending(url: str) -> int:
@@ -112,6 +129,7 @@ def mixed_log(ids: list[str], size: int, seed: int) -> list[tuple[Event, datetim
     for n in range(size):
         a, b = rng.sample(ids, 2)
         at = START + timedelta(minutes=rng.randint(0, 60 * 24 * 60))
+        minutes = rng.randint(5, 120)
         log.append(
             rng.choice(
                 [
@@ -123,9 +141,9 @@ def mixed_log(ids: list[str], size: int, seed: int) -> list[tuple[Event, datetim
                             meeting_id=f"g{n}",
                             participant_ids=[a, b],
                             started_at=at,
-                            duration_minutes=rng.randint(5, 120),
+                            duration_minutes=minutes,
                         ),
-                        at,
+                        at + timedelta(minutes=minutes),  # logged once it ended
                     ),
                     (
                         AttendeeCheckedIn(
@@ -201,12 +219,7 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
     system: System,
 ):
     ids = members(100)
-    rng = random.Random(42)
-    messages = []
-    for n in range(10_000):
-        a, b = rng.sample(ids, 2)
-        at = START + timedelta(seconds=rng.randint(0, 60 * 86400))
-        messages.append((DirectMessageSent(message_id=f"m{n}", sender_id=a, recipient_id=b), at))
+    messages = direct_messages(ids, 10_000, seed=42)
     system.stop("aggregator")
     publish(system, registrations(ids), "reg")
     publish(system, messages, "dm")
@@ -218,7 +231,24 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
     system.start("aggregator")
     caught_up(system, timeout=120)
 
-    # the uninterrupted result, computed straight from the log
+    assert_the_uninterrupted_result(system, ids, messages)
+
+
+def direct_messages(ids: list[str], n: int, seed: int) -> list[tuple[Event, datetime]]:
+    rng = random.Random(seed)
+    messages = []
+    for k in range(n):
+        a, b = rng.sample(ids, 2)
+        at = START + timedelta(seconds=rng.randint(0, 60 * 86400))
+        messages.append((DirectMessageSent(message_id=f"m{k}", sender_id=a, recipient_id=b), at))
+    return messages
+
+
+def assert_the_uninterrupted_result(
+    system: System, ids: list[str], messages: list[tuple[Event, datetime]]
+) -> None:
+    """Balances and pair sums as computed straight from the log: nothing lost or doubled."""
+
     def decayed(t: datetime) -> float:
         return 3 * 2 ** (-(AT - t).total_seconds() / HALF_LIFE)
 
@@ -245,6 +275,75 @@ def test_killing_the_aggregator_mid_stream_gives_exactly_the_uninterrupted_resul
         )
         count = sum(1 for e, _ in messages if {e.sender_id, e.recipient_id} == {a, b})
         assert pair["interaction_count"] == count
+
+
+# --- watermarks per member --------------------------------------------------------------
+
+
+async def _dead_letters(url: str) -> list[dict[str, str]]:
+    """The headers of every message in the dead-letter stream."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    state = (await js.stream_info("DEADLETTER")).state
+    found = []
+    for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+        found.append(dict((await js.get_msg("DEADLETTER", seq)).headers or {}))
+    await nc.close()
+    return found
+
+
+def test_a_meeting_timed_ahead_is_dead_lettered_and_holds_up_no_ones_reads(system: System):
+    ana, ben, cleo, dan = ids = members(4)
+    now = datetime.now(UTC)
+    publish(
+        system,
+        [
+            *registrations(ids),
+            (DirectMessageSent(message_id="ab", sender_id=ana, recipient_id=ben), START),
+            (
+                DirectMessageSent(message_id="cd", sender_id=cleo, recipient_id=dan),
+                START + timedelta(days=10),
+            ),
+            # logged now, but said to end ten hours from now
+            (
+                MeetingLogged(
+                    meeting_id="ahead",
+                    participant_ids=[ana, ben],
+                    started_at=now - timedelta(minutes=5),
+                    ended_at=now + timedelta(hours=10),
+                ),
+                now,
+            ),
+        ],
+        "ahead",
+    )
+    caught_up(system)
+
+    refused = wait_until(
+        lambda: [
+            h
+            for h in asyncio.run(_dead_letters(system.nats.url))
+            if "ended_at" in h.get("Rapport-Error", "")
+        ],
+        timeout=30,
+    )
+    assert "meeting.logged" in refused[0]["Rapport-Error"]
+    assert refused[0]["Rapport-Original-Subject"] == event_subject(MeetingLogged)
+
+    def relationships(member: str, at: datetime):
+        return system.http.get(f"/v1/members/{member}/relationships", params={"at": at.isoformat()})
+
+    # nobody's reads "now" are held up, Ana's and Ben's included: the meeting counts for no one
+    for member in ids:
+        assert relationships(member, now).status_code == 200, member
+    view = system.http.get(f"/v1/relationships/{ana}/{ben}", params={"at": now.isoformat()})
+    assert view.json()["relationship"]["interaction_count"] == 1
+    # each member's own data bounds the reads about them, and only them
+    before_cleo = START + timedelta(days=5)
+    assert relationships(ana, before_cleo).status_code == 200
+    late = relationships(cleo, before_cleo)
+    assert late.status_code == 422
+    assert [e["field"] for e in late.json()["errors"]] == ["at"]
 
 
 # --- rebuild -----------------------------------------------------------------------------
@@ -287,28 +386,106 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
         assert after.json()["relationship"]["interaction_count"] == count + 1
 
 
-# --- partitions --------------------------------------------------------------------------
-
-
-def test_two_aggregator_partitions_give_exactly_the_results_of_one(tmp_path, monkeypatch):
-    # any partition may answer the next page: they sign cursors with one configured key
-    monkeypatch.setenv("RAPPORT_CURSOR_SECRET", "partitions-share-this")
-    ids = members(30)
-    log = mixed_log(ids, 500, seed=2)
-    snapshots, pages = [], []
-    for partitions in (1, 2):
-        system = System(tmp_path / f"p{partitions}", {}, aggregator_partitions=partitions)
+def test_a_rebuild_turns_a_v1_projection_into_v2_while_v1_serves(tmp_path, monkeypatch):
+    ids = members(20)
+    log = mixed_log(ids, 300, seed=4)
+    snapshots = {}
+    for version in ("v2", "v1"):
+        monkeypatch.setenv("RAPPORT_HEALTH_MODEL", version)
+        system = System(tmp_path / version, {})
         try:
             system.start_all()
             publish(system, log, "log")
             caught_up(system)
-            snapshots.append(snapshot(system, ids))
-            pages.append(all_pages(system, ids[0], limit=4))
+            snapshots[version] = snapshot(system, ids)
+            if version == "v1":
+                rebuilt = subprocess.run(
+                    [sys.executable, "-m", "services.aggregator.rebuild"],
+                    env=system.env | {"RAPPORT_HEALTH_MODEL": "v2"},
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+                assert rebuilt.returncode == 0, rebuilt.stderr
+                assert "generation 2 is live (health model v2)" in rebuilt.stdout
+                # the aggregator, still configured v1, serves the new generation as v2
+                snapshots["rebuilt"] = snapshot(system, ids)
         finally:
             system.shutdown()
-    single, split = snapshots
-    assert_equal_snapshots(split, single)
+    v1_views = [v for m in ids for v in snapshots["v1"][m]["relationships"].values()]
+    assert v1_views and all(v["attention"] is None for v in v1_views)
+    assert_equal_snapshots(snapshots["rebuilt"], snapshots["v2"])
+
+
+# --- scale-out ---------------------------------------------------------------------------
+
+needs_postgres = pytest.mark.skipif(
+    POSTGRES_URL is None, reason="instances share a PostgreSQL projection (TEST_DATABASE_URL)"
+)
+
+
+@contextlib.contextmanager
+def instances_system(root, instances: int) -> Iterator[System]:
+    """The system on PostgreSQL with `instances` aggregator processes."""
+    databases = {name: asyncio.run(create_postgres_database()) for name in SERVICES}
+    system = System(root, databases, aggregator_instances=instances)
+    try:
+        system.start_all()
+        yield system
+    finally:
+        system.shutdown()
+        for url in databases.values():
+            asyncio.run(drop_postgres_database(url))
+
+
+def one_check_in_each(log: list[tuple[Event, datetime]]) -> list[tuple[Event, datetime]]:
+    """The log with one check-in per member and event. A second check-in of a member to the
+    same event makes co-attendance depend on which check-in arrives first (the projection
+    keeps the first to arrive, and times co-attendance by it): a known order dependence,
+    not one of scale-out."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for event, at in log:
+        if isinstance(event, AttendeeCheckedIn):
+            if (event.event_id, event.member_id) in seen:
+                continue
+            seen.add((event.event_id, event.member_id))
+        kept.append((event, at))
+    return kept
+
+
+@needs_postgres
+def test_two_instances_on_one_database_give_exactly_the_results_of_one(tmp_path):
+    ids = members(30)
+    log = one_check_in_each(mixed_log(ids, 500, seed=2))
+    snapshots, pages = [], []
+    for instances in (1, 2):
+        with instances_system(tmp_path / f"i{instances}", instances) as system:
+            publish(system, log, "log")
+            publish(system, log, "log", again=3)  # a third of the events twice
+            caught_up(system)
+            snapshots.append(snapshot(system, ids))
+            pages.append(all_pages(system, ids[0], limit=4))
+    single, double = snapshots
+    assert_equal_snapshots(double, single)
     assert pages[1] == pages[0] == list(single[ids[0]]["relationships"])
+
+
+@needs_postgres
+def test_killing_one_of_two_instances_mid_stream_loses_and_doubles_nothing(tmp_path):
+    ids = members(100)
+    messages = direct_messages(ids, 10_000, seed=43)
+    with instances_system(tmp_path / "killed", 2) as system:
+        publish(system, registrations(ids), "reg")
+        publish(system, messages, "dm")
+        wait_until(
+            lambda: asyncio.run(_pending(system.nats.url)) < 7_000, timeout=60, interval=0.02
+        )
+        os.kill(system.processes["aggregator-2"].pid, signal.SIGKILL)
+        system.processes.pop("aggregator-2").wait()
+        # the other instance takes over what the killed one had fetched (after ack_wait)
+        caught_up(system, timeout=120)
+        assert_the_uninterrupted_result(system, ids, messages)
 
 
 # --- pages ---------------------------------------------------------------------------------

@@ -41,6 +41,7 @@ OUTSIDE = [
 @pytest.fixture(params=BACKENDS)
 def weekly_system(request, tmp_path, monkeypatch) -> Iterator[System]:
     monkeypatch.setenv("RAPPORT_HEALTH_HALF_LIFE_DAYS", str(HALF_LIFE_DAYS))
+    monkeypatch.setenv("RAPPORT_HEALTH_MODEL", "v1")  # the figures below are model v1's
     yield from _running_system(request.param, tmp_path)
 
 

@@ -1,5 +1,5 @@
 """Through the gateway, with every service running: what members do moves a pair's health
-and both members' balance exactly as docs/health-model.md says."""
+and both members' balance exactly as docs/health-model.md says (model v2, the default)."""
 
 from __future__ import annotations
 
@@ -30,13 +30,18 @@ def balance(system: System, member: str, at: datetime) -> dict:
 
 
 def health_from(view: dict) -> float:
-    """The model's formula, recomputed from the sums the API reports."""
+    """Model v2's formula, recomputed from the sums the API reports, for two members who
+    interact only with each other (each one's attention total is the pair's I)."""
     sums, trust = view["sums"], view["components"]["trust"]
     total = sums["from_member"] + sums["to_member"]
     s = 1 - math.exp(-total / 10)
+    c = total / max(total, 10)  # (I / max(A_a, 10) + I / max(A_b, 10)) / 2, A_a = A_b = I
+    k = s / 2 + min(1, c / 0.2) / 2
     r = 2 * min(sums["from_member"], sums["to_member"]) / total if total else 0
     d = 2 * min(sums["online"], sums["offline"]) / total if total else 0
-    return 100 * (0.75 * s * (0.4 + 0.6 * r) + 0.15 * trust + 0.10 * d)
+    assert view["components"]["attention"] == pytest.approx(c, rel=1e-9)
+    assert view["components"]["closeness"] == pytest.approx(k, rel=1e-9)
+    return 100 * (0.75 * k * (0.4 + 0.6 * r) + 0.15 * trust + 0.10 * d)
 
 
 def settled(system: System, a: str, b: str, at: datetime, count: int) -> dict:
@@ -61,7 +66,7 @@ def test_a_meeting_and_an_event_check_in_move_health_and_balance_as_the_model_sa
     assert before["components"]["trust"] == 1.0
     assert before["sums"]["offline"] == 0
 
-    # a 50-minute meeting that ended an hour ago: weight 6, each way, offline
+    # a 50-minute meeting that ended an hour ago: weight 10 (50 / 5), each way, offline
     ended = now - timedelta(hours=1)
     logged = system.http.post(
         "/v1/meetings",
@@ -73,7 +78,7 @@ def test_a_meeting_and_an_event_check_in_move_health_and_balance_as_the_model_sa
     )
     assert logged.status_code == 201, logged.text
     after_meeting = settled(system, ana, ben, at, count=4)
-    meeting = 6 * decay(at, ended)
+    meeting = 10 * decay(at, ended)
     assert after_meeting["sums"]["offline"] == pytest.approx(2 * meeting, rel=1e-9)
     assert after_meeting["sums"]["from_member"] == pytest.approx(
         before["sums"]["from_member"] + meeting, rel=1e-9
@@ -159,6 +164,10 @@ def test_a_comment_and_a_direct_message_move_health_and_balance_as_the_model_say
     )
     assert view["health"] == pytest.approx(health_from(view), rel=1e-9)
     assert [part["kind"] for part in view["explanation"]] == ["direct_message", "comment"]
+    # each is all of the other's interactions: the explanation names it
+    assert view["attention"]["of_member"] == pytest.approx(1.0, rel=1e-9)
+    assert view["attention"]["of_other"] == pytest.approx(1.0, rel=1e-9)
+    assert view["attention"]["reason"].startswith("You are 100% of ben's recent interactions")
     ben_after = balance(system, ben, at)
     assert ben_after["online"] == pytest.approx(
         ben_before["online"] + view["sums"]["total"], rel=1e-9

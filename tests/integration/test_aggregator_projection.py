@@ -1,6 +1,6 @@
 """The aggregator's projection on real databases: order independence and idempotency
 (property tests), and a reference check against a separate, straightforward implementation
-that recomputes health from the raw event log."""
+that recomputes health from the raw event log, under model v2 (attention share) and v1."""
 
 from __future__ import annotations
 
@@ -16,10 +16,14 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.aggregator.domain import TrustWeights
-from services.aggregator.handlers import Partials
+from services.aggregator.handlers import Models, Partials
 from services.aggregator.model import ChannelSums, HealthModel
-from services.aggregator.partition import Partition
-from services.aggregator.projection import Projection, ProjectionTables, generations
+from services.aggregator.projection import (
+    Projection,
+    ProjectionTables,
+    generations,
+    service_state,
+)
 from services.aggregator.projector import project_batch
 from services.aggregator.state import ensure_generation_row
 from shared.contracts.api.aggregator import PartialBalanceQuery, PartialRelationshipsQuery
@@ -36,13 +40,16 @@ from shared.contracts.events import (
     MemberDeleted,
     MemberFollowed,
     MemberRegistered,
+    MemberUnblocked,
+    MemberUnfollowed,
     PostCreated,
     PostShared,
     ReactionSet,
 )
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
 
-MODEL = HealthModel()
+MODELS = {"v1": HealthModel(), "v2": HealthModel.v2()}
+VERSIONS = pytest.mark.parametrize("version", sorted(MODELS))
 WEIGHTS = TrustWeights()
 START = datetime(2026, 1, 1, tzinfo=UTC)
 MEMBERS = ["m1", "m2", "m3", "m4", "m5"]
@@ -52,19 +59,21 @@ class Harness:
     """A fresh aggregator projection in a database, fed like the consumers feed it: each
     event claimed in the inbox, then projected, in one transaction."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, version: str = "v2") -> None:
         self.url = url
+        self.version = version
+        self.model = MODELS[version]
 
     async def __aenter__(self) -> Harness:
         meta = MetaData()
-        for table in (generations, *ProjectionTables.of(1).all()):
+        for table in (generations, service_state, *ProjectionTables.of(1).all()):
             table.to_metadata(meta)
         self.outbox, self.inbox, _ = messaging_tables(meta)
         self.engine = make_engine(self.url)
         await create_schema(self.engine, meta)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         async with self.uow() as uow:
-            await ensure_generation_row(uow.session)
+            await ensure_generation_row(uow.session, self.version)
             await uow.commit()
         return self
 
@@ -87,12 +96,12 @@ class Harness:
                     if envelope.id in fresh:
                         fresh.discard(envelope.id)
                         new.append((event, envelope))
-                projection = Projection(uow.session, ProjectionTables.of(1), MODEL)
-                await project_batch(projection, new, Partition())
+                projection = Projection(uow.session, ProjectionTables.of(1), self.model)
+                await project_batch(projection, new)
                 await uow.commit()
 
     async def snapshot(self, at: datetime) -> dict:
-        partials = Partials(MODEL, WEIGHTS)
+        partials = Partials(Models(MODELS), WEIGHTS)  # the generation's: this version
         result = {}
         async with self.uow() as uow:
             for member in MEMBERS:
@@ -102,7 +111,7 @@ class Harness:
                 sums = ChannelSums(balance.sums.online, balance.sums.offline, balance.sums.as_of)
                 result[member] = {
                     "pairs": {v.member_id: v.model_dump() for v in views},
-                    "balance": sums.at(at, MODEL),  # decayed to `at`
+                    "balance": sums.at(at, self.model),  # decayed to `at`
                 }
         return result
 
@@ -142,7 +151,9 @@ def event_logs(
                     "accept",
                     "remove",
                     "follow",
+                    "unfollow",
                     "block",
+                    "unblock",
                     "react",
                     "comment",
                     "dm",
@@ -164,8 +175,12 @@ def event_logs(
                 event = ConnectionRemoved(member_id=a, other_id=b, reason="removed")
             case "follow":
                 event = MemberFollowed(member_id=a, other_id=b)
+            case "unfollow":
+                event = MemberUnfollowed(member_id=a, other_id=b, reason="unfollowed")
             case "block":
                 event = MemberBlocked(member_id=a, other_id=b)
+            case "unblock":
+                event = MemberUnblocked(member_id=a, other_id=b)
             case "react":
                 event = ReactionSet(
                     target="post", post_id=f"p{n}", actor_id=a, target_author_id=b, kind="like"
@@ -233,15 +248,22 @@ def assert_same(left: dict, right: dict) -> None:
                 assert view[key] == twin[key], (member, other, key)
             for key in ("from_member", "to_member", "online", "offline"):
                 assert view["sums"][key] == pytest.approx(twin["sums"][key], rel=1e-9, abs=1e-12)
+            for key in ("closeness", "attention"):
+                if view["components"][key] is None:  # model v1 has no attention share
+                    assert twin["components"][key] is None
+                    continue
+                assert view["components"][key] == pytest.approx(
+                    twin["components"][key], rel=1e-9, abs=1e-12
+                ), (member, other, key)
             assert view["health"] == pytest.approx(twin["health"], rel=1e-9, abs=1e-9)
         for mine, theirs in zip(left[member]["balance"], right[member]["balance"], strict=True):
             assert mine == pytest.approx(theirs, rel=1e-9, abs=1e-9)
 
 
-# --- a separate, straightforward implementation of model v1 ---------------------------
+# --- a separate, straightforward implementation of models v1 and v2 -------------------
 
 
-def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
+def reference(log: list[tuple[Event, datetime]], at: datetime, version: str = "v2") -> dict:
     """Health per ordered pair and balance per member, recomputed from the raw log."""
     h = 30 * 86400.0
     deleted = {e.member_id for e, _ in log if isinstance(e, MemberDeleted)}
@@ -262,14 +284,17 @@ def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
         return []
 
     def follows(e, a, b):
-        return (
-            [True] if isinstance(e, MemberFollowed) and (e.member_id, e.other_id) == (a, b) else []
-        )
+        if isinstance(e, MemberFollowed | MemberUnfollowed) and (e.member_id, e.other_id) == (
+            a,
+            b,
+        ):
+            return [isinstance(e, MemberFollowed)]
+        return []
 
     def blocks(e, a, b):
-        return (
-            [True] if isinstance(e, MemberBlocked) and (e.member_id, e.other_id) == (a, b) else []
-        )
+        if isinstance(e, MemberBlocked | MemberUnblocked) and (e.member_id, e.other_id) == (a, b):
+            return [isinstance(e, MemberBlocked)]
+        return []
 
     flows: list[tuple[str, str, float, datetime, str]] = []  # actor, target, w, t, channel
     own: list[tuple[str, float, datetime, str]] = []
@@ -297,9 +322,10 @@ def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
             minutes = 15 if e.duration_minutes is None else e.duration_minutes
             end = e.started_at + timedelta(minutes=minutes)
             people = set(e.participant_ids)
+            weight = min(minutes / 5, 24) if version == "v2" else min(1 + minutes / 10, 13)
             for a in people:
                 for b in people - {a}:
-                    flows.append((a, b, min(1 + minutes / 10, 13), end, "offline"))
+                    flows.append((a, b, weight, end, "offline"))
         elif isinstance(e, AttendeeCheckedIn):
             own.append(
                 (
@@ -330,11 +356,22 @@ def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
         if f[1] is not None and f[0] != f[1] and f[0] not in deleted and f[1] not in deleted
     ]
 
-    result: dict = {"pairs": {}, "balance": {}}
+    def visible(a, b):
+        hidden = latest(blocks, a, b) or latest(blocks, b, a)
+        return a not in deleted and b not in deleted and not hidden
+
+    def decayed(a, b):
+        """I of the pair at `at`, both directions."""
+        return sum(w * decay(t) for x, y, w, t, _ in flows if {x, y} == {a, b})
+
+    # v2's attention: each member's I summed over their visible pairs
+    attention = {
+        x: sum(decayed(x, y) for y in MEMBERS if y != x and visible(x, y)) for x in MEMBERS
+    }
+
+    result: dict = {"pairs": {}, "balance": {}, "closeness": {}}
     for a, b in itertools.permutations(MEMBERS, 2):
-        if a in deleted or b in deleted:
-            continue
-        if latest(blocks, a, b) or latest(blocks, b, a):
+        if not visible(a, b):
             continue
         mine = [f for f in flows if (f[0], f[1]) == (a, b)]
         theirs = [f for f in flows if (f[0], f[1]) == (b, a)]
@@ -355,7 +392,12 @@ def reference(log: list[tuple[Event, datetime]], at: datetime) -> dict:
         s = 1 - math.exp(-total / 10)
         r = 2 * min(ab, ba) / (ab + ba) if mine or theirs else 0
         d = 2 * min(on, off) / (ab + ba) if mine or theirs else 0
-        result["pairs"][(a, b)] = 100 * (0.75 * s * (0.4 + 0.6 * r) + 0.15 * trust + 0.1 * d)
+        k = s
+        if version == "v2":
+            c = (total / max(attention[a], 10) + total / max(attention[b], 10)) / 2
+            k = s / 2 + min(1, c / 0.2) / 2
+        result["closeness"][(a, b)] = k
+        result["pairs"][(a, b)] = 100 * (0.75 * k * (0.4 + 0.6 * r) + 0.15 * trust + 0.1 * d)
     for m in MEMBERS:
         if m in deleted:
             continue
@@ -378,10 +420,11 @@ SLOW = settings(
 )
 
 
+@VERSIONS
 @SLOW
 @given(log=event_logs(), seed=st.integers(0, 2**32 - 1))
 async def test_the_same_events_in_any_order_with_duplicates_give_the_same_numbers(
-    tmp_path_factory, log, seed
+    tmp_path_factory, version, log, seed
 ):
     envelopes, events = as_envelopes(log)
     shuffled = list(zip(envelopes, events, strict=True))
@@ -390,25 +433,33 @@ async def test_the_same_events_in_any_order_with_duplicates_give_the_same_number
     rng.shuffle(shuffled)
     base = tmp_path_factory.mktemp("orders")
     async with (
-        Harness(f"sqlite+aiosqlite:///{base}/in-order.db") as in_order,
-        Harness(f"sqlite+aiosqlite:///{base}/shuffled.db") as any_order,
+        Harness(f"sqlite+aiosqlite:///{base}/in-order.db", version) as in_order,
+        Harness(f"sqlite+aiosqlite:///{base}/shuffled.db", version) as any_order,
     ):
         await in_order.feed(envelopes, events)
         await any_order.feed([e for e, _ in shuffled], [e for _, e in shuffled])
         assert_same(await in_order.snapshot(AT), await any_order.snapshot(AT))
 
 
+@VERSIONS
 @SLOW
-@given(log=event_logs())
+@given(log=event_logs(), seed=st.integers(0, 2**32 - 1))
 async def test_the_projection_agrees_with_a_straightforward_recomputation_from_the_log(
-    tmp_path_factory, log
+    tmp_path_factory, version, log, seed
 ):
+    """Fed in any order, with redeliveries, in batches of any size."""
     envelopes, events = as_envelopes(log)
+    delivered = list(zip(envelopes, events, strict=True))
+    rng = random.Random(seed)
+    delivered += rng.sample(delivered, k=min(len(delivered), rng.randint(0, 8)))
+    rng.shuffle(delivered)
     base = tmp_path_factory.mktemp("reference")
-    async with Harness(f"sqlite+aiosqlite:///{base}/projection.db") as harness:
-        await harness.feed(envelopes, events)
+    async with Harness(f"sqlite+aiosqlite:///{base}/projection.db", version) as harness:
+        await harness.feed(
+            [e for e, _ in delivered], [e for _, e in delivered], batch=rng.randint(1, 40)
+        )
         snapshot = await harness.snapshot(AT)
-    expected = reference(log, AT)
+    expected = reference(log, AT, version)
     found = {
         (m, other): view["health"]
         for m, s in snapshot.items()
@@ -417,6 +468,12 @@ async def test_the_projection_agrees_with_a_straightforward_recomputation_from_t
     assert found.keys() == expected["pairs"].keys()
     for key, health in expected["pairs"].items():
         assert found[key] == pytest.approx(health, rel=1e-9, abs=1e-9), key
+    closeness = {
+        (m, o): v["components"]["closeness"]
+        for m, s in snapshot.items()
+        for o, v in s["pairs"].items()
+    }
+    assert closeness == pytest.approx(expected["closeness"], rel=1e-9, abs=1e-12)
     for member, (online, offline) in expected["balance"].items():
         assert snapshot[member]["balance"][0] == pytest.approx(online, rel=1e-9, abs=1e-9)
         assert snapshot[member]["balance"][1] == pytest.approx(offline, rel=1e-9, abs=1e-9)
@@ -427,35 +484,37 @@ EDGES = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2099, 9, 1, tzinfo=UTC))
 END = datetime(2099, 12, 31, 23, 59, 59, tzinfo=UTC)
 
 
+@VERSIONS
 @SLOW
 @given(log=event_logs(starts=EDGES), seed=st.integers(0, 2**32 - 1))
 async def test_facts_at_both_ends_of_the_time_range_in_any_order_give_the_same_numbers(
-    tmp_path_factory, log, seed
+    tmp_path_factory, version, log, seed
 ):
     envelopes, events = as_envelopes(log)
     shuffled = list(zip(envelopes, events, strict=True))
     random.Random(seed).shuffle(shuffled)
     base = tmp_path_factory.mktemp("edge-orders")
     async with (
-        Harness(f"sqlite+aiosqlite:///{base}/in-order.db") as in_order,
-        Harness(f"sqlite+aiosqlite:///{base}/shuffled.db") as any_order,
+        Harness(f"sqlite+aiosqlite:///{base}/in-order.db", version) as in_order,
+        Harness(f"sqlite+aiosqlite:///{base}/shuffled.db", version) as any_order,
     ):
         await in_order.feed(envelopes, events)
         await any_order.feed([e for e, _ in shuffled], [e for _, e in shuffled])
         assert_same(await in_order.snapshot(END), await any_order.snapshot(END))
 
 
+@VERSIONS
 @SLOW
 @given(log=event_logs(starts=EDGES))
 async def test_facts_at_both_ends_of_the_time_range_agree_with_the_recomputation(
-    tmp_path_factory, log
+    tmp_path_factory, version, log
 ):
     envelopes, events = as_envelopes(log)
     base = tmp_path_factory.mktemp("edge-reference")
-    async with Harness(f"sqlite+aiosqlite:///{base}/projection.db") as harness:
+    async with Harness(f"sqlite+aiosqlite:///{base}/projection.db", version) as harness:
         await harness.feed(envelopes, events)
         snapshot = await harness.snapshot(END)
-    expected = reference(log, END)
+    expected = reference(log, END, version)
     found = {(m, o): v["health"] for m, s in snapshot.items() for o, v in s["pairs"].items()}
     assert found.keys() == expected["pairs"].keys()
     for key, health in expected["pairs"].items():
@@ -464,14 +523,15 @@ async def test_facts_at_both_ends_of_the_time_range_agree_with_the_recomputation
         assert snapshot[member]["balance"] == pytest.approx(balance, rel=1e-9, abs=1e-9)
 
 
-async def test_both_databases_project_a_log_identically(database_factory, tmp_path):
+@VERSIONS
+async def test_both_databases_project_a_log_identically(database_factory, tmp_path, version):
     log = _fixed_log()
     envelopes, events = as_envelopes(log)
-    async with Harness(await database_factory("aggregator")) as harness:
+    async with Harness(await database_factory("aggregator"), version) as harness:
         await harness.feed(envelopes, events)
         await harness.feed(envelopes[::-1], events[::-1])  # every event again, reversed
         snapshot = await harness.snapshot(AT)
-    expected = reference(log, AT)
+    expected = reference(log, AT, version)
     found = {(m, o): v["health"] for m, s in snapshot.items() for o, v in s["pairs"].items()}
     assert found == pytest.approx(expected["pairs"], rel=1e-9)
 
@@ -507,6 +567,8 @@ def _fixed_log() -> list[tuple[Event, datetime]]:
                         at,
                     ),
                     (MemberFollowed(member_id=a, other_id=b), at),
+                    (MemberBlocked(member_id=a, other_id=b), at),
+                    (MemberUnblocked(member_id=a, other_id=b), at),
                     (
                         ReactionSet(
                             target="post", post_id="p", actor_id=a, target_author_id=b, kind="like"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from shared.messaging.permissions import IDENTITIES, markdown_table, permission_table, server_config
+from shared.messaging.permissions import IDENTITIES, markdown_table, server_config
 
 OPERATIONS = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 
@@ -27,13 +27,3 @@ def test_the_server_configuration_names_every_identity_with_its_password_only():
         assert f'"user": "{identity}"' in config
         assert f'"password": "pw-{identity}"' in config
     assert "no_auth_user" not in config  # nobody connects without credentials
-
-
-def test_aggregator_partitions_read_their_own_durables_and_ask_each_other_only():
-    table = {entry.identity: entry for entry in permission_table(aggregator_partitions=2)}
-    aggregator = table["aggregator"]
-    assert "$JS.API.CONSUMER.MSG.NEXT.EVENTS.aggregator-events-v1-p1of2" in aggregator.publish
-    assert "$JS.API.CONSUMER.MSG.NEXT.EVENTS.aggregator-events-v1" not in aggregator.publish
-    asks = [p for p in aggregator.publish if p.startswith("rapport.rpc.")]
-    assert asks == ["rapport.rpc.aggregator.p0of2.>", "rapport.rpc.aggregator.p1of2.>"]
-    assert not any(p.startswith("rapport.rpc.") for p in table["profiles"].publish)

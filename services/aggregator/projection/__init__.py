@@ -4,10 +4,11 @@
 - facts.py       the copy of the relation facts (connected, follows, blocks)
 - pairs.py       each pair's interaction sums
 - balances.py    each member's online and offline sums
+- attention.py   each member's interactions over their visible pairs (model v2's A_x)
 - weeks.py       the weekly trend
 - attendance.py  in-person attendance and co-attendance
 - gatherings.py  upcoming events and RSVPs
-- watermark.py   the latest interaction projected
+- watermark.py   each member's latest interaction or activity applied
 - tables.py      the tables, one set per generation
 
 `Projection` is one generation of it in one transaction: the parts, and the writes that span
@@ -24,15 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.copies import Version
 
+from ..domain import BLOCKS
 from ..model import Activity, HealthModel, Interaction, PairSums, pair_key
 from .attendance import Attendance
+from .attention import AttentionTotals
 from .balances import Balances
 from .facts import RelationFacts
 from .gatherings import Gatherings
 from .members import Members
 from .pairs import Pairs
 from .tables import ProjectionTables, generations, metadata, service_state
-from .watermark import Watermark
+from .watermark import Watermarks
 from .weeks import WeeklyTrend, week_of
 
 __all__ = [
@@ -56,10 +59,13 @@ class Projection:
         self.facts = RelationFacts(session, tables)
         self.pairs = Pairs(session, tables, model)
         self.balances = Balances(session, tables, model)
+        self.attention = AttentionTotals(session, tables, model)
+        # whether a block hides each pair the batch touches (attention counts visible pairs)
+        self._hidden: dict[tuple[str, str], bool] = {}
         self.weeks = WeeklyTrend(session, tables)
         self.attendance = Attendance(session, tables)
         self.gatherings = Gatherings(session, tables)
-        self.watermark = Watermark(session, tables)
+        self.watermarks = Watermarks(session, tables)
 
     async def prefetch(
         self, members: set[str], pairs: set[tuple[str, str]], weeks: set[tuple[str, str]]
@@ -68,32 +74,66 @@ class Projection:
         await self.members.load_erased(members)
         await self.pairs.prefetch(pairs)
         await self.balances.prefetch(members)
+        await self.attention.prefetch(members)
         await self.weeks.prefetch(weeks)
+        await self._load_hidden(pairs)
+
+    async def _load_hidden(self, pairs: set[tuple[str, str]]) -> None:
+        wanted = {p for p in pairs if p not in self._hidden}
+        if wanted:
+            blocked = await self.facts.blocked(wanted)
+            self._hidden.update((p, p in blocked) for p in wanted)
 
     async def apply(self, interaction: Interaction) -> None:
-        """Add one interaction to its pair, both members' balances and trends, and the
-        watermark."""
+        """Add one interaction to its pair, both members' balances (and so watermarks),
+        attention and trends."""
         a, b, t = interaction.actor, interaction.target, interaction.time
         week = week_of(t)
         await self.prefetch({a, b}, {pair_key(a, b)}, {(a, week), (b, week)})
         await self.pairs.add(interaction)
+        visible = not self._hidden[pair_key(a, b)]
         for member in (a, b):
             await self.balances.add(member, interaction.channel, interaction.weight, t)
             await self.weeks.add(member, interaction.channel, interaction.weight, t)
-        self.watermark.advance(t)
+            if visible:
+                await self.attention.add(member, interaction.weight, t)
+
+    async def apply_fact(
+        self, member_id: str, other_id: str, aspect: str, active: bool, version: Version
+    ) -> None:
+        """A relation fact. A block or unblock that changes whether the pair is visible takes
+        its whole sum away from both members' attention, or gives it back."""
+        if aspect != BLOCKS:
+            await self.facts.apply(member_id, other_id, aspect, active, version)
+            return
+        key = pair_key(member_id, other_id)
+        await self._load_hidden({key})
+        was_hidden = self._hidden[key]
+        await self.facts.apply(member_id, other_id, aspect, active, version)
+        hidden = key in await self.facts.blocked({key})
+        self._hidden[key] = hidden
+        if hidden == was_hidden:
+            return
+        sums = await self.pair(*key)
+        if sums is None or sums.last is None:
+            return
+        for member in key:
+            if hidden:
+                await self.attention.remove(member, sums.ab + sums.ba, sums.last)
+            else:
+                await self.attention.add(member, sums.ab + sums.ba, sums.last)
 
     async def apply_activity(self, activity: Activity) -> None:
-        """A member's own activity: their balance, trend and the watermark."""
+        """A member's own activity: their balance (and watermark) and trend."""
         await self.balances.add(activity.member, activity.channel, activity.weight, activity.time)
         await self.weeks.add(activity.member, activity.channel, activity.weight, activity.time)
-        self.watermark.advance(activity.time)
 
     async def flush(self) -> None:
         """Write what `apply` and `apply_activity` accumulated, in bulk."""
         await self.pairs.flush()
         await self.balances.flush()
+        await self.attention.flush()
         await self.weeks.flush()
-        await self.watermark.flush()
 
     async def erase(self, member_id: str, version: Version) -> None:
         """Remove every pair, balance and trace of the member; keep a tombstone."""
@@ -101,14 +141,22 @@ class Projection:
         # rows are deleted and partners' sums change below: the caches would be stale
         self.pairs.forget()
         self.balances.forget()
+        self.attention.forget()
         self.weeks.forget()
+        self._hidden.clear()
         await self.members.erase(member_id, version)
-        for pair in await self.pairs.of_member(member_id):
+        pairs = await self.pairs.of_member(member_id)
+        hidden = await self.facts.blocked({(p.a, p.b) for p in pairs})
+        for pair in pairs:
             partner = pair.b if pair.a == member_id else pair.a
             await self.balances.remove_pair(partner, pair)
+            if (pair.a, pair.b) not in hidden and pair.last is not None:
+                await self.attention.remove(partner, pair.ab + pair.ba, pair.last)
+        await self.attention.flush()
         await self.pairs.erase_member(member_id)
         await self.facts.erase_member(member_id)
         await self.balances.erase_member(member_id)
+        await self.attention.erase_member(member_id)
         await self.weeks.erase_member(member_id)
         await self.attendance.erase_member(member_id)
         await self.gatherings.erase_member(member_id)
@@ -131,8 +179,3 @@ class Projection:
     async def pair(self, a: str, b: str) -> PairSums | None:
         await self.flush()
         return await self.pairs.get(a, b)
-
-    async def latest(self) -> datetime | None:
-        """The watermark, with what is pending written."""
-        await self.flush()
-        return await self.watermark.get()

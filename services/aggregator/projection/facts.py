@@ -4,12 +4,14 @@ so the same facts in any order, with any duplicates, leave the same state."""
 
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.copies import Copies, Version
 
-from .tables import ProjectionTables
+from ..domain import BLOCKS
+from ..model import pair_key
+from .tables import ProjectionTables, chunks
 
 Fact = tuple[str, str, str]  # (member, other, aspect)
 
@@ -37,6 +39,22 @@ class RelationFacts:
                 and_(f.member_id == b, f.other_id == a),
             )
         )
+
+    async def blocked(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of the pairs (a < b) a block hides (from either side)."""
+        f = self.row
+        sides = [side for a, b in pairs for side in ((a, b), (b, a))]
+        found: set[tuple[str, str]] = set()
+        for chunk in chunks(sides):
+            rows = await self.session.execute(
+                select(f.member_id, f.other_id).where(
+                    tuple_(f.member_id, f.other_id).in_(chunk),
+                    f.aspect == BLOCKS,
+                    f.active.is_(True),
+                )
+            )
+            found.update(pair_key(r.member_id, r.other_id) for r in rows)
+        return found
 
     async def all_active(self) -> set[Fact]:
         return await self._active(None)

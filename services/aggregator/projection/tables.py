@@ -113,6 +113,15 @@ class ProjectionTables:
             Column("offline", Float, nullable=False, default=0.0),
             Column("as_of", UTCDateTime, nullable=True),
         )
+        self.attention = Table(
+            f"attention{g}",
+            metadata,
+            Column("member_id", String(64), primary_key=True),
+            # model v2's A_x: the member's interactions over their visible pairs, as it
+            # stood at `as_of`, its latest contribution
+            Column("total", Float, nullable=False, default=0.0),
+            Column("as_of", UTCDateTime, nullable=True),
+        )
         self.weeks = Table(
             f"member_weeks{g}",
             metadata,
@@ -155,12 +164,6 @@ class ProjectionTables:
             Column("as_of", UTCDateTime, nullable=False),
             Column("event_order", String(64), nullable=False),
         )
-        self.watermark = Table(
-            f"watermark{g}",
-            metadata,
-            Column("id", Integer, primary_key=True),
-            Column("at", UTCDateTime, nullable=False),
-        )
 
     @classmethod
     def of(cls, generation: int) -> ProjectionTables:
@@ -174,12 +177,12 @@ class ProjectionTables:
             self.facts,
             self.pairs,
             self.member_sums,
+            self.attention,
             self.weeks,
             self.attendance,
             self.co_attended,
             self.events,
             self.rsvps,
-            self.watermark,
         ]
 
 

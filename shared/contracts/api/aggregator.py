@@ -1,16 +1,15 @@
 """The aggregator's API: relationship health, balance, nudges and insights.
 
 Every query may name the time `at` it is evaluated at (a `QueryInstant`: 1970..2100, an
-offset-less time is UTC), at or after the projection's watermark; default now.
+offset-less time is UTC), at or after the watermark of the members it is about (their
+latest data); default now.
 
-The aggregator may run as hash partitions (services/aggregator/partition.py): the instance
-that receives a query asks every partition for its partial answer over NATS, on subjects of
-the internal `partial_*` operations below (one subject per partition).
+Every instance of the aggregator answers from the one projection it shares with the others;
+the `Partial*` models below are its internal reads of the projection (never on the wire).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Literal
 
@@ -18,7 +17,7 @@ from pydantic import Field, StringConstraints
 
 from ...cursors import MAX_LENGTH as CURSOR_MAX_LENGTH
 from ..fields import Instant, MemberId, PlainText, QueryInstant
-from ..operations import Answer, Operation, Request, operation, ping_operation
+from ..operations import Answer, Request, operation, ping_operation
 
 SERVICE = "aggregator"
 
@@ -36,8 +35,8 @@ Cursor = Annotated[str, StringConstraints(max_length=CURSOR_MAX_LENGTH)]
 class AtQuery(Request):
     at: QueryInstant | None = Field(
         None,
-        description="Evaluate at this time (at or after the projection's watermark, between "
-        "1970 and 2100; without an offset, UTC); default now.",
+        description="Evaluate at this time (at or after the latest data of the members "
+        "concerned, between 1970 and 2100; without an offset, UTC); default now.",
     )
 
 
@@ -73,6 +72,23 @@ class HealthComponents(Answer):
     reciprocity: float
     trust: float
     diversity: float
+    closeness: float = Field(
+        description="k: the intensity under model v1; under v2 half intensity, half the "
+        "attention share (full at 0.2)"
+    )
+    attention: float | None = Field(
+        None, description="Model v2's attention share c of the pair (None under v1)"
+    )
+
+
+class AttentionFigures(Answer):
+    """Model v2: what part of each member's interactions (over their visible pairs) this
+    pair holds, at `at`."""
+
+    of_member: float | None = Field(description="The pair's part of the member's interactions")
+    of_other: float | None = Field(description="The pair's part of the other's interactions")
+    share: float = Field(description="c = (I / max(A_a, 10) + I / max(A_b, 10)) / 2")
+    reason: str
 
 
 class PairFigures(Answer):
@@ -108,6 +124,9 @@ class Relationship(Answer):
     at_risk: bool
     status_drops_at: datetime | None
     explanation: list[Contribution]
+    attention: AttentionFigures | None = Field(
+        None, description="Model v2: the pair's attention share, explained (None under v1)"
+    )
 
 
 class Relationships(Answer):
@@ -222,7 +241,7 @@ class TeamInsights(InsightFigures):
     at: datetime
 
 
-# --- partial answers (one partition's share; internal) ---------------------------------
+# --- internal reads of the projection (not operations) ---------------------------------
 
 
 class PartialRelationshipsQuery(Request):
@@ -346,38 +365,3 @@ insights_team = operation(
 )
 
 # Internal: `{partition}` in the subject is the partition's name (p<index>of<count>).
-PARTITION = "{partition}"
-partial_relationships = operation(
-    SERVICE,
-    f"{PARTITION}.relationships",
-    PartialRelationshipsQuery,
-    PartialRelationships,
-    "Internal: one partition's relationships of a member",
-)
-partial_pair = operation(
-    SERVICE,
-    f"{PARTITION}.pair",
-    PartialPairQuery,
-    PartialPair,
-    "Internal: a pair, from the partition that owns it",
-)
-partial_balance = operation(
-    SERVICE,
-    f"{PARTITION}.balance",
-    PartialBalanceQuery,
-    PartialBalance,
-    "Internal: one partition's share of a member's balance",
-)
-partial_insights = operation(
-    SERVICE,
-    f"{PARTITION}.insights",
-    PartialInsightsQuery,
-    PartialInsights,
-    "Internal: one partition's share of the insights",
-)
-PARTIALS = (partial_relationships, partial_pair, partial_balance, partial_insights)
-
-
-def of_partition(op: Operation, partition: str) -> Operation:
-    """A partial operation as one partition answers it (on its own subject)."""
-    return replace(op, name=op.name.replace(PARTITION, partition))
