@@ -71,10 +71,16 @@ def target_metadata(service: str) -> MetaData:
     """The tables a service's code expects: its models plus the outbox, inbox and idempotency
     tables. The composition root is imported first so that every model module is loaded."""
     importlib.import_module(f"services.{service}.app")
-    try:  # a service split by feature gathers its tables in schema.py
-        store = importlib.import_module(f"services.{service}.schema")
-    except ModuleNotFoundError:
-        store = importlib.import_module(f"services.{service}.store")
+    store = None
+    # a service split by feature gathers its tables in schema.py (the aggregator's projection
+    # keeps them in projection/tables.py)
+    for module in ("schema", "store", "projection.tables"):
+        try:
+            store = importlib.import_module(f"services.{service}.{module}")
+            break
+        except ModuleNotFoundError:
+            continue
+    assert store is not None, f"services.{service} has no module with its tables"
     metadata = store.Base.metadata if hasattr(store, "Base") else store.metadata
     messaging_tables(metadata)
     return metadata
