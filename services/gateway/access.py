@@ -163,6 +163,35 @@ def describe(rule: Access) -> dict[str, Any]:
     return {"rule": rule.kind, **({"fields": list(rule.fields)} if rule.fields else {})}
 
 
+RULE_TEXT = {
+    "public": "anyone, no token",
+    "signature": "no token: the delivery's signature (Standard Webhooks)",
+    "signed_in": "anyone signed in",
+    "self": "that member only (the path's `{fields}` is the caller)",
+    "self-filled": "any member, acting as themself (`{fields}` is the caller)",
+    "pair": "either member of the pair (`{fields}`)",
+    "among": "a member listed in `{fields}`",
+    "analyst": "role `analyst`",
+    "operator": "role `operator`",
+}
+
+
+def rules_table(app: FastAPI) -> str:
+    """The rule of every documented route, as the Markdown table docs/api.md carries."""
+    rows = ["| method and path | who may call it |", "|---|---|"]
+    for route in api_routes(app):
+        rule = access_of(route)
+        if not route.include_in_schema or rule is None:
+            continue
+        kind = rule.kind
+        if kind == "self" and "{" + rule.fields[0] + "}" not in route.path_format:
+            kind = "self-filled"
+        text = RULE_TEXT[kind].format(fields="`, `".join(rule.fields))
+        for method in sorted(route.methods):
+            rows.append(f"| `{method} {route.path_format}` | {text} |")
+    return "\n".join(rows) + "\n"
+
+
 def install(app: FastAPI) -> None:
     """Give the app its member directory; refuse a route without a rule."""
     app.state.members = MemberDirectory()

@@ -180,6 +180,27 @@ class System:
         """A client signed in as the member registered here with id `member_id`."""
         return self.as_member(self.handles[member_id])
 
+    def client_for(self, path: str) -> httpx.Client:
+        """Who would call `path`: the member it names first, an analyst for insights."""
+        if path.startswith("/v1/insights"):
+            return self.analyst()
+        parts = path.split("/")
+        named = parts[3] if len(parts) > 3 and parts[2] in ("members", "relationships") else ""
+        if named in self.handles:
+            return self.as_id(named)
+        return self.signed_in()
+
+    def signed_in(self) -> httpx.Client:
+        """A client signed in as a member nothing is about (`visitor`), for calls that need
+        someone signed in but not someone in particular (events, lists, bad input)."""
+        if "visitor" not in self.handles.values():
+            self.registered("visitor")
+        return self.as_member("visitor")
+
+    def outsider(self) -> httpx.Client:
+        """Signed in as someone of the organisation who has not registered."""
+        return self.as_member("outsider")
+
     def analyst(self) -> httpx.Client:
         return self.as_member("people-analyst", "analyst")
 
@@ -204,6 +225,7 @@ class System:
             ("connections", "list_connections"): f"/v1/members/{member_id}/connections",
             ("aggregator", "relationships"): f"/v1/members/{member_id}/relationships",
             ("content", "content_stats"): f"/v1/members/{member_id}/content-stats",
+            ("events", "list_member_meetings"): f"/v1/members/{member_id}/meetings",
         }[service_operation]
         client = self.as_id(member_id)
         wait_until(lambda: client.get(path).status_code == 200)
@@ -215,6 +237,7 @@ class System:
             self.known_to(("connections", "list_connections"), member_id)
             self.known_to(("aggregator", "relationships"), member_id)
             self.known_to(("content", "content_stats"), member_id)
+            self.known_to(("events", "list_member_meetings"), member_id)
         return ids
 
     def relationships(self, member_id: str) -> dict[str, dict]:

@@ -83,7 +83,7 @@ def health(ab: float, ba: float, online: float, offline: float, decay: float) ->
 
 
 def get(system: System, path: str, at: str):
-    response = system.http.get(path, params={"at": at})
+    response = system.client_for(path).get(path, params={"at": at})
     assert response.status_code < 500, (path, at, response.text)
     return response
 

@@ -22,7 +22,9 @@ MAX_EXAMPLES = 30
 TIMEOUT = 600  # seconds: a safety net for a hung run, far above its usual minute
 
 
-def schemathesis_command(base_url: str, tags: tuple[str, ...] = TAGS) -> list[str]:
+def schemathesis_command(
+    base_url: str, tags: tuple[str, ...] = TAGS, token: str | None = None
+) -> list[str]:
     return [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
@@ -40,12 +42,16 @@ def schemathesis_command(base_url: str, tags: tuple[str, ...] = TAGS) -> list[st
         "10",
         "--no-color",
         *(option for tag in tags for option in ("--include-tag", tag)),
+        # signed in as one member (`make token HANDLE=conformance ROLE=member`)
+        *(("--header", f"Authorization: Bearer {token}") if token else ()),
     ]
 
 
 def test_the_api_conforms_to_its_openapi_document(shared_system: System, tmp_path: Path):
     run = subprocess.run(
-        schemathesis_command(str(shared_system.http.base_url).rstrip("/")),
+        schemathesis_command(
+            str(shared_system.http.base_url).rstrip("/"), token=shared_system.token("conformance")
+        ),
         cwd=tmp_path,
         env=os.environ
         | {"SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(ROOT)},

@@ -130,10 +130,14 @@ def world(shared_system: System) -> dict[str, str]:
     """Path values that name real things: two members and an event."""
     ana, ben = shared_system.registered(*(f"time-{uuid.uuid4().hex[:8]}" for _ in "ab"))
     # the events service knows them too (meetings name their participants)
-    wait_until(lambda: shared_system.http.get(f"/v1/members/{ana}/meetings").status_code == 200)
-    wait_until(lambda: shared_system.http.get(f"/v1/members/{ben}/meetings").status_code == 200)
+    wait_until(
+        lambda: shared_system.as_id(ana).get(f"/v1/members/{ana}/meetings").status_code == 200
+    )
+    wait_until(
+        lambda: shared_system.as_id(ben).get(f"/v1/members/{ben}/meetings").status_code == 200
+    )
     event = body_schema(SPEC["paths"]["/v1/events"]["post"])
-    created = shared_system.http.post("/v1/events", json=base_body(event, [ana, ben]))
+    created = shared_system.signed_in().post("/v1/events", json=base_body(event, [ana, ben]))
     assert created.status_code == 201, created.text
     return {
         "member_id": ana,
