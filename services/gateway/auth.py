@@ -113,7 +113,8 @@ class KeySet:
 
     async def key(self, kid: str, algorithm: str) -> jwt.PyJWK:
         """The key `kid` bound to `algorithm`; fetches the keys again when due or unknown."""
-        if self._due(kid):
+        # a fetch under way is waited for: its keys may be the ones this token needs
+        if self._due(kid) or self._lock.locked():
             async with self._lock:  # one fetch for every request waiting on it
                 if self._due(kid):
                     await self._refresh()

@@ -181,14 +181,12 @@ class System:
         return self.as_member(self.handles[member_id])
 
     def client_for(self, path: str) -> httpx.Client:
-        """Who would call `path`: the member it names first, an analyst for insights."""
+        """Who would call `path`: the first member registered here it names (the acting
+        member of every path that names one), an analyst for insights, else `signed_in`."""
         if path.startswith("/v1/insights"):
             return self.analyst()
-        parts = path.split("/")
-        named = parts[3] if len(parts) > 3 and parts[2] in ("members", "relationships") else ""
-        if named in self.handles:
-            return self.as_id(named)
-        return self.signed_in()
+        named = [part for part in path.split("?")[0].split("/") if part in self.handles]
+        return self.as_id(named[0]) if named else self.signed_in()
 
     def signed_in(self) -> httpx.Client:
         """A client signed in as a member nothing is about (`visitor`), for calls that need

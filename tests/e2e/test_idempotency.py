@@ -112,7 +112,10 @@ def test_concurrent_retries_with_one_key_all_get_the_first_answer(system: System
     key = str(uuid.uuid4())
 
     async def send_all() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=str(system.http.base_url), timeout=30) as client:
+        signed_in = {"Authorization": f"Bearer {system.token('idem7')}"}
+        async with httpx.AsyncClient(
+            base_url=str(system.http.base_url), timeout=30, headers=signed_in
+        ) as client:
             return await asyncio.gather(
                 *(
                     client.post(
