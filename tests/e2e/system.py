@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import nats
 
-from services.issuer.app import development_environment
+from services.issuer.app import Minter, development_environment
+from services.issuer.keys import KeyRing
 from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, free_port, start_nats_server
 from shared.runtime import Process, processes
@@ -96,6 +97,7 @@ class System:
         self.http = httpx.Client(base_url=self.base_url, timeout=10)  # anonymous
         self._clients: dict[tuple, httpx.Client] = {}
         self.handles: dict[str, str] = {}  # member id -> handle, of members registered here
+        self._minter: Minter | None = None
 
     async def _provision(self, settings) -> None:
         nc = await nats.connect(self.nats.url)
@@ -159,6 +161,14 @@ class System:
         assert response.status_code == 200, response.text
         return response.json()["access_token"]
 
+    def mint(self, handle: str, role: str = "member") -> str:
+        """A token for `handle` signed here with the development issuer's key (no request:
+        for load generators that need one per request)."""
+        if self._minter is None:
+            ring = KeyRing(self.root / "var" / "issuer" / "keys")
+            self._minter = Minter(ring, self.issuer_url, "rapport", 3600)
+        return self._minter.mint(handle, [role])
+
     def as_member(
         self,
         handle: str,
@@ -205,16 +215,19 @@ class System:
     def operator(self) -> httpx.Client:
         return self.as_member("site-operator", "operator")
 
-    def register(self, handle: str, *, team: str | None = None, **fields) -> dict:
-        """Sign in as `handle` (team from the token, as the provider's claim) and register."""
+    def register(
+        self, handle: str, *, team: str | None = None, email: str | None = None, **fields
+    ) -> dict:
+        """Sign in as `handle` (team and email from the token, as the provider's claims: the
+        email defaults to <handle>@example.org) and register."""
+        client = self.as_member(handle, team=team, email=email)
         body = {"handle": handle, "name": handle.title()}
-        response = self.as_member(handle, team=team).post("/v1/members", json=body | fields)
+        response = client.post("/v1/members", json=body | fields)
         assert response.status_code == 201, response.text
         member = response.json()
         self.handles[member["member_id"]] = handle
-        if team is not None:
-            # later calls of this handle sign in with the same token (team claim included)
-            self._clients[(handle, "member", None, None)] = self.as_member(handle, team=team)
+        # later calls of this handle sign in with the same token (its claims included)
+        self._clients[(handle, "member", None, None)] = client
         return member
 
     def known_to(self, service_operation: tuple[str, str], member_id: str) -> None:

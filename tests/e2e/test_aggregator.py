@@ -14,12 +14,9 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import nats
 import pytest
-from faststream.nats import NatsBroker
 
-from shared.contracts.api import aggregator as api
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     EVENT_TYPES,
@@ -32,45 +29,8 @@ from shared.contracts.events import (
     MemberRegistered,
 )
 from shared.contracts.subjects import event_subject
-from shared.messaging.rpc import RemoteProblem, call
+from tests.e2e.projection import Projection
 from tests.e2e.system import System, wait_until
-
-
-class Projection:
-    """Reads the aggregator as the gateway's routes do, over NATS with the same operations,
-    for members whose facts these tests inject: they were never registered, so no token
-    names them (the gateway's own checks are the authorization tests')."""
-
-    def __init__(self, system: System) -> None:
-        self.url = system.nats.url
-
-    def get(self, path: str, params: dict | None = None) -> httpx.Response:
-        return asyncio.run(self._get(path, dict(params or {})))
-
-    async def _get(self, path: str, params: dict) -> httpx.Response:
-        parts = path.strip("/").split("/")
-        if parts[1] == "relationships":
-            operation, request = (
-                api.pair,
-                api.PairQuery(member_id=parts[2], other_id=parts[3], **params),
-            )
-        elif parts[3] == "relationships":
-            operation, request = (
-                api.relationships,
-                api.RelationshipsQuery(member_id=parts[2], **params),
-            )
-        else:
-            operation, request = api.balance, api.MemberQuery(member_id=parts[2], **params)
-        broker = NatsBroker(self.url)
-        await broker.connect()
-        try:
-            reply = await call(broker, operation, request, timeout=30)
-        except RemoteProblem as problem:
-            return httpx.Response(problem.problem.status, json=problem.problem.model_dump())
-        finally:
-            await broker.stop()
-        return httpx.Response(200, json=reply.model_dump(mode="json"))
-
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 AT = START + timedelta(days=61)
