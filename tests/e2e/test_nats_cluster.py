@@ -176,12 +176,16 @@ def test_losing_one_node_of_three_loses_and_doubles_nothing(clustered):
         with httpx.Client(base_url=base_url, timeout=10) as http:
             for index in range(MEMBERS):
                 handle = f"m{run}{index}"
-                body = {"handle": handle, "name": handle, "email": f"{handle}@example.org"}
-                key = {"Idempotency-Key": f"{run}-{index}"}
+                body = {"handle": handle, "name": handle}
+                key = {
+                    "Idempotency-Key": f"{run}-{index}",
+                    "Authorization": f"Bearer {system.mint(handle)}",  # registers as themself
+                }
                 created = until_acknowledged(
                     lambda b=body, k=key: http.post("/v1/members", json=b, headers=k), (201,)
                 )
                 members[handle] = created.json()["member_id"]
+                system.handles[members[handle]] = handle
 
     def deliver_webhooks() -> None:
         with httpx.Client(base_url=base_url, timeout=10) as http:
