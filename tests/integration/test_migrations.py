@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from services.aggregator.store import ProjectionTables
 from sqlalchemy import Connection, MetaData, inspect, select, types
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.aggregator.store import ProjectionTables
 from shared import migrations
 from shared.db import make_engine
 from shared.settings import SERVICES
