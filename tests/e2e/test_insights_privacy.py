@@ -40,9 +40,9 @@ def test_four_sybils_cannot_join_a_victims_team_and_no_figure_of_it_is_released(
         system.known_to(("aggregator", "relationships"), sybil["member_id"])
 
     # the sybils' balance activity is there, the team still has one member: refused, no figure
-    ben = system.register("victim-peer")
+    (peer,) = system.registered("victim-peer")
     request = system.as_id(victim["member_id"]).post(
-        "/v1/connection-requests", json={"addressee_id": ben["member_id"]}
+        "/v1/connection-requests", json={"addressee_id": peer}
     )
     assert request.status_code == 201, request.text
 
