@@ -22,9 +22,7 @@ MAX_EXAMPLES = 30
 TIMEOUT = 600  # seconds: a safety net for a hung run, far above its usual minute
 
 
-def schemathesis_command(
-    base_url: str, tags: tuple[str, ...] = TAGS, token: str | None = None
-) -> list[str]:
+def schemathesis_command(base_url: str, tags: tuple[str, ...] = TAGS) -> list[str]:
     return [
         str(Path(sys.executable).parent / "schemathesis"),
         "run",
@@ -42,19 +40,20 @@ def schemathesis_command(
         "10",
         "--no-color",
         *(option for tag in tags for option in ("--include-tag", tag)),
-        # signed in as one member (`make token HANDLE=conformance ROLE=member`)
-        *(("--header", f"Authorization: Bearer {token}") if token else ()),
     ]
 
 
 def test_the_api_conforms_to_its_openapi_document(shared_system: System, tmp_path: Path):
     run = subprocess.run(
-        schemathesis_command(
-            str(shared_system.http.base_url).rstrip("/"), token=shared_system.token("conformance")
-        ),
+        schemathesis_command(str(shared_system.http.base_url).rstrip("/")),
         cwd=tmp_path,
         env=os.environ
-        | {"SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(ROOT)},
+        | {
+            "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
+            "PYTHONPATH": str(ROOT),
+            # signed in as one member (`make token HANDLE=conformance ROLE=member`)
+            "RAPPORT_CONFORMANCE_TOKEN": shared_system.token("conformance"),
+        },
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
