@@ -94,7 +94,7 @@ async def test_a_newcomer_can_change_the_common_keywords_and_so_the_scores_of_th
     assert {e["member_id"]: (e["score"], e["previous_score"]) for e in events} == {odd: (15, None)}
     strength = await run("profile_strength", MemberRef(member_id=odd))
     assert strength.industry_keywords.common == ["airflow", "dbt", "spark"]
-    assert "industry_keywords" in {m["item"] for m in strength["missing"]}
+    assert "industry_keywords" in {m.item for m in strength.missing}
 
     # the peers stop sharing keywords: the industry item can no longer be measured for anyone
     for peer, own in zip(peers, ["kafka", "flink", "beam"], strict=True):
