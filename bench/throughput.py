@@ -31,7 +31,7 @@ from shared.settings import SERVICES
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.system import System
 
-Request = tuple[str, str, dict | None]  # method, path, JSON body
+Request = tuple[str, str, dict | None, dict | None]  # method, path, JSON body, headers
 
 
 def say(message: str) -> None:
@@ -86,10 +86,12 @@ async def load(
 
         async def worker() -> None:
             while time.perf_counter() < deadline and next(left) > 0:
-                method, path, body = make(next(counter))
+                method, path, body, headers = make(next(counter))
                 started = time.perf_counter()
                 try:
-                    status = (await client.request(method, path, json=body)).status_code
+                    status = (
+                        await client.request(method, path, json=body, headers=headers)
+                    ).status_code
                 except httpx.TransportError:  # counted as a failure, not the end of the run
                     status = 599
                 step.latencies.append(time.perf_counter() - started)
@@ -109,18 +111,21 @@ def measure(system: System, seconds: float, clients: int) -> list[tuple[Step, St
 
     def register(n: int) -> Request:
         handle = f"t{tag}{next(handles)}"
-        return ("POST", "/v1/members", {"handle": handle, "name": "T", "email": f"{handle}@x.org"})
+        # each registers as themself: a token for the handle, signed here (not timed)
+        signed_in = {"Authorization": f"Bearer {system.mint(handle)}"}
+        return ("POST", "/v1/members", {"handle": handle, "name": "T"}, signed_in)
 
     say("seeding authors ...")
     authors = system.registered(*(f"a{tag}{n}" for n in range(8)))
+    as_author = [dict(system.as_id(a).headers) for a in authors]
 
     def post(n: int) -> Request:
-        return ("POST", "/v1/posts", {"author_id": authors[n % 8], "body": f"post {n}"})
+        return ("POST", "/v1/posts", {"body": f"post {n}"}, as_author[n % 8])
 
     def member(n: int) -> Request:
-        return ("GET", f"/v1/members/{authors[n % 8]}", None)
+        return ("GET", f"/v1/members/{authors[n % 8]}", None, as_author[n % 8])
 
-    bare = lambda n: ("GET", "/healthz", None)  # noqa: E731
+    bare = lambda n: ("GET", "/healthz", None, None)  # noqa: E731
     results = []
     say("measuring ...")
     bare_1 = run("GET /healthz (bare route)", bare, 1)
@@ -146,7 +151,8 @@ def register_members(system: System, count: int, clients: int) -> list[tuple[Ste
 
     def register(n: int) -> Request:
         handle = f"r{tag}{n}"
-        return ("POST", "/v1/members", {"handle": handle, "name": "R", "email": f"{handle}@x.org"})
+        signed_in = {"Authorization": f"Bearer {system.mint(handle)}"}
+        return ("POST", "/v1/members", {"handle": handle, "name": "R"}, signed_in)
 
     say(f"registering {count} members ...")
     step = asyncio.run(load(base, f"POST /v1/members x {count}", register, clients, None, count))
@@ -154,7 +160,7 @@ def register_members(system: System, count: int, clients: int) -> list[tuple[Ste
         load(
             base,
             "GET /healthz (bare route)",
-            lambda n: ("GET", "/healthz", None),
+            lambda n: ("GET", "/healthz", None, None),
             clients,
             step.wall,
         )
@@ -170,9 +176,10 @@ def two_replicas(system: System, seconds: float, clients: int) -> list[tuple[Ste
     base = str(system.http.base_url)
     tag = uuid.uuid4().hex[:6]
     authors = system.registered(*(f"p{tag}{n}" for n in range(8)))
+    as_author = [dict(system.as_id(a).headers) for a in authors]
 
     def post(n: int) -> Request:
-        return ("POST", "/v1/posts", {"author_id": authors[n % 8], "body": f"post {n}"})
+        return ("POST", "/v1/posts", {"body": f"post {n}"}, as_author[n % 8])
 
     one = asyncio.run(load(base, "POST /v1/posts, 1 content replica", post, clients, seconds))
     replica = Replica(system, "content")

@@ -337,6 +337,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Verified tokens remembered until they expire or the keys change (0: none).",
     )
+    auth_unverified_for_bench: bool = Field(
+        False,
+        description="BENCH BASELINE ONLY, never elsewhere: read a token's claims without "
+        "checking it (no signature, issuer, audience or expiry check), so that `make bench` "
+        "can measure what checking tokens costs. Refused outside development mode.",
+    )
     issuer_port: int = Field(8090, description="Port of the development issuer (loopback).")
     issuer_token_lifetime: float = Field(
         3600.0, gt=0, description="Seconds a development token is valid."

@@ -14,7 +14,7 @@ from shared.messaging.credentials import broker_options
 from shared.settings import Settings, get_settings
 from shared.webhooks.adapters import ADAPTERS
 
-from . import auth, openapi, problems
+from . import access, auth, openapi, problems
 from .backends import Backends
 from .middleware import BodySizeLimit, InputHygiene, RequestMetrics
 from .routes import (
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         operations,
     ):
         app.include_router(module.router)
+    access.install(app)
     # Outermost last: metrics see every answer, the size limit holds before anything buffers.
     app.add_middleware(InputHygiene, exempt=(webhooks.PREFIX,))
     app.add_middleware(

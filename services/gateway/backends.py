@@ -61,7 +61,8 @@ IdempotencyKey = Annotated[
 STATUS_TEXT = {
     400: "Malformed request: not JSON, a duplicate key, a malformed value, a foreign cursor or "
     "a value out of the accepted range",
-    403: "Not allowed for this member",
+    401: "No bearer token, or one that does not verify (see WWW-Authenticate)",
+    403: "Not allowed for this caller: another member's, or a role the caller lacks",
     404: "No such resource",
     409: "Conflicts with the current state",
     413: "Request body too large",

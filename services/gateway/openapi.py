@@ -16,12 +16,14 @@ from fastapi.openapi.utils import get_openapi
 
 from shared.contracts.rpc import Problem
 
-from . import auth
+from . import access, auth
 from .backends import STATUS_TEXT, problem_response_doc
 
 EDGE_TEXT = STATUS_TEXT | {
+    401: "No bearer token, or one that does not verify (see WWW-Authenticate)",
     415: "The body is not application/json",
 }
+DENYING = ("self", "pair", "among", "analyst", "operator")  # rules that can answer 403
 FASTAPI_VALIDATION = "#/components/schemas/HTTPValidationError"
 
 
@@ -64,6 +66,25 @@ def _as_problems(spec: dict) -> None:
             schemas.pop(name, None)
 
 
+def _rules(app: FastAPI, spec: dict) -> None:
+    """Each route's access rule as `x-rapport-access`, and the 401/403 it can answer."""
+    for route in access.api_routes(app):
+        if not route.include_in_schema:
+            continue
+        rule = access.access_of(route)
+        for method in route.methods:
+            operation = spec["paths"].get(route.path_format, {}).get(method.lower())
+            if operation is None or rule is None:
+                continue
+            operation["x-rapport-access"] = access.describe(rule)
+            responses = operation.setdefault("responses", {})
+            if rule.kind not in ("public", "signature"):
+                operation["security"] = [{"bearer": []}]
+                responses.setdefault("401", _problem_doc(401))
+            if rule.kind in DENYING:
+                responses.setdefault("403", _problem_doc(403))
+
+
 def install(app: FastAPI) -> None:
     def document() -> dict:
         if app.openapi_schema is None:
@@ -81,6 +102,7 @@ def install(app: FastAPI) -> None:
             # the document says how to authenticate before every route does.
             components = spec["components"]
             components.setdefault("securitySchemes", {})["bearer"] = auth.SECURITY_SCHEME
+            _rules(app, spec)
             _as_problems(spec)
             app.openapi_schema = spec
         return app.openapi_schema

@@ -27,4 +27,5 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.delete_member, handlers.delete_member)
     runtime.serve(api.list_members, handlers.list_members)
     runtime.serve(api.profile_strength, handlers.profile_strength)
+    runtime.serve(api.member_of_subject, handlers.member_of_subject)
     return runtime.asgi()

@@ -40,11 +40,14 @@ class Member:
     accomplishments: list[str] = field(default_factory=list)
     goals: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
+    # the identity provider's subject the member signs in as (never in events or replies)
+    subject: str | None = None
 
     def profile(self) -> dict:
         """The member as events and replies carry it."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["member_id"] = data.pop("id")
+        del data["subject"]
         return data
 
     def apply(self, changes: MemberChanges) -> list[str]:
@@ -75,8 +78,16 @@ def new_member(command: RegisterMember) -> Member:
     return Member(id=str(uuid.uuid4()), **_plain(command))
 
 
-def ensure_unique(*, handle_owner: str | None, email_owner: str | None, member_id: str) -> None:
-    """Handles and emails belong to one member each."""
+def ensure_unique(
+    *,
+    handle_owner: str | None,
+    email_owner: str | None,
+    member_id: str,
+    subject_owner: str | None = None,
+) -> None:
+    """Handles, emails and subjects belong to one member each."""
+    if subject_owner is not None and subject_owner != member_id:
+        raise Conflict("you are already registered as a member", field="subject")
     if handle_owner is not None and handle_owner != member_id:
         raise Conflict("this handle is already taken", field="handle")
     if email_owner is not None and email_owner != member_id:

@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.api.profiles import (
+    MemberOfSubject,
     MemberPage,
     MemberRef,
     Members,
     Profile,
     ProfileStrength,
     RegisterMember,
+    SubjectRef,
     UpdateMember,
 )
 from shared.contracts.events import (
@@ -53,6 +55,7 @@ class ProfileHandlers:
             handle_owner=await members.owner_of_handle(member.handle),
             email_owner=await members.owner_of_email(member.email),
             member_id=member.id,
+            subject_owner=await members.owner_of_subject(command.subject),
         )
         try:
             await members.add(member, registered_at=datetime.now(UTC))
@@ -62,6 +65,13 @@ class ProfileHandlers:
         await self._rescore(uow, ProfileChange(member.id, None, _standing(member)), member)
         await uow.commit()
         return Profile(**member.profile())
+
+    async def member_of_subject(self, query: SubjectRef, uow: UnitOfWork) -> MemberOfSubject:
+        """The member a token's subject is bound to (the gateway's caller lookup)."""
+        member_id = await MemberStore(uow.session).owner_of_subject(query.subject)
+        if member_id is None:
+            raise NotFound("no member is registered with this subject", field="subject")
+        return MemberOfSubject(member_id=member_id)
 
     async def get_member(self, query: MemberRef, uow: UnitOfWork) -> Profile:
         """A member's profile."""

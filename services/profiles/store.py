@@ -39,6 +39,8 @@ class MemberRow(Base):
     goals: Mapped[list] = mapped_column(JSON, default=list)
     values: Mapped[list] = mapped_column(JSON, default=list)
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # the identity provider's subject of the member's tokens
+    subject: Mapped[str | None] = mapped_column(String(256), unique=True, nullable=True)
     # the profile strength score last published in profile_strength.changed
     strength_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
@@ -55,6 +57,9 @@ class Members:
 
     async def owner_of_handle(self, handle: str) -> str | None:
         return await self.session.scalar(select(MemberRow.id).where(MemberRow.handle == handle))
+
+    async def owner_of_subject(self, subject: str) -> str | None:
+        return await self.session.scalar(select(MemberRow.id).where(MemberRow.subject == subject))
 
     async def owner_of_email(self, email: str) -> str | None:
         return await self.session.scalar(select(MemberRow.id).where(MemberRow.email == email))
@@ -115,6 +120,7 @@ def _columns(member: Member) -> dict:
     data = member.profile()
     data["id"] = data.pop("member_id")
     data["industry_key"] = normalise_industry(member.industry)
+    data["subject"] = member.subject
     return data
 
 
@@ -135,4 +141,5 @@ def _to_member(row: MemberRow) -> Member:
         accomplishments=list(row.accomplishments),
         goals=list(row.goals),
         values=list(row.values),
+        subject=row.subject,
     )

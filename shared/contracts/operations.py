@@ -39,6 +39,46 @@ class Done(Answer):
     done: bool = True
 
 
+@dataclass(frozen=True)
+class Access:
+    """Who may call an operation through the gateway (services/gateway/access.py applies it).
+
+    `kind`: `public` (no token), `signed_in` (any verified caller of the organisation),
+    `self` (the caller acts as the member the request names in `fields`: a path parameter
+    of that name must equal the caller's member, 403 otherwise; a field not in the path is
+    filled by the gateway from the caller, so the HTTP API does not have it), `pair` (the
+    caller is either member named by `fields`), `among` (the caller is in the list `fields`
+    names), `signature` (no token: the request is signed, as webhooks are), or a role
+    (`analyst`, `operator`).
+    """
+
+    kind: str
+    fields: tuple[str, ...] = ()
+
+    @property
+    def role(self) -> str | None:
+        return self.kind if self.kind in ("analyst", "operator") else None
+
+
+PUBLIC = Access("public")
+ANYONE_SIGNED_IN = Access("signed_in")
+ANALYST = Access("analyst")
+OPERATOR = Access("operator")
+
+
+def SELF(field: str = "member_id") -> Access:
+    return Access("self", (field,))
+
+
+def EITHER(*fields: str) -> Access:
+    return Access("pair", fields)
+
+
+def AMONG(field: str) -> Access:
+    """The caller is one of the members the list `field` names."""
+    return Access("among", (field,))
+
+
 @dataclass(frozen=True, eq=False)
 class Operation(Generic[Req, Rep]):
     service: str
@@ -51,6 +91,8 @@ class Operation(Generic[Req, Rep]):
     errors: frozenset[int] = field(default_factory=frozenset)
     # a write that creates something: retried with the same Idempotency-Key, it writes once
     idempotent: bool = False
+    # who may call it through the gateway (None: only other services, never a route)
+    access: Access | None = None
 
     @property
     def subject(self) -> str:
@@ -69,12 +111,13 @@ def operation(
     *,
     errors: tuple[int, ...] = (),
     idempotent: bool = False,
+    access: Access | None = None,
 ) -> Operation[Req, Rep]:
     """Declare an operation (once: a second declaration of one name is an error)."""
     declared = _DECLARED.setdefault(service, {})
     if name in declared:
         raise ValueError(f"{service}.{name} is declared twice")
-    op = Operation(service, name, request, reply, summary, frozenset(errors), idempotent)
+    op = Operation(service, name, request, reply, summary, frozenset(errors), idempotent, access)
     declared[name] = op
     return op
 
@@ -98,4 +141,6 @@ class Pong(Answer):
 
 def ping_operation(service: str) -> Operation[Ping, Pong]:
     """Readiness: the service answers and its database does too (every service has it)."""
-    return operation(service, "ping", Ping, Pong, "Readiness of the service and its database")
+    return operation(
+        service, "ping", Ping, Pong, "Readiness of the service and its database", access=PUBLIC
+    )

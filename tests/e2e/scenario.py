@@ -59,18 +59,18 @@ async def _poison(url: str) -> None:
 
 def drive(system: System) -> None:
     ana, ben, chen = system.registered(*(f"{n}{uuid.uuid4().hex[:6]}" for n in "abc"))
-    pair = {"requester_id": ana, "addressee_id": ben}
-    request = ok(system.http.post("/v1/connection-requests", json=pair), 201)
-    ok(system.http.post(f"/v1/connection-requests/{request['id']}/accept", json={"member_id": ben}))
-    ok(system.http.put(f"/v1/members/{chen}/follows/{ana}"))
-    post = ok(system.http.post("/v1/posts", json={"author_id": ana, "body": "Hello"}), 201)
+    pair = {"addressee_id": ben}
+    request = ok(system.as_id(ana).post("/v1/connection-requests", json=pair), 201)
+    ok(system.as_id(ben).post(f"/v1/connection-requests/{request['id']}/accept"))
+    ok(system.as_id(chen).put(f"/v1/members/{chen}/follows/{ana}"))
+    post = ok(system.as_id(ana).post("/v1/posts", json={"body": "Hello"}), 201)
     ok(
-        system.http.post(f"/v1/posts/{post['id']}/comments", json={"author_id": ben, "body": "Hi"}),
+        system.as_id(ben).post(f"/v1/posts/{post['id']}/comments", json={"body": "Hi"}),
         201,
     )
     started = datetime.now(UTC) - timedelta(hours=2)
     ok(
-        system.http.post(
+        system.as_id(ana).post(
             "/v1/meetings",
             json={
                 "participant_ids": [ana, ben, chen],
@@ -81,8 +81,8 @@ def drive(system: System) -> None:
         ),
         201,
     )
-    system.http.get(f"/v1/members/{ana}/relationships")
-    system.http.get("/v1/members/not-a-member")  # a 4xx for the error panels
+    system.as_id(ana).get(f"/v1/members/{ana}/relationships")
+    system.signed_in().get("/v1/members/not-a-member")  # a 4xx for the error panels
 
     accepted, body, headers = webhook(system, event_upserted(f"ext-{uuid.uuid4().hex[:8]}"))
     assert accepted.status_code == 202, accepted.text
@@ -94,7 +94,7 @@ def drive(system: System) -> None:
     assert unsupported.status_code == 202, unsupported.text
 
     def delivered(status: str, webhook_id: str) -> bool:
-        found = system.http.get("/v1/webhooks/deliveries", params={"status": status}).json()
+        found = system.operator().get("/v1/webhooks/deliveries", params={"status": status}).json()
         return any(d["webhook_id"] == webhook_id for d in found["items"])
 
     wait_until(lambda: delivered("normalised", accepted.json()["webhook_id"]), timeout=15)

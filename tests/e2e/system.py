@@ -1,6 +1,8 @@
 """Runs the whole system as `make run` does: one nats-server with the generated
 authorization, every service as its own process started with the supervisor's own command
-and connecting as its own identity, and an HTTP client for the gateway."""
+and connecting as its own identity (the development token issuer too, the gateway in
+development mode), and HTTP clients for the gateway: anonymous (`http`) and signed in as a
+member or role (`as_member`), with tokens from the development issuer."""
 
 from __future__ import annotations
 
@@ -15,6 +17,8 @@ from typing import Any
 import httpx
 import nats
 
+from services.issuer.app import Minter, development_environment
+from services.issuer.keys import KeyRing
 from shared.messaging.permissions import IDENTITIES
 from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer, free_port, start_nats_server
@@ -75,6 +79,10 @@ class System:
             },
             **{f"RAPPORT_{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()},
         )
+        # as `make run`: the gateway trusts the development issuer, in development mode
+        issuer = settings.model_copy(update={"issuer_port": self.ports["issuer"]})
+        self.env |= development_environment(issuer)
+        self.issuer_url = self.env["RAPPORT_AUTH_ISSUER"]
         # further aggregator instances (they share the durables and the database)
         partitions = {
             name: {"RAPPORT_AGGREGATOR_PORT": str(self.ports[name])}
@@ -90,7 +98,11 @@ class System:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.ports['gateway']}", timeout=10)
+        self.base_url = f"http://127.0.0.1:{self.ports['gateway']}"
+        self.http = httpx.Client(base_url=self.base_url, timeout=10)  # anonymous
+        self._clients: dict[tuple, httpx.Client] = {}
+        self.handles: dict[str, str] = {}  # member id -> handle, of members registered here
+        self._minter: Minter | None = None
 
     async def _provision(self, settings) -> None:
         nc = await nats.connect(self.nats_url)
@@ -130,6 +142,8 @@ class System:
         for name in list(self.processes):
             self.stop(name)
         self.http.close()
+        for client in self._clients.values():
+            client.close()
         self.nats.stop()
 
     def log_tail(self, name: str, lines: int = 40) -> str:
@@ -138,11 +152,88 @@ class System:
 
     # --- the API, as a member's front end would call it ----------------------------------
 
-    def register(self, handle: str, **fields) -> dict:
-        body = {"handle": handle, "name": handle.title(), "email": f"{handle}@example.org"}
-        response = self.http.post("/v1/members", json=body | fields)
+    def token(
+        self,
+        handle: str,
+        role: str = "member",
+        *,
+        team: str | None = None,
+        email: str | None = None,
+    ) -> str:
+        """A token of the development issuer for `handle` (its subject) with `role`."""
+        request = {"handle": handle, "roles": [role], "team": team, "email": email}
+        response = httpx.post(f"{self.issuer_url}/token", json=request, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]
+
+    def mint(self, handle: str, role: str = "member") -> str:
+        """A token for `handle` signed here with the development issuer's key (no request:
+        for load generators that need one per request)."""
+        if self._minter is None:
+            ring = KeyRing(self.root / "var" / "issuer" / "keys")
+            self._minter = Minter(ring, self.issuer_url, "rapport", 3600)
+        return self._minter.mint(handle, [role])
+
+    def as_member(
+        self,
+        handle: str,
+        role: str = "member",
+        *,
+        team: str | None = None,
+        email: str | None = None,
+    ) -> httpx.Client:
+        """A client signed in as `handle` (the token's subject) with `role`."""
+        key = (handle, role, team, email)
+        if key not in self._clients:
+            token = self.token(handle, role, team=team, email=email)
+            self._clients[key] = httpx.Client(
+                base_url=self.base_url, timeout=10, headers={"Authorization": f"Bearer {token}"}
+            )
+        return self._clients[key]
+
+    def as_id(self, member_id: str) -> httpx.Client:
+        """A client signed in as the member registered here with id `member_id`."""
+        return self.as_member(self.handles[member_id])
+
+    def client_for(self, path: str) -> httpx.Client:
+        """Who would call `path`: the first member registered here it names (the acting
+        member of every path that names one), an analyst for insights, else `signed_in`."""
+        if path.startswith("/v1/insights"):
+            return self.analyst()
+        named = [part for part in path.split("?")[0].split("/") if part in self.handles]
+        return self.as_id(named[0]) if named else self.signed_in()
+
+    def signed_in(self) -> httpx.Client:
+        """A client signed in as a member nothing is about (`visitor`), for calls that need
+        someone signed in but not someone in particular (events, lists, bad input)."""
+        if "visitor" not in self.handles.values():
+            self.registered("visitor")
+        return self.as_member("visitor")
+
+    def outsider(self) -> httpx.Client:
+        """Signed in as someone of the organisation who has not registered."""
+        return self.as_member("outsider")
+
+    def analyst(self) -> httpx.Client:
+        return self.as_member("people-analyst", "analyst")
+
+    def operator(self) -> httpx.Client:
+        return self.as_member("site-operator", "operator")
+
+    def register(
+        self, handle: str, *, team: str | None = None, email: str | None = None, **fields
+    ) -> dict:
+        """Sign in as `handle` (team and email from the token, as the provider's claims: the
+        email defaults to <handle>@example.org) and register."""
+        client = self.as_member(handle, team=team, email=email)
+        body = {"handle": handle, "name": handle.title()}
+        response = client.post("/v1/members", json=body | fields)
         assert response.status_code == 201, response.text
-        return response.json()
+        member = response.json()
+        self.handles[member["member_id"]] = handle
+        # later calls of this handle sign in with the same token (its claims included)
+        self._clients[(handle, "member", None, None)] = client
+        return member
 
     def known_to(self, service_operation: tuple[str, str], member_id: str) -> None:
         """Wait until an event-fed service knows a newly registered member."""
@@ -150,8 +241,10 @@ class System:
             ("connections", "list_connections"): f"/v1/members/{member_id}/connections",
             ("aggregator", "relationships"): f"/v1/members/{member_id}/relationships",
             ("content", "content_stats"): f"/v1/members/{member_id}/content-stats",
+            ("events", "list_member_meetings"): f"/v1/members/{member_id}/meetings",
         }[service_operation]
-        wait_until(lambda: self.http.get(path).status_code == 200)
+        client = self.as_id(member_id)
+        wait_until(lambda: client.get(path).status_code == 200)
 
     def registered(self, *handles: str) -> list[str]:
         """Register members and wait until every event-fed service knows them."""
@@ -160,10 +253,11 @@ class System:
             self.known_to(("connections", "list_connections"), member_id)
             self.known_to(("aggregator", "relationships"), member_id)
             self.known_to(("content", "content_stats"), member_id)
+            self.known_to(("events", "list_member_meetings"), member_id)
         return ids
 
     def relationships(self, member_id: str) -> dict[str, dict]:
-        response = self.http.get(f"/v1/members/{member_id}/relationships")
+        response = self.as_id(member_id).get(f"/v1/members/{member_id}/relationships")
         assert response.status_code == 200, response.text
         # flattened: the trust component beside the ties, for short assertions
         return {

@@ -35,6 +35,7 @@ from shared.contracts.subjects import event_subject
 from shared.messaging.permissions import PROVISIONING
 from shared.settings import SERVICES
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.e2e.projection import Projection
 from tests.e2e.system import System, wait_until
 from tests.support import identity_env
 
@@ -168,16 +169,16 @@ def snapshot(system: System, ids: list[str]) -> dict:
     at = AT.isoformat()
     result = {}
     for member in ids:
-        response = system.http.get(
+        response = Projection(system).get(
             f"/v1/members/{member}/relationships", params={"at": at, "limit": 200}
         )
         assert response.status_code == 200, response.text
-        balance = system.http.get(f"/v1/members/{member}/balance", params={"at": at}).json()
+        balance = Projection(system).get(f"/v1/members/{member}/balance", params={"at": at}).json()
         result[member] = {
             "relationships": {r["member_id"]: r for r in response.json()["items"]},
             "balance": {k: balance[k] for k in ("online", "offline", "status", "weeks")},
         }
-    org = system.http.get("/v1/insights/org", params={"at": at}).json()
+    org = system.analyst().get("/v1/insights/org", params={"at": at}).json()
     result["org"] = {
         k: org[k] for k in ("pairs_by_status", "members_by_balance", "isolated_members", "members")
     }
@@ -260,15 +261,19 @@ def assert_the_uninterrupted_result(
         for m in key:
             online[m] = online.get(m, 0.0) + decayed(t)
     for member in ids[:25]:
-        balance = system.http.get(
-            f"/v1/members/{member}/balance", params={"at": AT.isoformat()}
-        ).json()
+        balance = (
+            Projection(system)
+            .get(f"/v1/members/{member}/balance", params={"at": AT.isoformat()})
+            .json()
+        )
         assert balance["online"] == pytest.approx(online[member], rel=1e-9)
         assert balance["offline"] == 0
     for (a, b), value in list(sent.items())[:40]:
-        pair = system.http.get(f"/v1/relationships/{a}/{b}", params={"at": AT.isoformat()}).json()[
-            "relationship"
-        ]
+        pair = (
+            Projection(system)
+            .get(f"/v1/relationships/{a}/{b}", params={"at": AT.isoformat()})
+            .json()["relationship"]
+        )
         assert pair["sums"]["from_member"] == pytest.approx(value, rel=1e-9)
         assert pair["sums"]["to_member"] == pytest.approx(
             sent.get((b, a), 0.0), rel=1e-9, abs=1e-12
@@ -368,7 +373,7 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
     assert_equal_snapshots(snapshot(system, ids), live)
     # the rebuilt generation keeps up with what happens next
     a, b = ids[0], ids[1]
-    before = system.http.get(f"/v1/relationships/{a}/{b}", params={"at": AT.isoformat()})
+    before = Projection(system).get(f"/v1/relationships/{a}/{b}", params={"at": AT.isoformat()})
     count = before.json()["relationship"]["interaction_count"] if before.status_code == 200 else 0
     publish(
         system,
@@ -381,7 +386,7 @@ def test_a_rebuilt_projection_equals_the_live_one_and_then_serves(system: System
         "late",
     )
     caught_up(system)
-    after = system.http.get(f"/v1/relationships/{a}/{b}", params={"at": AT.isoformat()})
+    after = Projection(system).get(f"/v1/relationships/{a}/{b}", params={"at": AT.isoformat()})
     if after.status_code == 200:  # unless a block hides the pair
         assert after.json()["relationship"]["interaction_count"] == count + 1
 
@@ -496,7 +501,7 @@ def all_pages(system: System, member: str, limit: int) -> list[str]:
     found: list[str] = []
     params: dict = {"at": AT.isoformat(), "limit": limit}
     while True:
-        response = system.http.get(f"/v1/members/{member}/relationships", params=params)
+        response = Projection(system).get(f"/v1/members/{member}/relationships", params=params)
         assert response.status_code == 200, response.text
         page = response.json()
         found += [item["member_id"] for item in page["items"]]
@@ -509,14 +514,18 @@ def test_relationship_pages_follow_their_cursor_and_refuse_anyone_elses(system: 
     ids = members(20)
     publish(system, mixed_log(ids, 300, seed=3), "log")
     caught_up(system)
-    everything = system.http.get(
-        f"/v1/members/{ids[0]}/relationships", params={"at": AT.isoformat(), "limit": 200}
-    ).json()
+    everything = (
+        Projection(system)
+        .get(f"/v1/members/{ids[0]}/relationships", params={"at": AT.isoformat(), "limit": 200})
+        .json()
+    )
     assert all_pages(system, ids[0], limit=3) == [i["member_id"] for i in everything["items"]]
 
-    first = system.http.get(
-        f"/v1/members/{ids[0]}/relationships", params={"at": AT.isoformat(), "limit": 1}
-    ).json()
+    first = (
+        Projection(system)
+        .get(f"/v1/members/{ids[0]}/relationships", params={"at": AT.isoformat(), "limit": 1})
+        .json()
+    )
     cursor = first["next_cursor"]
     assert cursor is not None
     foreign = [
@@ -527,6 +536,6 @@ def test_relationship_pages_follow_their_cursor_and_refuse_anyone_elses(system: 
         (ids[0], {"at": AT.isoformat(), "cursor": "not-a-cursor"}),
     ]
     for member, params in foreign:
-        response = system.http.get(f"/v1/members/{member}/relationships", params=params)
+        response = Projection(system).get(f"/v1/members/{member}/relationships", params=params)
         assert response.status_code == 400, response.text
         assert [e["field"] for e in response.json()["errors"]] == ["cursor"]

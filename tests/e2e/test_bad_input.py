@@ -44,7 +44,8 @@ def unique(prefix: str) -> str:
 
 
 def registration(handle: str, **fields) -> dict:
-    return {"handle": handle, "name": handle.title(), "email": f"{handle}@example.org"} | fields
+    """A registration body: who registers (and their email) comes from their token."""
+    return {"handle": handle, "name": handle.title()} | fields
 
 
 def problem(response: httpx.Response, status: int, field: str) -> dict:
@@ -65,7 +66,8 @@ def all_members(system: System) -> list[dict]:
     cursor = None
     while True:
         params = {"limit": 200} | ({"cursor": cursor} if cursor else {})
-        response = system.http.get("/v1/members", params=params)
+        # as an operator, who sees every member's email
+        response = system.operator().get("/v1/members", params=params)
         assert response.status_code == 200, response.text
         page = response.json()
         found += page["items"]
@@ -83,7 +85,7 @@ def emails(system: System) -> set[str]:
 
 
 def pending(system: System, member_id: str) -> dict:
-    response = system.http.get(f"/v1/members/{member_id}/connection-requests")
+    response = system.as_id(member_id).get(f"/v1/members/{member_id}/connection-requests")
     assert response.status_code == 200, response.text
     body = response.json()
     return {
@@ -93,13 +95,13 @@ def pending(system: System, member_id: str) -> dict:
 
 
 def connected_to(system: System, member_id: str) -> list[str]:
-    response = system.http.get(f"/v1/members/{member_id}/connections")
+    response = system.as_id(member_id).get(f"/v1/members/{member_id}/connections")
     assert response.status_code == 200, response.text
     return [item["member_id"] for item in response.json()["items"]]
 
 
 def profile(system: System, member_id: str) -> dict:
-    response = system.http.get(f"/v1/members/{member_id}")
+    response = system.as_id(member_id).get(f"/v1/members/{member_id}")
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -118,15 +120,13 @@ def state(system: System, *member_ids: str) -> dict:
 
 def not_following(system: System, follower: str, other: str) -> bool:
     """Probe that changes nothing: unfollowing someone you do not follow is a 404."""
-    response = system.http.delete(f"/v1/members/{follower}/follows/{other}")
+    response = system.as_id(follower).delete(f"/v1/members/{follower}/follows/{other}")
     assert response.status_code in (204, 404), response.text
     return response.status_code == 404
 
 
 def send_request(system: System, requester: str, addressee: str) -> httpx.Response:
-    return system.http.post(
-        "/v1/connection-requests", json={"requester_id": requester, "addressee_id": addressee}
-    )
+    return system.as_id(requester).post("/v1/connection-requests", json={"addressee_id": addressee})
 
 
 def pair(system: System, *prefixes: str) -> list[str]:
@@ -142,7 +142,7 @@ def test_a_malformed_json_body_is_a_400_naming_the_body_and_registers_nobody(
     handle = unique("malformed")
     before = all_members(shared_system)
 
-    response = shared_system.http.post(
+    response = shared_system.outsider().post(
         "/v1/members",
         content=f'{{"handle": "{handle}", "name": "Mal", "email": '.encode(),
         headers={"content-type": "application/json"},
@@ -152,11 +152,14 @@ def test_a_malformed_json_body_is_a_400_naming_the_body_and_registers_nobody(
     assert all_members(shared_system) == before
 
 
-def test_a_registration_without_an_email_is_a_422_naming_the_email(shared_system: System):
+def test_a_registration_naming_its_own_email_is_a_422_naming_the_email(shared_system: System):
+    """The email is the token's verified one: a body cannot choose it."""
     handle = unique("noemail")
     before = all_members(shared_system)
 
-    response = shared_system.http.post("/v1/members", json={"handle": handle, "name": "No Email"})
+    response = shared_system.as_member(handle).post(
+        "/v1/members", json={"handle": handle, "name": "No Email", "email": "me@example.org"}
+    )
 
     problem(response, 422, "email")
     assert all_members(shared_system) == before
@@ -173,7 +176,9 @@ def test_a_wrongly_typed_field_is_a_422_naming_it_and_registers_nobody(
     handle = unique("typed")
     before = all_members(shared_system)
 
-    response = shared_system.http.post("/v1/members", json=registration(handle) | {field: value})
+    response = shared_system.as_member(handle).post(
+        "/v1/members", json=registration(handle) | {field: value}
+    )
 
     body = problem(response, 422, field if field != "keywords" else "keywords.0")
     assert all(e["field"].split(".")[0] == field for e in body["errors"]), body
@@ -189,7 +194,9 @@ def test_an_invalid_email_is_a_422_naming_the_email_and_registers_nobody(
     handle = unique("bademail")
     before = all_members(shared_system)
 
-    response = shared_system.http.post("/v1/members", json=registration(handle, email=email))
+    response = shared_system.as_member(handle).post(
+        "/v1/members", json=registration(handle, email=email)
+    )
 
     problem(response, 422, "email")
     assert all_members(shared_system) == before
@@ -203,8 +210,8 @@ def test_a_duplicate_handle_is_a_409_naming_the_handle_and_registers_nobody(
     before = all_members(shared_system)
     other_email = f"other-{handle}@example.org"
 
-    response = shared_system.http.post(
-        "/v1/members", json=registration(handle, email=other_email, name="Someone Else")
+    response = shared_system.as_member(unique("other"), email=other_email).post(
+        "/v1/members", json=registration(handle, name="Someone Else")
     )
 
     problem(response, 409, "handle")
@@ -224,8 +231,8 @@ def test_a_duplicate_email_even_in_another_case_is_a_409_naming_the_email(
     before = all_members(shared_system)
     newcomer = unique("mail2")
 
-    response = shared_system.http.post(
-        "/v1/members", json=registration(newcomer, email=variant(first["email"]))
+    response = shared_system.as_member(newcomer, email=variant(first["email"])).post(
+        "/v1/members", json=registration(newcomer)
     )
 
     problem(response, 409, "email")
@@ -233,17 +240,20 @@ def test_a_duplicate_email_even_in_another_case_is_a_409_naming_the_email(
     assert newcomer not in handles(shared_system)
 
 
-@pytest.mark.parametrize("field", ["handle", "email"])
-def test_changing_a_profile_to_a_taken_handle_or_email_is_a_409_and_changes_nothing(
-    shared_system: System, field: str
+@pytest.mark.parametrize(("field", "status"), [("handle", 409), ("email", 422)])
+def test_changing_a_profile_to_a_taken_handle_or_email_is_refused_and_changes_nothing(
+    shared_system: System, field: str, status: int
 ):
+    """A taken handle is a conflict; the email is not the member's to change (the token's)."""
     taken = shared_system.register(unique("taken"))
     member = shared_system.register(unique("changer"))
     value = taken[field].upper() if field == "email" else taken[field]
 
-    response = shared_system.http.patch(f"/v1/members/{member['member_id']}", json={field: value})
+    response = shared_system.as_id(member["member_id"]).patch(
+        f"/v1/members/{member['member_id']}", json={field: value}
+    )
 
-    problem(response, 409, field)
+    problem(response, status, field)
     assert profile(shared_system, member["member_id"]) == member
     assert profile(shared_system, taken["member_id"]) == taken
 
@@ -258,7 +268,7 @@ def test_a_field_over_its_documented_length_is_a_422_naming_it_and_registers_nob
     handle = unique("long")
     before = all_members(shared_system)
 
-    response = shared_system.http.post(
+    response = shared_system.as_member(handle).post(
         "/v1/members", json=registration(handle) | {field: "a" * length}
     )
 
@@ -272,7 +282,7 @@ def test_a_change_over_a_documented_length_is_a_422_naming_it_and_changes_nothin
 ):
     member = shared_system.register(unique("patch"))
 
-    response = shared_system.http.patch(
+    response = shared_system.as_id(member["member_id"]).patch(
         f"/v1/members/{member['member_id']}", json={field: "a" * length}
     )
 
@@ -283,7 +293,7 @@ def test_a_change_over_a_documented_length_is_a_422_naming_it_and_changes_nothin
 def test_a_field_at_its_documented_length_is_accepted(shared_system: System):
     """The other side of the limits above: exactly at the limit is fine."""
     handle = unique("edge").ljust(30, "x")
-    response = shared_system.http.post(
+    response = shared_system.as_member(handle).post(
         "/v1/members", json=registration(handle, name="n" * 100, about="a" * 2000)
     )
     assert response.status_code == 201, response.text
@@ -294,14 +304,16 @@ def test_an_unknown_extra_field_is_a_422_naming_it_and_stores_nothing(shared_sys
     handle = unique("extra")
     before = all_members(shared_system)
 
-    registering = shared_system.http.post("/v1/members", json=registration(handle, nickname="Nick"))
+    registering = shared_system.as_member(handle).post(
+        "/v1/members", json=registration(handle, nickname="Nick")
+    )
     problem(registering, 422, "nickname")
     assert all_members(shared_system) == before
 
     ana, ben = pair(shared_system, "extra-a", "extra-b")
-    requested = shared_system.http.post(
+    requested = shared_system.as_id(ana).post(
         "/v1/connection-requests",
-        json={"requester_id": ana, "addressee_id": ben, "message": "hi"},
+        json={"addressee_id": ben, "message": "hi"},
     )
     problem(requested, 422, "message")
     assert pending(shared_system, ana) == {"incoming": [], "outgoing": []}
@@ -312,20 +324,23 @@ def test_an_unknown_extra_field_is_a_422_naming_it_and_stores_nothing(shared_sys
 
 
 @pytest.mark.parametrize(
-    ("method", "body"),
-    [("GET", None), ("PATCH", {"name": "Nobody"}), ("DELETE", None)],
+    ("method", "body", "status"),
+    [("GET", None, 404), ("PATCH", {"name": "Nobody"}, 403), ("DELETE", None, 403)],
     ids=["get", "patch", "delete"],
 )
-def test_an_unknown_member_id_is_a_404_naming_the_member_id_and_stores_nothing(
-    shared_system: System, method: str, body
+def test_an_unknown_member_id_is_a_404_to_read_and_a_403_to_change_and_stores_nothing(
+    shared_system: System, method: str, body, status: int
 ):
+    """Anyone signed in reads profiles (404: nobody); only a member changes their own."""
     before = all_members(shared_system)
 
-    response = shared_system.http.request(method, f"/v1/members/{UNKNOWN_ID}", json=body)
+    response = shared_system.outsider().request(method, f"/v1/members/{UNKNOWN_ID}", json=body)
 
-    problem(response, 404, "member_id")
+    if status == 404:
+        problem(response, 404, "member_id")
+    assert response.status_code == status, response.text
     assert all_members(shared_system) == before
-    assert shared_system.http.get(f"/v1/members/{UNKNOWN_ID}").status_code == 404
+    assert shared_system.outsider().get(f"/v1/members/{UNKNOWN_ID}").status_code == 404
 
 
 def test_a_connection_request_to_an_unknown_member_is_a_404_naming_the_addressee(
@@ -343,22 +358,26 @@ def test_a_connection_request_to_an_unknown_member_is_a_404_naming_the_addressee
 
 def test_a_connection_request_to_or_from_a_deleted_member_is_a_404(shared_system: System):
     ana, gone = pair(shared_system, "stays", "leaves")
-    assert shared_system.http.delete(f"/v1/members/{gone}").status_code == 204
+    assert shared_system.as_id(gone).delete(f"/v1/members/{gone}").status_code == 204
     # the connections service has processed member.deleted once it no longer knows them
-    wait_until(lambda: shared_system.http.get(f"/v1/members/{gone}/connections").status_code == 404)
+    wait_until(lambda: send_request(shared_system, ana, gone).status_code == 404)
     before = state(shared_system, ana)
 
     problem(send_request(shared_system, ana, gone), 404, "addressee_id")
-    problem(send_request(shared_system, gone, ana), 404, "requester_id")
-    problem(shared_system.http.put(f"/v1/members/{ana}/follows/{gone}"), 404, "other_id")
+    # the erased member's token names no member any more: nothing is sent in their name
+    assert send_request(shared_system, gone, ana).status_code == 403
+    problem(shared_system.as_id(ana).put(f"/v1/members/{ana}/follows/{gone}"), 404, "other_id")
 
     assert state(shared_system, ana) == before
-    problem(shared_system.http.get(f"/v1/members/{gone}/connection-requests"), 404, "member_id")
+    assert (
+        shared_system.as_id(gone).get(f"/v1/members/{gone}/connection-requests").status_code == 403
+    )
 
 
-def test_the_relationships_of_an_unknown_member_are_a_404(shared_system: System):
-    response = shared_system.http.get(f"/v1/members/{UNKNOWN_ID}/relationships")
-    problem(response, 404, "member_id")
+def test_the_relationships_of_an_unknown_member_are_refused(shared_system: System):
+    """Only the member reads their relationships: another id is a 403, known or not."""
+    response = shared_system.outsider().get(f"/v1/members/{UNKNOWN_ID}/relationships")
+    assert response.status_code == 403, response.text
 
 
 # --- connection requests, follows and blocks -------------------------------------------
@@ -378,12 +397,12 @@ def test_following_oneself_is_a_422_and_stores_nothing(shared_system: System):
     ana, ben = pair(shared_system, "echo", "witness")
     before = state(shared_system, ana)
 
-    response = shared_system.http.put(f"/v1/members/{ana}/follows/{ana}")
+    response = shared_system.as_id(ana).put(f"/v1/members/{ana}/follows/{ana}")
 
     problem(response, 422, "other_id")
     assert state(shared_system, ana) == before
     # a later, valid follow reaches the aggregator: the refused one never did
-    assert shared_system.http.put(f"/v1/members/{ben}/follows/{ana}").status_code == 200
+    assert shared_system.as_id(ben).put(f"/v1/members/{ben}/follows/{ana}").status_code == 200
     wait_until(lambda: ben in shared_system.relationships(ana))
     assert set(shared_system.relationships(ana)) == {ben}
 
@@ -414,9 +433,7 @@ def test_accepting_or_declining_by_the_requester_is_a_403_naming_the_member_and_
     request = send_request(shared_system, ana, ben).json()
     before = state(shared_system, ana, ben)
 
-    response = shared_system.http.post(
-        f"/v1/connection-requests/{request['id']}/{decision}", json={"member_id": ana}
-    )
+    response = shared_system.as_id(ana).post(f"/v1/connection-requests/{request['id']}/{decision}")
 
     problem(response, 403, "member_id")
     assert state(shared_system, ana, ben) == before
@@ -431,9 +448,7 @@ def test_withdrawing_by_the_addressee_is_a_403_naming_the_member_and_changes_not
     request = send_request(shared_system, ana, ben).json()
     before = state(shared_system, ana, ben)
 
-    response = shared_system.http.post(
-        f"/v1/connection-requests/{request['id']}/withdraw", json={"member_id": ben}
-    )
+    response = shared_system.as_id(ben).post(f"/v1/connection-requests/{request['id']}/withdraw")
 
     problem(response, 403, "member_id")
     assert state(shared_system, ana, ben) == before
@@ -444,9 +459,7 @@ def test_deciding_an_unknown_request_is_a_404_naming_the_request(shared_system: 
     (ana,) = shared_system.registered(unique("decider"))
     before = state(shared_system, ana)
 
-    response = shared_system.http.post(
-        f"/v1/connection-requests/{UNKNOWN_ID}/accept", json={"member_id": ana}
-    )
+    response = shared_system.as_id(ana).post(f"/v1/connection-requests/{UNKNOWN_ID}/accept")
 
     problem(response, 404, "request_id")
     assert state(shared_system, ana) == before
@@ -456,7 +469,7 @@ def test_deciding_an_unknown_request_is_a_404_naming_the_request(shared_system: 
 def blocked_pair(shared_system: System) -> Iterator[tuple[str, str]]:
     """Two members, the first blocking the second."""
     blocker, blocked = pair(shared_system, "blocker", "blocked")
-    response = shared_system.http.put(f"/v1/members/{blocker}/blocks/{blocked}")
+    response = shared_system.as_id(blocker).put(f"/v1/members/{blocker}/blocks/{blocked}")
     assert response.status_code == 200, response.text
     yield blocker, blocked
 
@@ -488,7 +501,7 @@ def test_following_between_blocked_members_is_a_403_naming_the_other(
     )
     before = state(shared_system, blocker, blocked)
 
-    response = shared_system.http.put(f"/v1/members/{follower}/follows/{followed}")
+    response = shared_system.as_id(follower).put(f"/v1/members/{follower}/follows/{followed}")
 
     problem(response, 403, "other_id")
     assert state(shared_system, blocker, blocked) == before
@@ -513,7 +526,7 @@ def test_a_body_over_64_kib_is_a_413_naming_the_body_and_registers_nobody(
         for start in range(0, len(payload), 8192):
             yield payload[start : start + 8192]
 
-    response = shared_system.http.post(
+    response = shared_system.outsider().post(
         "/v1/members",
         content=payload if framing == "content-length" else chunks(),
         headers={"content-type": "application/json"},
@@ -531,7 +544,7 @@ def test_a_body_with_a_key_twice_is_a_400_naming_the_key_and_registers_nobody(
     before = all_members(shared_system)
     body = json.dumps(registration(first))[:-1] + f', "handle": "{second}"}}'
 
-    response = shared_system.http.post(
+    response = shared_system.outsider().post(
         "/v1/members", content=body, headers={"content-type": "application/json"}
     )
 
@@ -545,7 +558,7 @@ def test_a_body_that_is_not_json_is_a_415_naming_the_content_type_and_registers_
 ):
     before = all_members(shared_system)
 
-    response = shared_system.http.post(
+    response = shared_system.outsider().post(
         "/v1/members", data={"handle": unique("form"), "name": "Form", "email": "f@example.org"}
     )
 
@@ -558,7 +571,9 @@ def test_a_wrong_method_is_a_405_problem_whose_allow_lists_every_method_of_the_p
 ):
     member = shared_system.register(unique("allow"))
 
-    response = shared_system.http.put(f"/v1/members/{member['member_id']}", json={"name": "X"})
+    response = shared_system.as_id(member["member_id"]).put(
+        f"/v1/members/{member['member_id']}", json={"name": "X"}
+    )
 
     problem(response, 405, "method")
     assert response.headers["allow"] == "DELETE, GET, PATCH"
@@ -566,7 +581,7 @@ def test_a_wrong_method_is_a_405_problem_whose_allow_lists_every_method_of_the_p
 
 
 def test_an_unknown_path_is_a_404_problem(shared_system: System):
-    problem(shared_system.http.get("/v1/no-such-thing"), 404, "path")
+    problem(shared_system.outsider().get("/v1/no-such-thing"), 404, "path")
 
 
 def raw_request(system: System, request_line: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -613,7 +628,7 @@ def test_a_path_with_bad_percent_encoding_is_a_400_problem_naming_the_path(
 def test_invented_method_names_make_no_metric_series(shared_system: System):
     invented = [f"BREW{uuid.uuid4().hex[:8].upper()}" for _ in range(3)]
     for method in invented:
-        response = shared_system.http.request(method, "/v1/members")
+        response = shared_system.outsider().request(method, "/v1/members")
         problem(response, 405, "method")
 
     metrics = shared_system.http.get("/metrics").text
@@ -713,8 +728,13 @@ def test_healthz_answers_and_metrics_label_requests_by_route_template(shared_sys
     assert health.json() == {"status": "ok"}
 
     member = shared_system.register(unique("metered"))
-    assert shared_system.http.get(f"/v1/members/{member['member_id']}").status_code == 200
-    assert shared_system.http.get(f"/v1/members/{UNKNOWN_ID}").status_code == 404
+    assert (
+        shared_system.as_id(member["member_id"])
+        .get(f"/v1/members/{member['member_id']}")
+        .status_code
+        == 200
+    )
+    assert shared_system.outsider().get(f"/v1/members/{UNKNOWN_ID}").status_code == 404
 
     metrics = shared_system.http.get("/metrics")
     assert metrics.status_code == 200

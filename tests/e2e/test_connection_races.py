@@ -37,17 +37,19 @@ DECISIONS = {
 }
 
 
-def at_once(system: System, calls: list[tuple[str, str, dict | None]]) -> list[httpx.Response]:
-    """Send every (method, path, body) together (released by one barrier); their answers."""
+def at_once(system: System, calls: list[tuple[str, str, str]]) -> list[httpx.Response]:
+    """Send every (member acting, method, path) together (released by one barrier); their
+    answers."""
     barrier = threading.Barrier(len(calls))
+    clients = [system.as_id(member) for member, _, _ in calls]  # signed in before the race
 
-    def send(call: tuple[str, str, dict | None]) -> httpx.Response:
-        method, path, body = call
+    def send(call: tuple[int, tuple[str, str, str]]) -> httpx.Response:
+        index, (_, method, path) = call
         barrier.wait()
-        return system.http.request(method, path, json=body)
+        return clients[index].request(method, path)
 
     with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(send, calls))
+        return list(pool.map(send, enumerate(calls)))
 
 
 async def _facts(url: str, subject_of: str, key: str, value: str) -> list[str]:
@@ -70,7 +72,7 @@ def facts(system: System, key: str, value: str, prefix: str = "") -> list[str]:
 
 
 def connected_in_service(system: System, member_id: str, other_id: str) -> bool:
-    response = system.http.get(f"/v1/members/{member_id}/connections")
+    response = system.as_id(member_id).get(f"/v1/members/{member_id}/connections")
     assert response.status_code == 200, response.text
     return other_id in {item["member_id"] for item in response.json()["items"]}
 
@@ -97,17 +99,15 @@ def test_of_concurrent_decisions_on_one_request_exactly_one_wins(shared_system: 
     rng = random.Random(20261201)
     for trial in range(TRIALS):
         ana, ben = shared_system.registered(f"race-{trial}-asker", f"race-{trial}-asked")
-        sent = shared_system.http.post(
-            "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-        )
+        sent = shared_system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben})
         assert sent.status_code == 201, sent.text
         request_id = sent.json()["id"]
         decisions = [rng.choice(list(DECISIONS)) for _ in range(rng.randint(2, 6))]
         calls = [
             (
+                ana if decision == "withdraw" else ben,
                 "POST",
                 f"/v1/connection-requests/{request_id}/{decision}",
-                {"member_id": ana if decision == "withdraw" else ben},
             )
             for decision in decisions
         ]
@@ -121,7 +121,7 @@ def test_of_concurrent_decisions_on_one_request_exactly_one_wins(shared_system: 
         (winner,) = winners
         losers = [answer.json() for answer in answers if answer.status_code == 409]
         assert {problem["errors"][0]["field"] for problem in losers} == {"request_id"}
-        state = shared_system.http.get(f"/v1/members/{ana}/connection-requests").json()
+        state = shared_system.as_id(ana).get(f"/v1/members/{ana}/connection-requests").json()
         assert state["outgoing"] == []
         agree(shared_system, ana, ben, expected=winner == "accept")
         published = facts(shared_system, "request_id", request_id)
@@ -134,20 +134,18 @@ def test_of_concurrent_removals_and_blocks_of_one_connection_exactly_one_fact_is
     """Both members end one connection at once, and one blocks the other: the connection is
     removed once (one fact), never twice."""
     ana, ben = shared_system.registered("race-remover", "race-removed")
-    sent = shared_system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    ).json()
-    accepted = shared_system.http.post(
-        f"/v1/connection-requests/{sent['id']}/accept", json={"member_id": ben}
+    sent = (
+        shared_system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben}).json()
     )
+    accepted = shared_system.as_id(ben).post(f"/v1/connection-requests/{sent['id']}/accept")
     assert accepted.status_code == 200, accepted.text
 
     answers = at_once(
         shared_system,
         [
-            ("DELETE", f"/v1/members/{ana}/connections/{ben}", None),
-            ("DELETE", f"/v1/members/{ben}/connections/{ana}", None),
-            ("PUT", f"/v1/members/{ana}/blocks/{ben}", None),
+            (ana, "DELETE", f"/v1/members/{ana}/connections/{ben}"),
+            (ben, "DELETE", f"/v1/members/{ben}/connections/{ana}"),
+            (ana, "PUT", f"/v1/members/{ana}/blocks/{ben}"),
         ],
     )
 
@@ -173,21 +171,22 @@ def test_a_request_retried_with_the_same_idempotency_key_is_sent_once(shared_sys
     """A client that lost the answer retries: the same key and body return the first answer,
     and the request is sent (and published) once; the key with another body is a 422."""
     ana, ben, chen = shared_system.registered("retry-asker", "retry-asked", "retry-other")
-    body = {"requester_id": ana, "addressee_id": ben}
+    body = {"addressee_id": ben}
     key = {"Idempotency-Key": f"retry-{ana}"}
+    as_ana = shared_system.as_id(ana)
 
-    first = shared_system.http.post("/v1/connection-requests", json=body, headers=key)
-    again = shared_system.http.post("/v1/connection-requests", json=body, headers=key)
-    other = shared_system.http.post(
-        "/v1/connection-requests", json=body | {"addressee_id": chen}, headers=key
-    )
+    first = as_ana.post("/v1/connection-requests", json=body, headers=key)
+    again = as_ana.post("/v1/connection-requests", json=body, headers=key)
+    other = as_ana.post("/v1/connection-requests", json=body | {"addressee_id": chen}, headers=key)
 
     assert first.status_code == 201, first.text
     assert (again.status_code, again.json()) == (201, first.json())
     assert again.headers["Location"] == first.headers["Location"]
     assert other.status_code == 422, other.text
     assert other.json()["errors"][0]["field"] == "Idempotency-Key"
-    outgoing = shared_system.http.get(f"/v1/members/{ana}/connection-requests").json()["outgoing"]
+    outgoing = (
+        shared_system.as_id(ana).get(f"/v1/members/{ana}/connection-requests").json()["outgoing"]
+    )
     assert [r["id"] for r in outgoing] == [first.json()["id"]]
     requested = wait_until(lambda: facts(shared_system, "request_id", first.json()["id"]))
     assert requested == ["connection.requested"]

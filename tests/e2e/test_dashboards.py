@@ -82,6 +82,12 @@ def alert_rules() -> list[tuple[str, str]]:
     return [(rule["alert"], rule["expr"]) for group in groups for rule in group["rules"]]
 
 
+def scraped_ports(system: System) -> dict[str, int]:
+    """The processes prometheus.yml scrapes: all but the development issuer (it has no
+    metrics, and no deployment runs it)."""
+    return {name: port for name, port in system.ports.items() if name != "issuer"}
+
+
 class Prometheus:
     """A prometheus process scraping the system every second, on a free loopback port."""
 
@@ -147,9 +153,7 @@ def scraped(tmp_path_factory) -> Iterator[Prometheus]:
     prometheus = None
     try:
         system.start_all()
-        # the development token issuer is no part of a deployment: nothing scrapes it
-        targets = {name: port for name, port in system.ports.items() if name != "issuer"}
-        prometheus = Prometheus(binary, root, targets)
+        prometheus = Prometheus(binary, root, scraped_ports(system))
         wait_until(prometheus.targets_up, timeout=60, interval=0.5)
         # scraped before the scenario, so that counters and gauges are seen changing
         wait_until(lambda: "rapport_jetstream_stream_messages" in prometheus.names(), timeout=30)

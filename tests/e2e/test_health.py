@@ -18,13 +18,15 @@ def decay(at: datetime, t: datetime) -> float:
 
 
 def pair(system: System, a: str, b: str, at: datetime) -> dict:
-    response = system.http.get(f"/v1/relationships/{a}/{b}", params={"at": at.isoformat()})
+    response = system.as_id(a).get(f"/v1/relationships/{a}/{b}", params={"at": at.isoformat()})
     assert response.status_code == 200, response.text
     return response.json()["relationship"]
 
 
 def balance(system: System, member: str, at: datetime) -> dict:
-    response = system.http.get(f"/v1/members/{member}/balance", params={"at": at.isoformat()})
+    response = system.as_id(member).get(
+        f"/v1/members/{member}/balance", params={"at": at.isoformat()}
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -55,10 +57,8 @@ def test_a_meeting_and_an_event_check_in_move_health_and_balance_as_the_model_sa
     system: System,
 ):
     ana, ben = system.registered("ana", "ben")
-    request = system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    ).json()
-    system.http.post(f"/v1/connection-requests/{request['id']}/accept", json={"member_id": ben})
+    request = system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben}).json()
+    system.as_id(ben).post(f"/v1/connection-requests/{request['id']}/accept")
     now = datetime.now(UTC)
     at = now + timedelta(days=2)
     before = settled(system, ana, ben, at, count=2)  # the request and the acceptance
@@ -68,7 +68,7 @@ def test_a_meeting_and_an_event_check_in_move_health_and_balance_as_the_model_sa
 
     # a 50-minute meeting that ended an hour ago: weight 10 (50 / 5), each way, offline
     ended = now - timedelta(hours=1)
-    logged = system.http.post(
+    logged = system.as_id(ana).post(
         "/v1/meetings",
         json={
             "participant_ids": [ana, ben],
@@ -91,19 +91,23 @@ def test_a_meeting_and_an_event_check_in_move_health_and_balance_as_the_model_sa
 
     # both check in to an in-person event: co-attendance (2 each way, at the later check-in)
     # and 3 offline activity each in their own balance
-    event = system.http.post(
-        "/v1/events",
-        json={
-            "title": "DataConf",
-            "kind": "conference",
-            "format": "in_person",
-            "starts_at": (now - timedelta(hours=3)).isoformat(),
-            "ends_at": (now + timedelta(hours=3)).isoformat(),
-        },
-    ).json()
+    event = (
+        system.signed_in()
+        .post(
+            "/v1/events",
+            json={
+                "title": "DataConf",
+                "kind": "conference",
+                "format": "in_person",
+                "starts_at": (now - timedelta(hours=3)).isoformat(),
+                "ends_at": (now + timedelta(hours=3)).isoformat(),
+            },
+        )
+        .json()
+    )
     ana_in, ben_in = now - timedelta(minutes=30), now - timedelta(minutes=20)
     for member, when in ((ana, ana_in), (ben, ben_in)):
-        checked = system.http.put(
+        checked = system.as_id(member).put(
             f"/v1/events/{event['event_id']}/check-ins/{member}",
             json={"checked_in_at": when.isoformat()},
         )
@@ -135,19 +139,17 @@ def test_a_comment_and_a_direct_message_move_health_and_balance_as_the_model_say
 ):
     ana, ben = system.registered("ana", "ben")
     at = datetime.now(UTC) + timedelta(days=1)
-    post = system.http.post("/v1/posts", json={"author_id": ben, "body": "Hiring data folks"})
+    post = system.as_id(ben).post("/v1/posts", json={"body": "Hiring data folks"})
     assert post.status_code == 201, post.text
     post_id = post.json()["id"]
     wait_until(lambda: balance(system, ben, at)["online"] > 0, timeout=10)  # the post: 1
     ben_before = balance(system, ben, at)
 
     started = datetime.now(UTC)
-    comment = system.http.post(
-        f"/v1/posts/{post_id}/comments", json={"author_id": ana, "body": "Count me in"}
-    )
+    comment = system.as_id(ana).post(f"/v1/posts/{post_id}/comments", json={"body": "Count me in"})
     assert comment.status_code == 201, comment.text
-    message = system.http.post(
-        "/v1/direct-messages", json={"sender_id": ben, "recipient_id": ana, "body": "Coffee?"}
+    message = system.as_id(ben).post(
+        "/v1/direct-messages", json={"recipient_id": ana, "body": "Coffee?"}
     )
     assert message.status_code == 201, message.text
     finished = datetime.now(UTC)

@@ -48,7 +48,12 @@ def test_the_api_conforms_to_its_openapi_document(shared_system: System, tmp_pat
         schemathesis_command(str(shared_system.http.base_url).rstrip("/")),
         cwd=tmp_path,
         env=os.environ
-        | {"SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(ROOT)},
+        | {
+            "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks",
+            "PYTHONPATH": str(ROOT),
+            # signed in as one member (`make token HANDLE=conformance ROLE=member`)
+            "RAPPORT_CONFORMANCE_TOKEN": shared_system.token("conformance"),
+        },
         capture_output=True,
         text=True,
         timeout=TIMEOUT,

@@ -41,13 +41,13 @@ def register(system: System, prefix: str, **fields) -> str:
 
 
 def suggestions(system: System, member_id: str, **params) -> dict[str, dict]:
-    response = system.http.get(f"/v1/members/{member_id}/suggestions", params=params)
+    response = system.as_id(member_id).get(f"/v1/members/{member_id}/suggestions", params=params)
     assert response.status_code == 200, response.text
     return {item["member_id"]: item for item in response.json()["items"]}
 
 
 def strength(system: System, member_id: str) -> dict:
-    response = system.http.get(f"/v1/members/{member_id}/profile-strength")
+    response = system.as_id(member_id).get(f"/v1/members/{member_id}/profile-strength")
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -70,7 +70,7 @@ def test_a_member_sees_their_profile_strength_and_what_each_missing_item_would_a
     assert missing["skills"]["suggestion"].startswith("Add 4 more skills")
     assert before["missing"][0]["item"] == "headshot"  # most points first
 
-    changed = shared_system.http.patch(
+    changed = shared_system.as_id(member_id).patch(
         f"/v1/members/{member_id}", json={"headshot_url": "https://example.com/me.png"}
     )
     assert changed.status_code == 200, changed.text
@@ -79,9 +79,10 @@ def test_a_member_sees_their_profile_strength_and_what_each_missing_item_would_a
     assert "headshot" in after["completed"]
 
 
-def test_the_profile_strength_of_an_unknown_member_is_a_404(shared_system: System):
-    response = shared_system.http.get(f"/v1/members/{uuid.uuid4()}/profile-strength")
-    problem(response, 404, "member_id")
+def test_the_profile_strength_of_another_or_unknown_member_is_refused(shared_system: System):
+    """A member's profile strength is their own: any other id is a 403, known or not."""
+    response = shared_system.signed_in().get(f"/v1/members/{uuid.uuid4()}/profile-strength")
+    assert response.status_code == 403, response.text
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/me.png", "javascript:alert(1)", "not a url"])
@@ -89,21 +90,22 @@ def test_a_headshot_url_that_is_not_http_is_a_400_naming_it_and_stores_nothing(
     shared_system: System, url: str
 ):
     handle = unique("shot")
-    registering = shared_system.http.post(
-        "/v1/members",
-        json={"handle": handle, "name": "Shot", "email": f"{handle}@example.org"}
-        | {"headshot_url": url},
+    registering = shared_system.as_member(handle).post(
+        "/v1/members", json={"handle": handle, "name": "Shot"} | {"headshot_url": url}
     )
     problem(registering, 400, "headshot_url")
     member = shared_system.register(unique("shot"))
 
-    changing = shared_system.http.patch(
+    changing = shared_system.as_id(member["member_id"]).patch(
         f"/v1/members/{member['member_id']}", json={"headshot_url": url}
     )
 
     problem(changing, 400, "headshot_url")
-    assert shared_system.http.get(f"/v1/members/{member['member_id']}").json() == member
-    listed = shared_system.http.get("/v1/members", params={"limit": 200}).json()["items"]
+    assert (
+        shared_system.as_id(member["member_id"]).get(f"/v1/members/{member['member_id']}").json()
+        == member
+    )
+    listed = shared_system.signed_in().get("/v1/members", params={"limit": 200}).json()["items"]
     assert handle not in {m["handle"] for m in listed}
 
 
@@ -130,16 +132,16 @@ def test_a_member_is_suggested_whom_to_connect_with_and_why_and_can_dismiss_for_
     assert found[ben]["handle"].startswith("ben-")
 
     # a pending request removes dan; a dismissal removes chen, for good
-    sent = shared_system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": dan}
-    )
+    sent = shared_system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": dan})
     assert sent.status_code == 201, sent.text
-    dismissed = shared_system.http.post(f"/v1/members/{ana}/suggestions/{chen}/dismiss")
+    dismissed = shared_system.as_id(ana).post(f"/v1/members/{ana}/suggestions/{chen}/dismiss")
     assert dismissed.status_code == 200, dismissed.text
     assert dismissed.json()["other_id"] == chen
 
     assert set(suggestions(shared_system, ana, limit=50)) & {ben, chen, dan} == {ben}
-    shared_system.http.patch(f"/v1/members/{chen}", json={"skills": [rare, rare + " expert"]})
+    shared_system.as_id(chen).patch(
+        f"/v1/members/{chen}", json={"skills": [rare, rare + " expert"]}
+    )
     assert chen not in suggestions(shared_system, ana, limit=50)
 
 
@@ -148,33 +150,28 @@ def test_suggestion_requests_with_bad_input_are_refused_and_store_nothing(shared
     ana = register(shared_system, "ana", goals=[rare])
     ben = register(shared_system, "ben", skills=[rare])
     wait_until(lambda: ben in suggestions(shared_system, ana))
-    sent = shared_system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    )
-    accepted = shared_system.http.post(
-        f"/v1/connection-requests/{sent.json()['id']}/accept", json={"member_id": ben}
-    )
+    sent = shared_system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben})
+    accepted = shared_system.as_id(ben).post(f"/v1/connection-requests/{sent.json()['id']}/accept")
     assert accepted.status_code == 200, accepted.text
     unknown = str(uuid.uuid4())
 
-    problem(shared_system.http.get(f"/v1/members/{unknown}/suggestions"), 404, "member_id")
+    # another member's suggestions (known or not) are not ana's to read
+    assert shared_system.as_id(ana).get(f"/v1/members/{unknown}/suggestions").status_code == 403
     for limit in (0, 51, -3):
-        response = shared_system.http.get(f"/v1/members/{ana}/suggestions?limit={limit}")
+        response = shared_system.as_id(ana).get(f"/v1/members/{ana}/suggestions?limit={limit}")
         body = problem(response, 400, "limit")
         assert "between 1 and 50" in body["detail"]
-    problem(shared_system.http.get(f"/v1/members/{ana}/suggestions?limit=ten"), 422, "limit")
+    problem(shared_system.as_id(ana).get(f"/v1/members/{ana}/suggestions?limit=ten"), 422, "limit")
     dismiss = f"/v1/members/{ana}/suggestions/{{}}/dismiss"
-    problem(shared_system.http.post(dismiss.format(ana)), 409, "other_id")
-    problem(shared_system.http.post(dismiss.format(ben)), 409, "other_id")
-    problem(shared_system.http.post(dismiss.format(unknown)), 404, "other_id")
-    problem(
-        shared_system.http.post(f"/v1/members/{unknown}/suggestions/{ana}/dismiss"),
-        404,
-        "member_id",
-    )
+    as_ana = shared_system.as_id(ana)
+    problem(as_ana.post(dismiss.format(ana)), 409, "other_id")
+    problem(as_ana.post(dismiss.format(ben)), 409, "other_id")
+    problem(as_ana.post(dismiss.format(unknown)), 404, "other_id")
+    refused = as_ana.post(f"/v1/members/{unknown}/suggestions/{ana}/dismiss")
+    assert refused.status_code == 403, refused.text
 
     # nothing was dismissed: once the connection ends, ben is suggested again
-    removed = shared_system.http.delete(f"/v1/members/{ana}/connections/{ben}")
+    removed = shared_system.as_id(ana).delete(f"/v1/members/{ana}/connections/{ben}")
     assert removed.status_code == 204, removed.text
     assert ben in suggestions(shared_system, ana)
 
@@ -185,7 +182,8 @@ def test_an_erased_member_is_no_longer_suggested_and_has_no_suggestions(shared_s
     ben = register(shared_system, "ben", skills=[rare])
     wait_until(lambda: ben in suggestions(shared_system, ana))
 
-    assert shared_system.http.delete(f"/v1/members/{ben}").status_code == 204
+    assert shared_system.as_id(ben).delete(f"/v1/members/{ben}").status_code == 204
 
-    wait_until(lambda: shared_system.http.get(f"/v1/members/{ben}/suggestions").status_code == 404)
-    assert ben not in suggestions(shared_system, ana)
+    # ben's token names no member any more; connections forgets him for everyone else
+    assert shared_system.as_id(ben).get(f"/v1/members/{ben}/suggestions").status_code == 403
+    wait_until(lambda: ben not in suggestions(shared_system, ana))

@@ -25,32 +25,28 @@ def reflects(system: System, member_id: str, expected: dict[str, dict]) -> None:
 def test_relationships_reflect_a_request_an_acceptance_a_follow_and_a_block(system: System):
     ana, ben, chen = system.registered("ana", "ben", "chen")
 
-    request = system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    )
+    request = system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben})
     assert request.status_code == 201, request.text
     # a request is an interaction (online, weight 1) but no connection yet
     reflects(system, ana, {ben: {"trust": 0.0, "connected": False}})
 
-    accepted = system.http.post(
-        f"/v1/connection-requests/{request.json()['id']}/accept", json={"member_id": ben}
-    )
+    accepted = system.as_id(ben).post(f"/v1/connection-requests/{request.json()['id']}/accept")
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["status"] == "accepted"
     reflects(system, ana, {ben: {"trust": 1.0, "connected": True}})
     reflects(system, ben, {ana: {"trust": 1.0, "connected": True}})
 
-    assert system.http.put(f"/v1/members/{chen}/follows/{ana}").status_code == 200
+    assert system.as_id(chen).put(f"/v1/members/{chen}/follows/{ana}").status_code == 200
     reflects(system, ana, {ben: {"trust": 1.0}, chen: {"trust": 0.5, "followed_by": True}})
     reflects(system, chen, {ana: {"trust": 0.5, "following": True}})
 
-    assert system.http.put(f"/v1/members/{ana}/blocks/{ben}").status_code == 200
+    assert system.as_id(ana).put(f"/v1/members/{ana}/blocks/{ben}").status_code == 200
     reflects(system, ana, {chen: {"trust": 0.5}})
     reflects(system, ben, {})
-    connections = system.http.get(f"/v1/members/{ana}/connections").json()["items"]
+    connections = system.as_id(ana).get(f"/v1/members/{ana}/connections").json()["items"]
     assert connections == []
 
-    assert system.http.delete(f"/v1/members/{ana}/blocks/{ben}").status_code == 204
+    assert system.as_id(ana).delete(f"/v1/members/{ana}/blocks/{ben}").status_code == 204
     # the pair is visible again with its history, but the block's ends stay ended
     reflects(system, ana, {ben: {"trust": 0.0, "connected": False}, chen: {"trust": 0.5}})
 
@@ -59,9 +55,7 @@ def test_commands_get_503_while_connections_is_down_and_work_once_it_is_back(sys
     ana, ben = system.registered("ana", "ben")
     system.stop("connections")
 
-    refused = system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    )
+    refused = system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben})
     assert refused.status_code == 503
     assert refused.headers["content-type"] == "application/problem+json"
     assert "connections" in refused.json()["detail"]
@@ -69,9 +63,7 @@ def test_commands_get_503_while_connections_is_down_and_work_once_it_is_back(sys
 
     system.start("connections")
     system.wait_ready()
-    sent = system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    )
+    sent = system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben})
     assert sent.status_code == 201, sent.text
 
 
@@ -81,13 +73,11 @@ def test_the_aggregator_catches_up_after_a_stop_without_losing_or_double_countin
     ana, ben, chen = system.registered("ana", "ben", "chen")
     system.stop("aggregator")
 
-    request = system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    ).json()
-    system.http.post(f"/v1/connection-requests/{request['id']}/accept", json={"member_id": ben})
-    system.http.put(f"/v1/members/{chen}/follows/{ana}")
-    system.http.put(f"/v1/members/{ana}/follows/{chen}")
-    system.http.delete(f"/v1/members/{ana}/follows/{chen}")
+    request = system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben}).json()
+    system.as_id(ben).post(f"/v1/connection-requests/{request['id']}/accept")
+    system.as_id(chen).put(f"/v1/members/{chen}/follows/{ana}")
+    system.as_id(ana).put(f"/v1/members/{ana}/follows/{chen}")
+    system.as_id(ana).delete(f"/v1/members/{ana}/follows/{chen}")
 
     system.start("aggregator")
     system.wait_ready()
@@ -108,19 +98,19 @@ def test_the_aggregator_catches_up_after_a_stop_without_losing_or_double_countin
 
 def test_an_erased_member_disappears_from_every_service(system: System):
     ana, ben = system.registered("ana", "ben")
-    request = system.http.post(
-        "/v1/connection-requests", json={"requester_id": ana, "addressee_id": ben}
-    ).json()
-    system.http.post(f"/v1/connection-requests/{request['id']}/accept", json={"member_id": ben})
+    request = system.as_id(ana).post("/v1/connection-requests", json={"addressee_id": ben}).json()
+    system.as_id(ben).post(f"/v1/connection-requests/{request['id']}/accept")
     reflects(system, ben, {ana: {"connected": True}})
 
-    assert system.http.delete(f"/v1/members/{ana}").status_code == 204
-    assert system.http.get(f"/v1/members/{ana}").status_code == 404
+    assert system.as_id(ana).delete(f"/v1/members/{ana}").status_code == 204
+    assert system.as_id(ana).get(f"/v1/members/{ana}").status_code == 404
     reflects(system, ben, {})
-    wait_until(lambda: system.http.get(f"/v1/members/{ben}/connections").json()["items"] == [])
-    wait_until(lambda: system.http.get(f"/v1/members/{ana}/relationships").status_code == 404)
-    again = system.http.post(
-        "/v1/connection-requests", json={"requester_id": ben, "addressee_id": ana}
+    wait_until(
+        lambda: system.as_id(ben).get(f"/v1/members/{ben}/connections").json()["items"] == []
     )
+    # ana's token names no member any more; the aggregator forgets her pairs too
+    assert system.as_id(ana).get(f"/v1/members/{ana}/relationships").status_code == 403
+    wait_until(lambda: system.as_id(ben).get(f"/v1/relationships/{ben}/{ana}").status_code == 404)
+    again = system.as_id(ben).post("/v1/connection-requests", json={"addressee_id": ana})
     assert again.status_code == 404
     assert again.json()["errors"][0]["field"] == "addressee_id"

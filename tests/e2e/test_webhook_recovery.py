@@ -22,7 +22,7 @@ def test_deliveries_accepted_while_events_is_stopped_are_processed_once_it_start
     system: System,
 ):
     ana, ben = system.registered("ana", "ben")
-    wait_until(lambda: system.http.get(f"/v1/members/{ben}/meetings").status_code == 200)
+    wait_until(lambda: system.as_id(ben).get(f"/v1/members/{ben}/meetings").status_code == 200)
     system.stop("events")
     now = datetime.now(UTC)
 
@@ -75,19 +75,19 @@ def test_deliveries_accepted_while_events_is_stopped_are_processed_once_it_start
     system.wait_ready()
 
     def all_normalised() -> bool:
-        response = system.http.get("/v1/webhooks/deliveries", params={"status": "normalised"})
+        response = system.operator().get("/v1/webhooks/deliveries", params={"status": "normalised"})
         return {d["webhook_id"] for d in response.json()["items"]} == set(ids)
 
     wait_until(all_normalised, timeout=30)
-    (event,) = system.http.get("/v1/events").json()["items"]
-    attendees = system.http.get(f"/v1/events/{event['event_id']}/attendees").json()
+    (event,) = system.signed_in().get("/v1/events").json()["items"]
+    attendees = system.signed_in().get(f"/v1/events/{event['event_id']}/attendees").json()
     assert {a["member_id"] for a in attendees["items"]} == {ana, ben}
     assert attendees["pending_attendees"] == 1
-    (meeting,) = system.http.get(f"/v1/members/{ana}/meetings").json()["items"]
+    (meeting,) = system.as_id(ana).get(f"/v1/members/{ana}/meetings").json()["items"]
     assert meeting["duration_minutes"] == 60
 
     system.stop("events")
     system.start("events")
     system.wait_ready()
     assert all_normalised()
-    assert len(system.http.get(f"/v1/members/{ana}/meetings").json()["items"]) == 1
+    assert len(system.as_id(ana).get(f"/v1/members/{ana}/meetings").json()["items"]) == 1

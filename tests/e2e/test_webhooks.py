@@ -55,7 +55,9 @@ def problem(response: httpx.Response, status: int, field: str) -> dict:
 
 
 def deliveries(system: System, status: str) -> dict[str, dict]:
-    response = system.http.get("/v1/webhooks/deliveries", params={"status": status, "limit": 200})
+    response = system.operator().get(
+        "/v1/webhooks/deliveries", params={"status": status, "limit": 200}
+    )
     assert response.status_code == 200, response.text
     return {d["webhook_id"]: d for d in response.json()["items"]}
 
@@ -68,7 +70,10 @@ def member(system: System, prefix: str) -> dict:
     registered = system.register(unique(prefix))
     wait_until(
         lambda: (
-            system.http.get(f"/v1/members/{registered['member_id']}/meetings").status_code == 200
+            system.as_id(registered["member_id"])
+            .get(f"/v1/members/{registered['member_id']}/meetings")
+            .status_code
+            == 200
         )
     )
     return registered
@@ -104,7 +109,7 @@ def check_in(external_id: str, email: str) -> dict:
 
 
 def event_of(system: System, external_id: str) -> dict:
-    items = system.http.get("/v1/events", params={"limit": 200}).json()["items"]
+    items = system.signed_in().get("/v1/events", params={"limit": 200}).json()["items"]
     return next(
         e for e in items if {"source": "rapport", "external_id": external_id} in e["external_refs"]
     )
@@ -165,11 +170,15 @@ def test_a_signed_check_in_and_badge_scan_take_effect_once_each(shared_system: S
 
     event = event_of(shared_system, external)
     assert event["timezone"] == "America/New_York"
-    listing = shared_system.http.get(f"/v1/events/{event['event_id']}/attendees").json()
+    listing = shared_system.signed_in().get(f"/v1/events/{event['event_id']}/attendees").json()
     assert [(a["member_id"], a["attendance"]) for a in listing["items"]] == [
         (ana["member_id"], "in_person")
     ]
-    meetings = shared_system.http.get(f"/v1/members/{ben['member_id']}/meetings").json()["items"]
+    meetings = (
+        shared_system.as_id(ben["member_id"])
+        .get(f"/v1/members/{ben['member_id']}/meetings")
+        .json()["items"]
+    )
     assert [(m["source"], m["event_id"], set(m["participant_ids"])) for m in meetings] == [
         ("badge_scan", event["event_id"], {ana["member_id"], ben["member_id"]})
     ]
@@ -181,12 +190,12 @@ def test_a_luma_check_in_of_a_guest_who_registers_later_is_matched_then(shared_s
     accepted = post(shared_system, "luma", LUMA, luma_guest(email, luma_event, checked_in=True))
     assert accepted.status_code == 202, accepted.text
     wait_until(lambda: normalised(shared_system, accepted.json()["webhook_id"]))
-    items = shared_system.http.get("/v1/events", params={"limit": 200}).json()["items"]
+    items = shared_system.signed_in().get("/v1/events", params={"limit": 200}).json()["items"]
     (event,) = [
         e for e in items if {"source": "luma", "external_id": luma_event} in e["external_refs"]
     ]
     path = f"/v1/events/{event['event_id']}/attendees"
-    assert shared_system.http.get(path).json() | {"items": None} == {
+    assert shared_system.signed_in().get(path).json() | {"items": None} == {
         "event_id": event["event_id"],
         "items": None,
         "pending_attendees": 1,
@@ -195,7 +204,7 @@ def test_a_luma_check_in_of_a_guest_who_registers_later_is_matched_then(shared_s
     guest = shared_system.register(email.split("@")[0], email=email)
 
     def matched():
-        listing = shared_system.http.get(path).json()
+        listing = shared_system.signed_in().get(path).json()
         return listing["pending_attendees"] == 0 and listing["items"]
 
     (attendee,) = wait_until(matched)
@@ -321,7 +330,9 @@ def test_an_unsupported_type_is_kept_as_failed_and_replay_says_why_again(shared_
     failed = wait_until(lambda: deliveries(shared_system, "failed").get(webhook_id))
     assert failed["reason"] == "unsupported type 'badge.printed'"
 
-    replayed = shared_system.http.post(f"/v1/webhooks/deliveries/{failed['delivery_id']}/replay")
+    replayed = shared_system.operator().post(
+        f"/v1/webhooks/deliveries/{failed['delivery_id']}/replay"
+    )
     assert replayed.status_code == 200, replayed.text
     assert (replayed.json()["status"], replayed.json()["attempts"]) == ("failed", 2)
 

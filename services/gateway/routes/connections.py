@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from shared.contracts.api import connections as api
 from shared.contracts.operations import Operation
 
+from ..access import Acting, allowed
 from ..backends import BackendsDep, IdempotencyKey, IdPath, responses
 
 router = APIRouter(tags=["connections"])
@@ -22,22 +23,29 @@ router = APIRouter(tags=["connections"])
     responses=responses(api.send_request, body=True),
 )
 async def send_request(
-    body: api.SendConnectionRequest,
+    body: api.ConnectionInvite,
     backends: BackendsDep,
     response: Response,
+    acting: Annotated[Acting, Depends(allowed(api.send_request))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.ConnectionRequest:
-    request = await backends.call(api.send_request, body, idempotency_key=idempotency_key)
+    command = api.SendConnectionRequest(
+        requester_id=acting.member_id, addressee_id=body.addressee_id
+    )
+    request = await backends.call(api.send_request, command, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/v1/connection-requests/{request.id}"
     return request
 
 
 def _decision(operation: Operation[api.DecideConnectionRequest, api.ConnectionRequest]) -> None:
     async def decide(
-        request_id: IdPath, body: api.Actor, backends: BackendsDep
+        request_id: IdPath,
+        backends: BackendsDep,
+        acting: Acting = Depends(allowed(operation)),
     ) -> api.ConnectionRequest:
         return await backends.call(
-            operation, api.DecideConnectionRequest(request_id=request_id, member_id=body.member_id)
+            operation,
+            api.DecideConnectionRequest(request_id=request_id, member_id=acting.member_id),
         )
 
     router.add_api_route(
@@ -46,7 +54,7 @@ def _decision(operation: Operation[api.DecideConnectionRequest, api.ConnectionRe
         methods=["POST"],
         summary=operation.summary,
         name=operation.name,
-        responses=responses(operation, body=True),
+        responses=responses(operation),
     )
 
 
@@ -60,7 +68,11 @@ _decision(api.withdraw_request)
     summary=api.list_requests.summary,
     responses=responses(api.list_requests),
 )
-async def list_requests(member_id: IdPath, backends: BackendsDep) -> api.PendingRequests:
+async def list_requests(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_requests))],
+) -> api.PendingRequests:
     return await backends.call(api.list_requests, api.MemberRef(member_id=member_id))
 
 
@@ -69,7 +81,11 @@ async def list_requests(member_id: IdPath, backends: BackendsDep) -> api.Pending
     summary=api.list_connections.summary,
     responses=responses(api.list_connections),
 )
-async def list_connections(member_id: IdPath, backends: BackendsDep) -> api.Connections:
+async def list_connections(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_connections))],
+) -> api.Connections:
     return await backends.call(api.list_connections, api.MemberRef(member_id=member_id))
 
 
@@ -79,7 +95,12 @@ async def list_connections(member_id: IdPath, backends: BackendsDep) -> api.Conn
     summary=api.remove_connection.summary,
     responses=responses(api.remove_connection),
 )
-async def remove_connection(member_id: IdPath, other_id: IdPath, backends: BackendsDep) -> Response:
+async def remove_connection(
+    member_id: IdPath,
+    other_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.remove_connection))],
+) -> Response:
     await backends.call(
         api.remove_connection, api.PairCommand(member_id=member_id, other_id=other_id)
     )
@@ -90,12 +111,22 @@ PairOperation = Operation[api.PairCommand, api.PairState]
 
 
 def _pair_routes(path: str, put_operation: PairOperation, delete_operation: PairOperation) -> None:
-    async def put(member_id: IdPath, other_id: IdPath, backends: BackendsDep) -> api.PairState:
+    async def put(
+        member_id: IdPath,
+        other_id: IdPath,
+        backends: BackendsDep,
+        _: Acting = Depends(allowed(put_operation)),
+    ) -> api.PairState:
         return await backends.call(
             put_operation, api.PairCommand(member_id=member_id, other_id=other_id)
         )
 
-    async def remove(member_id: IdPath, other_id: IdPath, backends: BackendsDep) -> Response:
+    async def remove(
+        member_id: IdPath,
+        other_id: IdPath,
+        backends: BackendsDep,
+        _: Acting = Depends(allowed(delete_operation)),
+    ) -> Response:
         await backends.call(
             delete_operation, api.PairCommand(member_id=member_id, other_id=other_id)
         )
@@ -133,6 +164,7 @@ _pair_routes("blocks", api.block, api.unblock)
 async def suggestions(
     member_id: IdPath,
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.suggestions))],
     # the range (1 to RAPPORT_SUGGESTION_LIMIT_MAX) is checked by the service: out of it, 400
     limit: Annotated[int | None, Query(description="How many suggestions (default 10)")] = None,
 ) -> api.Suggestions:
@@ -147,7 +179,10 @@ async def suggestions(
     responses=responses(api.dismiss_suggestion),
 )
 async def dismiss_suggestion(
-    member_id: IdPath, other_id: IdPath, backends: BackendsDep
+    member_id: IdPath,
+    other_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.dismiss_suggestion))],
 ) -> api.Dismissal:
     return await backends.call(
         api.dismiss_suggestion, api.DismissSuggestion(member_id=member_id, other_id=other_id)

@@ -1,21 +1,21 @@
 """Posts, comments, reactions, shares, groups, chats, the feed, mutes and content stats (owned
-by the content service). Until authentication names the acting member, requests name them:
-in the body (`author_id`, `member_id`, `actor_id`...), in the path, or, for reads, in the
-`member_id` query parameter."""
+by the content service). The acting member is the caller: fields naming them (`author_id`,
+`owner_id`, the reader...) are filled from the token; a `{member_id}` in the path must be the
+caller."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from shared.contracts.api import content as api
 
+from ..access import Acting, allowed
 from ..backends import BackendsDep, IdempotencyKey, IdPath, responses
 
 router = APIRouter(tags=["content"])
 
-Viewer = Annotated[str, Query(min_length=1, max_length=64, description="The member reading.")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 CursorQuery = Annotated[api.Cursor | None, Query(description="`next_cursor` of the previous page.")]
 NO_CONTENT = status.HTTP_204_NO_CONTENT
@@ -32,19 +32,27 @@ CREATED = status.HTTP_201_CREATED
     responses=responses(api.create_post, body=True),
 )
 async def create_post(
-    body: api.CreatePost,
+    body: api.NewPost,
     backends: BackendsDep,
     response: Response,
+    acting: Annotated[Acting, Depends(allowed(api.create_post))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.PostView:
-    post = await backends.call(api.create_post, body, idempotency_key=idempotency_key)
+    command = api.CreatePost(author_id=acting.member_id, **_given(body))
+    post = await backends.call(api.create_post, command, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/v1/posts/{post.id}"
     return post
 
 
 @router.get("/v1/posts/{post_id}", summary=api.get_post.summary, responses=responses(api.get_post))
-async def get_post(post_id: IdPath, member_id: Viewer, backends: BackendsDep) -> api.PostView:
-    return await backends.call(api.get_post, api.PostAction(post_id=post_id, member_id=member_id))
+async def get_post(
+    post_id: IdPath,
+    backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.get_post))],
+) -> api.PostView:
+    return await backends.call(
+        api.get_post, api.PostAction(post_id=post_id, member_id=acting.member_id)
+    )
 
 
 @router.patch(
@@ -52,18 +60,30 @@ async def get_post(post_id: IdPath, member_id: Viewer, backends: BackendsDep) ->
     summary=api.edit_post.summary,
     responses=responses(api.edit_post, body=True),
 )
-async def edit_post(post_id: IdPath, body: api.PostChanges, backends: BackendsDep) -> api.PostView:
-    return await backends.call(api.edit_post, api.EditPost(post_id=post_id, changes=body))
+async def edit_post(
+    post_id: IdPath,
+    body: api.PostEdits,
+    backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.edit_post))],
+) -> api.PostView:
+    changes = api.PostChanges(member_id=acting.member_id, **_given(body))
+    return await backends.call(api.edit_post, api.EditPost(post_id=post_id, changes=changes))
 
 
 @router.delete(
     "/v1/posts/{post_id}",
     status_code=NO_CONTENT,
     summary=api.delete_post.summary,
-    responses=responses(api.delete_post, body=True),
+    responses=responses(api.delete_post),
 )
-async def delete_post(post_id: IdPath, body: api.Actor, backends: BackendsDep) -> Response:
-    await backends.call(api.delete_post, api.PostAction(post_id=post_id, member_id=body.member_id))
+async def delete_post(
+    post_id: IdPath,
+    backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.delete_post))],
+) -> Response:
+    await backends.call(
+        api.delete_post, api.PostAction(post_id=post_id, member_id=acting.member_id)
+    )
     return Response(status_code=NO_CONTENT)
 
 
@@ -78,13 +98,14 @@ async def delete_post(post_id: IdPath, body: api.Actor, backends: BackendsDep) -
 )
 async def create_comment(
     post_id: IdPath,
-    body: api.NewComment,
+    body: api.CommentText,
     backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.create_comment))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.CommentView:
     return await backends.call(
         api.create_comment,
-        api.CreateComment(post_id=post_id, **_given(body)),
+        api.CreateComment(post_id=post_id, author_id=acting.member_id, **_given(body)),
         idempotency_key=idempotency_key,
     )
 
@@ -96,14 +117,14 @@ async def create_comment(
 )
 async def list_comments(
     post_id: IdPath,
-    member_id: Viewer,
     backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.list_comments))],
     limit: Limit = 20,
     cursor: CursorQuery = None,
 ) -> api.Comments:
     return await backends.call(
         api.list_comments,
-        api.CommentsPage(post_id=post_id, member_id=member_id, limit=limit, cursor=cursor),
+        api.CommentsPage(post_id=post_id, member_id=acting.member_id, limit=limit, cursor=cursor),
     )
 
 
@@ -111,14 +132,17 @@ async def list_comments(
     "/v1/posts/{post_id}/comments/{comment_id}",
     status_code=NO_CONTENT,
     summary=api.delete_comment.summary,
-    responses=responses(api.delete_comment, body=True),
+    responses=responses(api.delete_comment),
 )
 async def delete_comment(
-    post_id: IdPath, comment_id: IdPath, body: api.Actor, backends: BackendsDep
+    post_id: IdPath,
+    comment_id: IdPath,
+    backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.delete_comment))],
 ) -> Response:
     await backends.call(
         api.delete_comment,
-        api.CommentAction(post_id=post_id, comment_id=comment_id, member_id=body.member_id),
+        api.CommentAction(post_id=post_id, comment_id=comment_id, member_id=acting.member_id),
     )
     return Response(status_code=NO_CONTENT)
 
@@ -132,7 +156,11 @@ async def delete_comment(
     responses=responses(api.set_reaction, body=True),
 )
 async def set_post_reaction(
-    post_id: IdPath, member_id: IdPath, body: api.ReactionChoice, backends: BackendsDep
+    post_id: IdPath,
+    member_id: IdPath,
+    body: api.ReactionChoice,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.set_reaction))],
 ) -> api.ReactionView:
     return await backends.call(
         api.set_reaction, api.SetReaction(post_id=post_id, member_id=member_id, kind=body.kind)
@@ -146,7 +174,10 @@ async def set_post_reaction(
     responses=responses(api.remove_reaction),
 )
 async def remove_post_reaction(
-    post_id: IdPath, member_id: IdPath, backends: BackendsDep
+    post_id: IdPath,
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.remove_reaction))],
 ) -> Response:
     await backends.call(
         api.remove_reaction, api.RemoveReaction(post_id=post_id, member_id=member_id)
@@ -165,6 +196,7 @@ async def set_comment_reaction(
     member_id: IdPath,
     body: api.ReactionChoice,
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.set_reaction))],
 ) -> api.ReactionView:
     return await backends.call(
         api.set_reaction,
@@ -181,7 +213,11 @@ async def set_comment_reaction(
     responses=responses(api.remove_reaction),
 )
 async def remove_comment_reaction(
-    post_id: IdPath, comment_id: IdPath, member_id: IdPath, backends: BackendsDep
+    post_id: IdPath,
+    comment_id: IdPath,
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.remove_reaction))],
 ) -> Response:
     await backends.call(
         api.remove_reaction,
@@ -198,13 +234,15 @@ async def remove_comment_reaction(
 )
 async def share_post(
     post_id: IdPath,
-    body: api.NewShare,
     backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.share_post))],
+    body: api.ShareComment | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> api.ShareView:
+    given = _given(body) if body is not None else {}
     return await backends.call(
         api.share_post,
-        api.SharePost(post_id=post_id, **_given(body)),
+        api.SharePost(post_id=post_id, member_id=acting.member_id, **given),
         idempotency_key=idempotency_key,
     )
 
@@ -219,12 +257,14 @@ async def share_post(
     responses=responses(api.create_group, body=True),
 )
 async def create_group(
-    body: api.CreateGroup,
+    body: api.NewGroup,
     backends: BackendsDep,
     response: Response,
+    acting: Annotated[Acting, Depends(allowed(api.create_group))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.GroupView:
-    group = await backends.call(api.create_group, body, idempotency_key=idempotency_key)
+    command = api.CreateGroup(owner_id=acting.member_id, **_given(body))
+    group = await backends.call(api.create_group, command, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/v1/groups/{group.id}"
     return group
 
@@ -232,44 +272,48 @@ async def create_group(
 @router.get(
     "/v1/groups/{group_id}", summary=api.get_group.summary, responses=responses(api.get_group)
 )
-async def get_group(group_id: IdPath, member_id: Viewer, backends: BackendsDep) -> api.GroupView:
+async def get_group(
+    group_id: IdPath,
+    backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.get_group))],
+) -> api.GroupView:
     return await backends.call(
-        api.get_group, api.GroupQuery(group_id=group_id, member_id=member_id)
+        api.get_group, api.GroupQuery(group_id=group_id, member_id=acting.member_id)
     )
 
 
-def _membership(group_id: str, member_id: str, body: api.GroupActor | None) -> api.GroupMembership:
-    actor = body.actor_id if body and body.actor_id else member_id
-    return api.GroupMembership(group_id=group_id, member_id=member_id, actor_id=actor)
+def _membership(group_id: str, member_id: str, acting: Acting) -> api.GroupMembership:
+    """The caller puts `member_id` in (themselves: join; another: invite) or takes them out."""
+    return api.GroupMembership(group_id=group_id, member_id=member_id, actor_id=acting.member_id)
 
 
 @router.put(
     "/v1/groups/{group_id}/members/{member_id}",
     summary=api.put_group_member.summary,
-    responses=responses(api.put_group_member, body=True),
+    responses=responses(api.put_group_member),
 )
 async def put_group_member(
     group_id: IdPath,
     member_id: IdPath,
     backends: BackendsDep,
-    body: Annotated[api.GroupActor | None, Body()] = None,
+    acting: Annotated[Acting, Depends(allowed(api.put_group_member))],
 ) -> api.MembershipView:
-    return await backends.call(api.put_group_member, _membership(group_id, member_id, body))
+    return await backends.call(api.put_group_member, _membership(group_id, member_id, acting))
 
 
 @router.delete(
     "/v1/groups/{group_id}/members/{member_id}",
     status_code=NO_CONTENT,
     summary=api.remove_group_member.summary,
-    responses=responses(api.remove_group_member, body=True),
+    responses=responses(api.remove_group_member),
 )
 async def remove_group_member(
     group_id: IdPath,
     member_id: IdPath,
     backends: BackendsDep,
-    body: Annotated[api.GroupActor | None, Body()] = None,
+    acting: Annotated[Acting, Depends(allowed(api.remove_group_member))],
 ) -> Response:
-    await backends.call(api.remove_group_member, _membership(group_id, member_id, body))
+    await backends.call(api.remove_group_member, _membership(group_id, member_id, acting))
     return Response(status_code=NO_CONTENT)
 
 
@@ -281,13 +325,14 @@ async def remove_group_member(
 )
 async def post_group_message(
     group_id: IdPath,
-    body: api.NewGroupMessage,
+    body: api.GroupMessageText,
     backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.post_group_message))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.GroupMessageView:
     return await backends.call(
         api.post_group_message,
-        api.PostGroupMessage(group_id=group_id, **_given(body)),
+        api.PostGroupMessage(group_id=group_id, author_id=acting.member_id, **_given(body)),
         idempotency_key=idempotency_key,
     )
 
@@ -299,14 +344,16 @@ async def post_group_message(
 )
 async def list_group_messages(
     group_id: IdPath,
-    member_id: Viewer,
     backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.list_group_messages))],
     limit: Limit = 20,
     cursor: CursorQuery = None,
 ) -> api.GroupMessages:
     return await backends.call(
         api.list_group_messages,
-        api.GroupMessagesPage(group_id=group_id, member_id=member_id, limit=limit, cursor=cursor),
+        api.GroupMessagesPage(
+            group_id=group_id, member_id=acting.member_id, limit=limit, cursor=cursor
+        ),
     )
 
 
@@ -320,11 +367,13 @@ async def list_group_messages(
     responses=responses(api.send_direct_message, body=True),
 )
 async def send_direct_message(
-    body: api.SendDirectMessage,
+    body: api.DirectMessageText,
     backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.send_direct_message))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.DirectMessageView:
-    return await backends.call(api.send_direct_message, body, idempotency_key=idempotency_key)
+    command = api.SendDirectMessage(sender_id=acting.member_id, **_given(body))
+    return await backends.call(api.send_direct_message, command, idempotency_key=idempotency_key)
 
 
 @router.get(
@@ -336,6 +385,7 @@ async def list_conversation(
     member_id: IdPath,
     other_id: IdPath,
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_conversation))],
     limit: Limit = 20,
     cursor: CursorQuery = None,
 ) -> api.Conversation:
@@ -352,6 +402,7 @@ async def list_conversation(
 async def feed(
     member_id: IdPath,
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.feed))],
     order: Annotated[api.FeedOrder, Query(description="`recent` (default) or `value`.")] = "recent",
     limit: Limit = 20,
     cursor: CursorQuery = None,
@@ -366,7 +417,9 @@ async def feed(
     summary=api.list_mutes.summary,
     responses=responses(api.list_mutes),
 )
-async def list_mutes(member_id: IdPath, backends: BackendsDep) -> api.MuteList:
+async def list_mutes(
+    member_id: IdPath, backends: BackendsDep, _: Annotated[Acting, Depends(allowed(api.list_mutes))]
+) -> api.MuteList:
     return await backends.call(api.list_mutes, api.MemberQuery(member_id=member_id))
 
 
@@ -375,7 +428,12 @@ async def list_mutes(member_id: IdPath, backends: BackendsDep) -> api.MuteList:
     summary=api.mute.summary,
     responses=responses(api.mute),
 )
-async def mute(member_id: IdPath, target_id: IdPath, backends: BackendsDep) -> api.MuteView:
+async def mute(
+    member_id: IdPath,
+    target_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.mute))],
+) -> api.MuteView:
     return await backends.call(api.mute, api.Mute(member_id=member_id, target_id=target_id))
 
 
@@ -385,7 +443,12 @@ async def mute(member_id: IdPath, target_id: IdPath, backends: BackendsDep) -> a
     summary=api.unmute.summary,
     responses=responses(api.unmute),
 )
-async def unmute(member_id: IdPath, target_id: IdPath, backends: BackendsDep) -> Response:
+async def unmute(
+    member_id: IdPath,
+    target_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.unmute))],
+) -> Response:
     await backends.call(api.unmute, api.Mute(member_id=member_id, target_id=target_id))
     return Response(status_code=NO_CONTENT)
 
@@ -395,7 +458,11 @@ async def unmute(member_id: IdPath, target_id: IdPath, backends: BackendsDep) ->
     summary=api.content_stats.summary,
     responses=responses(api.content_stats),
 )
-async def content_stats(member_id: IdPath, backends: BackendsDep) -> api.ContentStats:
+async def content_stats(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.content_stats))],
+) -> api.ContentStats:
     return await backends.call(api.content_stats, api.MemberQuery(member_id=member_id))
 
 

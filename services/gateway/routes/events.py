@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from shared.contracts.api import events as api
 from shared.contracts.facts.events import EventFormat
 from shared.contracts.fields import QueryInstant
 
+from ..access import Acting, allowed
 from ..backends import BackendsDep, IdempotencyKey, IdPath, responses
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -23,12 +24,17 @@ router = APIRouter(prefix="/v1/events", tags=["events"])
     responses=responses(api.create_event, body=True),
 )
 async def create_event(
-    body: api.CreateEvent,
+    body: api.NewEvent,
     backends: BackendsDep,
     response: Response,
+    acting: Annotated[Acting, Depends(allowed(api.create_event))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.EventView:
-    event = await backends.call(api.create_event, body, idempotency_key=idempotency_key)
+    command = api.CreateEvent(
+        organiser_id=acting.member_id,
+        **{name: getattr(body, name) for name in body.model_fields_set},
+    )
+    event = await backends.call(api.create_event, command, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/v1/events/{event.event_id}"
     return event
 
@@ -36,6 +42,7 @@ async def create_event(
 @router.get("", summary=api.list_events.summary, responses=responses(api.list_events))
 async def list_events(
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_events))],
     starts_from: Annotated[QueryInstant | None, Query(alias="from")] = None,
     starts_before: Annotated[QueryInstant | None, Query(alias="to")] = None,
     format: EventFormat | None = None,
@@ -55,7 +62,9 @@ async def list_events(
 
 
 @router.get("/{event_id}", summary=api.get_event.summary, responses=responses(api.get_event))
-async def get_event(event_id: IdPath, backends: BackendsDep) -> api.EventView:
+async def get_event(
+    event_id: IdPath, backends: BackendsDep, _: Annotated[Acting, Depends(allowed(api.get_event))]
+) -> api.EventView:
     return await backends.call(api.get_event, api.EventRef(event_id=event_id))
 
 
@@ -65,7 +74,10 @@ async def get_event(event_id: IdPath, backends: BackendsDep) -> api.EventView:
     responses=responses(api.update_event, body=True),
 )
 async def update_event(
-    event_id: IdPath, body: api.EventChanges, backends: BackendsDep
+    event_id: IdPath,
+    body: api.EventChanges,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.update_event))],
 ) -> api.EventView:
     return await backends.call(api.update_event, api.UpdateEvent(event_id=event_id, changes=body))
 
@@ -75,7 +87,11 @@ async def update_event(
     summary=api.cancel_event.summary,
     responses=responses(api.cancel_event),
 )
-async def cancel_event(event_id: IdPath, backends: BackendsDep) -> api.EventView:
+async def cancel_event(
+    event_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.cancel_event))],
+) -> api.EventView:
     return await backends.call(api.cancel_event, api.EventRef(event_id=event_id))
 
 
@@ -84,7 +100,11 @@ async def cancel_event(event_id: IdPath, backends: BackendsDep) -> api.EventView
     summary=api.list_attendees.summary,
     responses=responses(api.list_attendees),
 )
-async def list_attendees(event_id: IdPath, backends: BackendsDep) -> api.Attendees:
+async def list_attendees(
+    event_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_attendees))],
+) -> api.Attendees:
     return await backends.call(api.list_attendees, api.EventRef(event_id=event_id))
 
 
@@ -94,7 +114,11 @@ async def list_attendees(event_id: IdPath, backends: BackendsDep) -> api.Attende
     responses=responses(api.answer_rsvp, body=True),
 )
 async def answer_rsvp(
-    event_id: IdPath, member_id: IdPath, body: api.RsvpAnswer, backends: BackendsDep
+    event_id: IdPath,
+    member_id: IdPath,
+    body: api.RsvpAnswer,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.answer_rsvp))],
 ) -> api.AttendanceView:
     return await backends.call(
         api.answer_rsvp,
@@ -111,6 +135,7 @@ async def check_in(
     event_id: IdPath,
     member_id: IdPath,
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.check_in))],
     body: api.CheckInDetails | None = None,
 ) -> api.AttendanceView:
     details = body or api.CheckInDetails()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
 
 from shared.contracts.api import events as api
 
+from ..access import Acting, allowed
 from ..backends import BackendsDep, IdempotencyKey, IdPath, responses
 
 router = APIRouter(tags=["meetings"])
@@ -21,8 +24,10 @@ async def log_meeting(
     body: api.LogMeeting,
     backends: BackendsDep,
     response: Response,
+    acting: Annotated[Acting, Depends(allowed(api.log_meeting))],
     idempotency_key: IdempotencyKey = None,
 ) -> api.MeetingView:
+    acting.among(body.participant_ids)
     meeting = await backends.call(api.log_meeting, body, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/v1/meetings/{meeting.meeting_id}"
     return meeting
@@ -33,7 +38,11 @@ async def log_meeting(
     summary=api.get_meeting.summary,
     responses=responses(api.get_meeting),
 )
-async def get_meeting(meeting_id: IdPath, backends: BackendsDep) -> api.MeetingView:
+async def get_meeting(
+    meeting_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.get_meeting))],
+) -> api.MeetingView:
     return await backends.call(api.get_meeting, api.MeetingRef(meeting_id=meeting_id))
 
 
@@ -42,5 +51,9 @@ async def get_meeting(meeting_id: IdPath, backends: BackendsDep) -> api.MeetingV
     summary=api.list_member_meetings.summary,
     responses=responses(api.list_member_meetings),
 )
-async def list_member_meetings(member_id: IdPath, backends: BackendsDep) -> api.MemberMeetings:
+async def list_member_meetings(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_member_meetings))],
+) -> api.MemberMeetings:
     return await backends.call(api.list_member_meetings, api.MemberRef(member_id=member_id))

@@ -14,6 +14,7 @@ from shared.contracts.operations import Ping, operations_of
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable
 from shared.settings import SERVICES
 
+from ..access import PublicDep
 from ..backends import BackendsDep
 
 router = APIRouter(tags=["operations"])
@@ -29,7 +30,7 @@ class Readiness(BaseModel):
 
 
 @router.get("/healthz", summary="The gateway is alive")
-async def healthz() -> Health:
+async def healthz(_: PublicDep) -> Health:
     return Health(status="ok")
 
 
@@ -39,7 +40,7 @@ async def healthz() -> Health:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "Some service does not answer"}},
 )
-async def readyz(backends: BackendsDep) -> JSONResponse:
+async def readyz(backends: BackendsDep, _: PublicDep) -> JSONResponse:
     async def ping(service: str) -> str:
         try:
             ping = next(op for op in operations_of(service) if op.name == "ping")
@@ -57,5 +58,5 @@ async def readyz(backends: BackendsDep) -> JSONResponse:
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(_: PublicDep) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from shared.contracts.api import aggregator as api
 from shared.contracts.fields import QueryInstant
 
+from ..access import Acting, allowed
 from ..backends import BackendsDep, IdPath, responses
 
 router = APIRouter(tags=["relationships"])
@@ -30,6 +31,7 @@ At = Annotated[
 async def relationships(
     member_id: IdPath,
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.relationships))],
     at: At = None,
     status: api.RelationshipStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -49,7 +51,11 @@ async def relationships(
     responses=responses(api.pair),
 )
 async def pair(
-    member_id: IdPath, other_id: IdPath, backends: BackendsDep, at: At = None
+    member_id: IdPath,
+    other_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.pair))],
+    at: At = None,
 ) -> api.PairRelationship:
     return await backends.call(
         api.pair, api.PairQuery(member_id=member_id, other_id=other_id, at=at)
@@ -61,7 +67,12 @@ async def pair(
     summary=api.balance.summary,
     responses=responses(api.balance),
 )
-async def balance(member_id: IdPath, backends: BackendsDep, at: At = None) -> api.Balance:
+async def balance(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.balance))],
+    at: At = None,
+) -> api.Balance:
     return await backends.call(api.balance, api.MemberQuery(member_id=member_id, at=at))
 
 
@@ -70,14 +81,21 @@ async def balance(member_id: IdPath, backends: BackendsDep, at: At = None) -> ap
     summary=api.nudges.summary,
     responses=responses(api.nudges),
 )
-async def nudges(member_id: IdPath, backends: BackendsDep, at: At = None) -> api.Nudges:
+async def nudges(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.nudges))],
+    at: At = None,
+) -> api.Nudges:
     return await backends.call(api.nudges, api.MemberQuery(member_id=member_id, at=at))
 
 
 @router.get(
     "/v1/insights/org", summary=api.insights_org.summary, responses=responses(api.insights_org)
 )
-async def org_insights(backends: BackendsDep, at: At = None) -> api.OrgInsights:
+async def org_insights(
+    backends: BackendsDep, _: Annotated[Acting, Depends(allowed(api.insights_org))], at: At = None
+) -> api.OrgInsights:
     return await backends.call(api.insights_org, api.OrgInsightsQuery(at=at))
 
 
@@ -87,6 +105,9 @@ async def org_insights(backends: BackendsDep, at: At = None) -> api.OrgInsights:
     responses=responses(api.insights_team),
 )
 async def team_insights(
-    team: Annotated[api.Team, Path()], backends: BackendsDep, at: At = None
+    team: Annotated[api.Team, Path()],
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.insights_team))],
+    at: At = None,
 ) -> api.TeamInsights:
     return await backends.call(api.insights_team, api.TeamInsightsQuery(team=team, at=at))

@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import JSONResponse
 from starlette.types import Scope
 
@@ -23,6 +23,7 @@ from shared.metrics import WEBHOOK_DELIVERIES
 from shared.settings import Settings
 from shared.webhooks.adapters import ADAPTERS, PayloadInvalid, UnsupportedType, normalise
 
+from ..access import SIGNATURE, Acting, allowed
 from ..backends import BackendsDep, IdPath, responses
 from ..problems import problem_response
 from ..webhooks import RateLimits, SignatureRefused, verify
@@ -99,6 +100,7 @@ async def receive(
     source: str,
     request: Request,
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(SIGNATURE))],
     webhook_id: Annotated[str | None, Header()] = None,
     webhook_timestamp: Annotated[str | None, Header()] = None,
     webhook_signature: Annotated[str | None, Header()] = None,
@@ -193,6 +195,7 @@ async def receive(
 )
 async def list_deliveries(
     backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_deliveries))],
     status: api.DeliveryStatus = "failed",
     source: Annotated[api.SourceName | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -209,5 +212,9 @@ async def list_deliveries(
     summary=api.replay_delivery.summary,
     responses=responses(api.replay_delivery),
 )
-async def replay_delivery(delivery_id: IdPath, backends: BackendsDep) -> api.DeliveryView:
+async def replay_delivery(
+    delivery_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.replay_delivery))],
+) -> api.DeliveryView:
     return await backends.call(api.replay_delivery, api.DeliveryRef(delivery_id=delivery_id))

@@ -17,7 +17,15 @@ from pydantic import Field, StringConstraints
 
 from ...cursors import MAX_LENGTH as CURSOR_MAX_LENGTH
 from ..fields import Instant, MemberId, PlainText, QueryInstant
-from ..operations import Answer, Request, operation, ping_operation
+from ..operations import (
+    ANALYST,
+    EITHER,
+    SELF,
+    Answer,
+    Request,
+    operation,
+    ping_operation,
+)
 
 SERVICE = "aggregator"
 
@@ -323,6 +331,7 @@ relationships = operation(
     Relationships,
     "A member's relationships, healthiest first, with components and reasons",
     errors=(404,),
+    access=SELF(),
 )
 pair = operation(
     SERVICE,
@@ -331,6 +340,7 @@ pair = operation(
     PairRelationship,
     "The relationship of two members, from the first one's side",
     errors=(404,),
+    access=EITHER("member_id", "other_id"),
 )
 balance = operation(
     SERVICE,
@@ -339,6 +349,7 @@ balance = operation(
     Balance,
     "A member's online and offline networking and the last 8 weeks",
     errors=(404,),
+    access=SELF(),
 )
 nudges = operation(
     SERVICE,
@@ -347,6 +358,7 @@ nudges = operation(
     Nudges,
     "Reconnect, reciprocate and go-offline nudges, each with its reason",
     errors=(404,),
+    access=SELF(),
 )
 insights_org = operation(
     SERVICE,
@@ -354,6 +366,7 @@ insights_org = operation(
     OrgInsightsQuery,
     OrgInsights,
     "Org-wide relationship and balance aggregates",
+    access=ANALYST,
 )
 insights_team = operation(
     SERVICE,
@@ -362,6 +375,7 @@ insights_team = operation(
     TeamInsights,
     "A team's aggregates (teams of 5 or more members only)",
     errors=(403,),
+    access=ANALYST,
 )
 
 # Internal: `{partition}` in the subject is the partition's name (p<index>of<count>).

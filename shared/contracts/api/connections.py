@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ..fields import MemberId
-from ..operations import Answer, Request, operation, ping_operation
+from ..operations import SELF, Answer, Request, operation, ping_operation
 
 SERVICE = "connections"
 
@@ -23,15 +23,14 @@ RequestStatus = Literal["pending", "accepted", "declined", "withdrawn", "cancell
 # --- requests ------------------------------------------------------------------------------
 
 
-class SendConnectionRequest(Request):
-    requester_id: MemberId
+class ConnectionInvite(Request):
+    """POST /v1/connection-requests: the caller asks `addressee_id` to connect."""
+
     addressee_id: MemberId
 
 
-class Actor(Request):
-    """The member acting on a connection request (until authentication names them)."""
-
-    member_id: MemberId
+class SendConnectionRequest(ConnectionInvite):
+    requester_id: MemberId  # the caller, from the token
 
 
 class DecideConnectionRequest(Request):
@@ -179,6 +178,7 @@ send_request = operation(
     "Ask another member to connect",
     errors=(403, 404, 409, 422),
     idempotent=True,
+    access=SELF("requester_id"),
 )
 # Decisions are conditional on the request still pending: of concurrent ones, one wins and
 # the others get 409.
@@ -189,6 +189,7 @@ accept_request = operation(
     ConnectionRequest,
     "The addressee accepts a request",
     errors=(403, 404, 409),
+    access=SELF(),
 )
 decline_request = operation(
     SERVICE,
@@ -197,6 +198,7 @@ decline_request = operation(
     ConnectionRequest,
     "The addressee declines a request",
     errors=(403, 404, 409),
+    access=SELF(),
 )
 withdraw_request = operation(
     SERVICE,
@@ -205,6 +207,7 @@ withdraw_request = operation(
     ConnectionRequest,
     "The requester withdraws a request",
     errors=(403, 404, 409),
+    access=SELF(),
 )
 remove_connection = operation(
     SERVICE,
@@ -213,9 +216,16 @@ remove_connection = operation(
     PairState,
     "End a connection",
     errors=(404, 409, 422),
+    access=SELF(),
 )
 follow = operation(
-    SERVICE, "follow", PairCommand, PairState, "Follow a member", errors=(403, 404, 409, 422)
+    SERVICE,
+    "follow",
+    PairCommand,
+    PairState,
+    "Follow a member",
+    errors=(403, 404, 409, 422),
+    access=SELF(),
 )
 unfollow = operation(
     SERVICE,
@@ -224,6 +234,7 @@ unfollow = operation(
     PairState,
     "Stop following a member",
     errors=(404, 409, 422),
+    access=SELF(),
 )
 block = operation(
     SERVICE,
@@ -232,6 +243,7 @@ block = operation(
     PairState,
     "Block a member (ends any connection, follow and pending request)",
     errors=(404, 409, 422),
+    access=SELF(),
 )
 unblock = operation(
     SERVICE,
@@ -240,9 +252,16 @@ unblock = operation(
     PairState,
     "Lift a block (what the block ended stays ended)",
     errors=(404, 409, 422),
+    access=SELF(),
 )
 list_connections = operation(
-    SERVICE, "list_connections", MemberRef, Connections, "A member's connections", errors=(404,)
+    SERVICE,
+    "list_connections",
+    MemberRef,
+    Connections,
+    "A member's connections",
+    errors=(404,),
+    access=SELF(),
 )
 list_requests = operation(
     SERVICE,
@@ -251,6 +270,7 @@ list_requests = operation(
     PendingRequests,
     "A member's pending requests, incoming and outgoing",
     errors=(404,),
+    access=SELF(),
 )
 suggestions = operation(
     SERVICE,
@@ -259,6 +279,7 @@ suggestions = operation(
     Suggestions,
     "Whom the member could connect with, best first, each with its reasons",
     errors=(400, 404),
+    access=SELF(),
 )
 dismiss_suggestion = operation(
     SERVICE,
@@ -267,4 +288,5 @@ dismiss_suggestion = operation(
     Dismissal,
     "Never suggest this member again",
     errors=(404, 409),
+    access=SELF(),
 )

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AnyHttpUrl, Field, StringConstraints
 
 from ..fields import BodyText, MemberId, PlainText
-from ..operations import Answer, Done, Request, operation, ping_operation
+from ..operations import SELF, Answer, Done, Request, operation, ping_operation
 
 SERVICE = "content"
 
@@ -59,20 +59,28 @@ class Page(Request):
 # --- requests: posts --------------------------------------------------------------------
 
 
-class CreatePost(Request):
-    author_id: MemberId
+class NewPost(Request):
+    """POST /v1/posts: the author is the caller."""
+
     body: PostBody
     visibility: Visibility | None = None
     group_id: Id | None = None
     link: Link | None = None
 
 
-class PostChanges(Request):
+class CreatePost(NewPost):
+    author_id: MemberId
+
+
+class PostEdits(Request):
     """What the author may change: the body and the link (`"link": null` removes it)."""
 
-    member_id: MemberId
     body: PostBody | None = None
     link: Link | None = None
+
+
+class PostChanges(PostEdits):
+    member_id: MemberId  # the caller, from the token
 
 
 class EditPost(Request):
@@ -81,7 +89,7 @@ class EditPost(Request):
 
 
 class Actor(Request):
-    """The member acting (until authentication names them)."""
+    """The member acting (the caller, from the token)."""
 
     member_id: MemberId
 
@@ -95,10 +103,15 @@ class PostAction(Actor):
 # --- requests: comments, reactions, shares ----------------------------------------------
 
 
-class NewComment(Request):
-    author_id: MemberId
+class CommentText(Request):
+    """POST /v1/posts/{post_id}/comments: the author is the caller."""
+
     body: CommentBody
     reply_to_comment_id: Id | None = None
+
+
+class NewComment(CommentText):
+    author_id: MemberId
 
 
 class CreateComment(NewComment):
@@ -131,9 +144,14 @@ class RemoveReaction(Request):
     member_id: MemberId
 
 
-class NewShare(Request):
-    member_id: MemberId
+class ShareComment(Request):
+    """POST /v1/posts/{post_id}/shares: the caller shares."""
+
     comment: CommentBody | None = None
+
+
+class NewShare(ShareComment):
+    member_id: MemberId
 
 
 class SharePost(NewShare):
@@ -143,22 +161,21 @@ class SharePost(NewShare):
 # --- requests: groups and chats ---------------------------------------------------------
 
 
-class CreateGroup(Request):
-    owner_id: MemberId
+class NewGroup(Request):
+    """POST /v1/groups: the caller owns the group."""
+
     name: GroupName
     topic: GroupTopic = ""
     privacy: Privacy = "open"
 
 
+class CreateGroup(NewGroup):
+    owner_id: MemberId
+
+
 class GroupQuery(Request):
     group_id: Id
     member_id: MemberId
-
-
-class GroupActor(Request):
-    """Who puts a member into a group or takes them out; absent: the member themselves."""
-
-    actor_id: MemberId | None = None
 
 
 class GroupMembership(Request):
@@ -169,10 +186,15 @@ class GroupMembership(Request):
     actor_id: MemberId
 
 
-class NewGroupMessage(Request):
-    author_id: MemberId
+class GroupMessageText(Request):
+    """POST /v1/groups/{group_id}/messages: the author is the caller."""
+
     body: MessageBody
     reply_to_message_id: Id | None = None
+
+
+class NewGroupMessage(GroupMessageText):
+    author_id: MemberId
 
 
 class PostGroupMessage(NewGroupMessage):
@@ -184,10 +206,15 @@ class GroupMessagesPage(Page):
     member_id: MemberId
 
 
-class SendDirectMessage(Request):
-    sender_id: MemberId
+class DirectMessageText(Request):
+    """POST /v1/direct-messages: the sender is the caller."""
+
     recipient_id: MemberId
     body: MessageBody
+
+
+class SendDirectMessage(DirectMessageText):
+    sender_id: MemberId
 
 
 class ConversationPage(Page):
@@ -399,6 +426,7 @@ create_post = operation(
     "Publish a post",
     errors=(403, 404, 422),
     idempotent=True,
+    access=SELF("author_id"),
 )
 get_post = operation(
     SERVICE,
@@ -407,6 +435,7 @@ get_post = operation(
     PostView,
     "A post with its counts and content value",
     errors=(404,),
+    access=SELF(),
 )
 edit_post = operation(
     SERVICE,
@@ -415,9 +444,16 @@ edit_post = operation(
     PostView,
     "The author edits a post's body or link",
     errors=(403, 404, 422),
+    access=SELF(),
 )
 delete_post = operation(
-    SERVICE, "delete_post", PostAction, Done, "The author deletes a post", errors=(403, 404)
+    SERVICE,
+    "delete_post",
+    PostAction,
+    Done,
+    "The author deletes a post",
+    errors=(403, 404),
+    access=SELF(),
 )
 create_comment = operation(
     SERVICE,
@@ -427,6 +463,7 @@ create_comment = operation(
     "Comment on a post, or reply to a comment",
     errors=(404,),
     idempotent=True,
+    access=SELF("author_id"),
 )
 delete_comment = operation(
     SERVICE,
@@ -435,6 +472,7 @@ delete_comment = operation(
     Done,
     "The comment's or the post's author deletes a comment and its replies",
     errors=(403, 404),
+    access=SELF(),
 )
 list_comments = operation(
     SERVICE,
@@ -443,6 +481,7 @@ list_comments = operation(
     Comments,
     "A post's comments, oldest first",
     errors=(404,),
+    access=SELF(),
 )
 set_reaction = operation(
     SERVICE,
@@ -451,6 +490,7 @@ set_reaction = operation(
     ReactionView,
     "React to a post or a comment, or change the reaction (one per member)",
     errors=(404, 409),
+    access=SELF(),
 )
 remove_reaction = operation(
     SERVICE,
@@ -459,6 +499,7 @@ remove_reaction = operation(
     Done,
     "Remove a reaction to a post or a comment",
     errors=(404, 409),
+    access=SELF(),
 )
 share_post = operation(
     SERVICE,
@@ -468,6 +509,7 @@ share_post = operation(
     "Share another member's post, with an optional comment",
     errors=(404, 409, 422),
     idempotent=True,
+    access=SELF(),
 )
 create_group = operation(
     SERVICE,
@@ -477,6 +519,7 @@ create_group = operation(
     "Create a group",
     errors=(404,),
     idempotent=True,
+    access=SELF("owner_id"),
 )
 get_group = operation(
     SERVICE,
@@ -485,6 +528,7 @@ get_group = operation(
     GroupView,
     "A group, its first members and the reader's status",
     errors=(404,),
+    access=SELF(),
 )
 put_group_member = operation(
     SERVICE,
@@ -493,6 +537,7 @@ put_group_member = operation(
     MembershipView,
     "Join a group (open, or private when invited); as its owner, invite to a private one",
     errors=(403, 404, 409, 422),
+    access=SELF("actor_id"),
 )
 remove_group_member = operation(
     SERVICE,
@@ -501,6 +546,7 @@ remove_group_member = operation(
     Done,
     "Leave a group or decline an invitation; as its owner, remove or uninvite a member",
     errors=(403, 404, 409),
+    access=SELF("actor_id"),
 )
 post_group_message = operation(
     SERVICE,
@@ -510,6 +556,7 @@ post_group_message = operation(
     "Write in a group's chat (members only)",
     errors=(403, 404),
     idempotent=True,
+    access=SELF("author_id"),
 )
 list_group_messages = operation(
     SERVICE,
@@ -518,6 +565,7 @@ list_group_messages = operation(
     GroupMessages,
     "A group's chat, newest first",
     errors=(403, 404),
+    access=SELF(),
 )
 send_direct_message = operation(
     SERVICE,
@@ -527,6 +575,7 @@ send_direct_message = operation(
     "Send a direct message to another member",
     errors=(403, 404, 422),
     idempotent=True,
+    access=SELF("sender_id"),
 )
 list_conversation = operation(
     SERVICE,
@@ -535,6 +584,7 @@ list_conversation = operation(
     Conversation,
     "The direct messages between two members, newest first",
     errors=(404, 422),
+    access=SELF(),
 )
 feed = operation(
     SERVICE,
@@ -543,6 +593,7 @@ feed = operation(
     Feed,
     "Posts and shares from the member's connections, follows and groups",
     errors=(404,),
+    access=SELF(),
 )
 mute = operation(
     SERVICE,
@@ -551,8 +602,9 @@ mute = operation(
     MuteView,
     "Mute a member or a group: their posts leave the member's feed",
     errors=(404, 422),
+    access=SELF(),
 )
-unmute = operation(SERVICE, "unmute", Mute, Done, "Lift a mute", errors=(404,))
+unmute = operation(SERVICE, "unmute", Mute, Done, "Lift a mute", errors=(404,), access=SELF())
 list_mutes = operation(
     SERVICE,
     "list_mutes",
@@ -560,6 +612,7 @@ list_mutes = operation(
     MuteList,
     "The members and groups a member muted",
     errors=(404,),
+    access=SELF(),
 )
 content_stats = operation(
     SERVICE,
@@ -568,4 +621,5 @@ content_stats = operation(
     ContentStats,
     "A member's posts, engagement received and given, and content value",
     errors=(404,),
+    access=SELF(),
 )

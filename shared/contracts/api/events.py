@@ -14,7 +14,16 @@ from pydantic import Field, PlainSerializer, StringConstraints, WithJsonSchema
 
 from ..facts.events import EventFormat, EventKind
 from ..fields import Instant, MemberId, PlainText, QueryInstant
-from ..operations import Answer, Request, operation, ping_operation
+from ..operations import (
+    AMONG,
+    ANYONE_SIGNED_IN,
+    OPERATOR,
+    SELF,
+    Answer,
+    Request,
+    operation,
+    ping_operation,
+)
 
 SERVICE = "events"
 
@@ -63,7 +72,9 @@ class ExternalRef(Request):
     external_id: ExternalId
 
 
-class CreateEvent(Request):
+class NewEvent(Request):
+    """POST /v1/events: the caller organises it."""
+
     title: Title
     kind: EventKind
     format: EventFormat
@@ -71,8 +82,11 @@ class CreateEvent(Request):
     ends_at: Instant
     timezone: TimeZone = "UTC"
     venue: Venue = ""
-    organiser_id: MemberId | None = None
     external_refs: Annotated[list[ExternalRef], Field(max_length=10)] = []
+
+
+class CreateEvent(NewEvent):
+    organiser_id: MemberId | None = None
 
 
 class EventChanges(Request):
@@ -253,6 +267,7 @@ create_event = operation(
     "Create an event",
     errors=(404, 409),
     idempotent=True,
+    access=SELF("organiser_id"),
 )
 update_event = operation(
     SERVICE,
@@ -261,13 +276,27 @@ update_event = operation(
     EventView,
     "Change some of an event's fields",
     errors=(404, 409),
+    access=ANYONE_SIGNED_IN,
 )
 cancel_event = operation(
-    SERVICE, "cancel_event", EventRef, EventView, "Cancel an event", errors=(404, 409)
+    SERVICE,
+    "cancel_event",
+    EventRef,
+    EventView,
+    "Cancel an event",
+    errors=(404, 409),
+    access=ANYONE_SIGNED_IN,
 )
-get_event = operation(SERVICE, "get_event", EventRef, EventView, "An event", errors=(404,))
+get_event = operation(
+    SERVICE, "get_event", EventRef, EventView, "An event", errors=(404,), access=ANYONE_SIGNED_IN
+)
 list_events = operation(
-    SERVICE, "list_events", EventQuery, Events, "Upcoming and ongoing events, in start order"
+    SERVICE,
+    "list_events",
+    EventQuery,
+    Events,
+    "Upcoming and ongoing events, in start order",
+    access=ANYONE_SIGNED_IN,
 )
 list_attendees = operation(
     SERVICE,
@@ -276,6 +305,7 @@ list_attendees = operation(
     Attendees,
     "An event's attendees who are members, with their RSVP and check-in",
     errors=(404,),
+    access=ANYONE_SIGNED_IN,
 )
 answer_rsvp = operation(
     SERVICE,
@@ -284,6 +314,7 @@ answer_rsvp = operation(
     AttendanceView,
     "A member answers going, maybe or declined",
     errors=(404, 409),
+    access=SELF(),
 )
 check_in = operation(
     SERVICE,
@@ -292,6 +323,7 @@ check_in = operation(
     AttendanceView,
     "A member checks in to an event",
     errors=(404, 409),
+    access=SELF(),
 )
 log_meeting = operation(
     SERVICE,
@@ -301,8 +333,17 @@ log_meeting = operation(
     "Log an in-person meeting of 2 to 12 members (a fact about the past)",
     errors=(404, 409),
     idempotent=True,
+    access=AMONG("participant_ids"),
 )
-get_meeting = operation(SERVICE, "get_meeting", MeetingRef, MeetingView, "A meeting", errors=(404,))
+get_meeting = operation(
+    SERVICE,
+    "get_meeting",
+    MeetingRef,
+    MeetingView,
+    "A meeting",
+    errors=(404,),
+    access=ANYONE_SIGNED_IN,
+)
 list_member_meetings = operation(
     SERVICE,
     "list_member_meetings",
@@ -310,6 +351,7 @@ list_member_meetings = operation(
     MemberMeetings,
     "A member's in-person meetings, latest first (at most 200)",
     errors=(404,),
+    access=SELF(),
 )
 list_deliveries = operation(
     SERVICE,
@@ -317,6 +359,7 @@ list_deliveries = operation(
     DeliveryQuery,
     Deliveries,
     "Webhook deliveries by status, failed ones with their reason",
+    access=OPERATOR,
 )
 replay_delivery = operation(
     SERVICE,
@@ -325,4 +368,5 @@ replay_delivery = operation(
     DeliveryView,
     "Normalise a failed delivery again, after a fix",
     errors=(404, 409),
+    access=OPERATOR,
 )

@@ -10,7 +10,15 @@ from typing import Annotated
 from pydantic import EmailStr, Field, StringConstraints
 
 from ..fields import MemberId, at_most, body_text, http_url, plain_text
-from ..operations import Answer, Done, Request, operation, ping_operation
+from ..operations import (
+    ANYONE_SIGNED_IN,
+    SELF,
+    Answer,
+    Done,
+    Request,
+    operation,
+    ping_operation,
+)
 
 SERVICE = "profiles"
 
@@ -80,7 +88,7 @@ LIMITS = {
     "headline": "at most 200 characters, one line",
     "about": "at most 2,000 characters",
     "headshot_url": "an http(s) URL, at most 2,048 characters",
-    "industry, location, team": "at most 100 characters each, one line",
+    "industry, location": "at most 100 characters each, one line",
     "keywords, skills": "at most 50 items of 1-100 characters",
     "accomplishments, goals, values": "at most 20 items of 1-300 characters",
 }
@@ -92,7 +100,6 @@ class ProfileFields(Request):
     headshot_url: HeadshotUrl | None = None
     industry: ShortText = ""
     location: ShortText = ""
-    team: ShortText = ""
     keywords: Annotated[list[Tag], Field(max_length=50)] = []
     skills: Annotated[list[Tag], Field(max_length=50)] = []
     accomplishments: Annotated[list[Statement], Field(max_length=20)] = []
@@ -100,10 +107,23 @@ class ProfileFields(Request):
     values: Annotated[list[Statement], Field(max_length=20)] = []
 
 
-class RegisterMember(ProfileFields):
+class Registration(ProfileFields):
+    """What the caller registers (POST /v1/members); who they are comes from their token."""
+
     handle: Handle
     name: Name
+
+
+Subject = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class RegisterMember(Registration):
+    """The registration with what the gateway takes from the token: its subject, verified
+    email and team claim (a team is never the member's own say, so insights can trust it)."""
+
+    subject: Subject
     email: Email
+    team: ShortText = ""
 
 
 class MemberChanges(Request):
@@ -111,13 +131,11 @@ class MemberChanges(Request):
 
     handle: Handle | None = None
     name: Name | None = None
-    email: Email | None = None
     headline: Headline | None = None
     about: About | None = None
     headshot_url: HeadshotUrl | None = None
     industry: ShortText | None = None
     location: ShortText | None = None
-    team: ShortText | None = None
     keywords: Annotated[list[Tag], Field(max_length=50)] | None = None
     skills: Annotated[list[Tag], Field(max_length=50)] | None = None
     accomplishments: Annotated[list[Statement], Field(max_length=20)] | None = None
@@ -134,6 +152,14 @@ class MemberRef(Request):
     member_id: MemberId
 
 
+class SubjectRef(Request):
+    subject: Subject
+
+
+class MemberOfSubject(Answer):
+    member_id: str
+
+
 class MemberPage(Request):
     after: Annotated[str, StringConstraints(max_length=64)] | None = None
     limit: int = Field(50, ge=1, le=200)
@@ -143,7 +169,8 @@ class Profile(Answer):
     member_id: str
     handle: str
     name: str
-    email: str
+    # shown to the member and to operators only; null for everyone else
+    email: str | None
     headline: str
     about: str
     headshot_url: str | None
@@ -193,9 +220,16 @@ register_member = operation(
     "Register a member",
     errors=(409,),
     idempotent=True,
+    access=ANYONE_SIGNED_IN,
 )
 get_member = operation(
-    SERVICE, "get_member", MemberRef, Profile, "A member's profile", errors=(404,)
+    SERVICE,
+    "get_member",
+    MemberRef,
+    Profile,
+    "A member's profile",
+    errors=(404,),
+    access=ANYONE_SIGNED_IN,
 )
 update_member = operation(
     SERVICE,
@@ -204,6 +238,7 @@ update_member = operation(
     Profile,
     "Change some profile fields",
     errors=(404, 409),
+    access=SELF(),
 )
 delete_member = operation(
     SERVICE,
@@ -212,9 +247,15 @@ delete_member = operation(
     Done,
     "Erase a member and their personal data from every service",
     errors=(404,),
+    access=SELF(),
 )
 list_members = operation(
-    SERVICE, "list_members", MemberPage, Members, "List members, a page at a time"
+    SERVICE,
+    "list_members",
+    MemberPage,
+    Members,
+    "List members, a page at a time",
+    access=ANYONE_SIGNED_IN,
 )
 profile_strength = operation(
     SERVICE,
@@ -222,5 +263,15 @@ profile_strength = operation(
     MemberRef,
     ProfileStrength,
     "A member's profile strength: score, level, and what to add for how many points",
+    errors=(404,),
+    access=SELF(),
+)
+# The gateway's only: which member a token's subject is (404 before registration).
+member_of_subject = operation(
+    SERVICE,
+    "member_of_subject",
+    SubjectRef,
+    MemberOfSubject,
+    "The member bound to an identity provider's subject",
     errors=(404,),
 )

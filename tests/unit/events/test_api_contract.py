@@ -26,6 +26,13 @@ VALID: dict[type[BaseModel], dict] = {
         "starts_at": AT,
         "ends_at": LATER,
     },
+    api.NewEvent: {
+        "title": "PyCon",
+        "kind": "conference",
+        "format": "in_person",
+        "starts_at": AT,
+        "ends_at": LATER,
+    },
     api.EventChanges: {"starts_at": AT, "ends_at": LATER},
     api.EventQuery: {"starts_from": AT, "starts_before": LATER},
     api.CheckInDetails: {"checked_in_at": AT},
@@ -65,6 +72,8 @@ def timestamp_fields() -> set[tuple[type[BaseModel], str]]:
 CASES = [
     (api.CreateEvent, "starts_at"),
     (api.CreateEvent, "ends_at"),
+    (api.NewEvent, "starts_at"),
+    (api.NewEvent, "ends_at"),
     (api.EventChanges, "starts_at"),
     (api.EventChanges, "ends_at"),
     (api.EventQuery, "starts_from"),

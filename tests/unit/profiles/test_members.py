@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from pydantic import ValidationError
 
 from services.profiles.domain import Member, ensure_unique, new_member
 from shared.contracts.api.profiles import MemberChanges, RegisterMember
@@ -13,7 +14,13 @@ from shared.errors import Conflict
 
 def register(**overrides) -> RegisterMember:
     return RegisterMember(
-        **{"handle": "ada", "name": "Ada Lovelace", "email": "ada@example.com", **overrides}
+        **{
+            "handle": "ada",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "subject": "sub-ada",
+            **overrides,
+        }
     )
 
 
@@ -114,16 +121,25 @@ def test_applying_the_same_changes_twice_reports_them_only_once():
     assert member.apply(changes) == []
 
 
-def test_an_email_that_differs_only_in_case_is_not_a_change():
-    member = ada()
-    assert member.apply(MemberChanges(email="ADA@Example.com")) == []
-    assert member.email == "ada@example.com"
+@pytest.mark.parametrize("field", ["email", "team"])
+def test_email_and_team_are_not_the_members_to_change(field):
+    # both come from the identity provider's token at registration (insights trust the team)
+    with pytest.raises(ValidationError):
+        MemberChanges(**{field: "ada@example.com"})
 
 
-def test_a_new_email_is_stored_in_lowercase():
-    member = ada()
-    assert member.apply(MemberChanges(email="Countess@Example.com")) == ["email"]
-    assert member.email == "countess@example.com"
+def test_a_new_member_is_bound_to_their_tokens_subject_and_team():
+    member = new_member(register(subject="idp|ada", team="Research"))
+    assert (member.subject, member.team) == ("idp|ada", "Research")
+    assert "subject" not in member.profile()
+
+
+def test_a_subject_bound_to_another_member_is_a_conflict_on_subject():
+    with pytest.raises(Conflict) as error:
+        ensure_unique(
+            handle_owner=None, email_owner=None, member_id="m-ada", subject_owner="m-other"
+        )
+    assert error.value.field == "subject"
 
 
 def test_an_explicit_null_removes_the_headshot():

@@ -24,7 +24,7 @@ from shared.contracts.rpc import Problem
 from shared.contracts.subjects import event_subject
 from shared.errors import Conflict
 
-VALID = {"handle": "ada", "name": "Ada Lovelace", "email": "ada@example.com"}
+VALID = {"handle": "ada", "name": "Ada Lovelace", "email": "ada@example.com", "subject": "idp|ada"}
 
 
 def invalid_fields(error: ValidationError) -> set[str]:
@@ -73,7 +73,7 @@ def test_the_limits_are_inclusive():
     RegisterMember(**{**VALID, "handle": "abc"})
 
 
-@pytest.mark.parametrize("field", ["handle", "name", "email"])
+@pytest.mark.parametrize("field", ["handle", "name", "email", "subject"])
 def test_a_registration_without_a_required_field_names_it(field):
     data = {k: v for k, v in VALID.items() if k != field}
     with pytest.raises(ValidationError) as error:
@@ -205,7 +205,7 @@ def test_parse_event_tolerates_a_field_added_by_a_newer_producer():
 
 def test_a_problem_from_a_validation_error_names_the_fields():
     with pytest.raises(ValidationError) as error:
-        RegisterMember(handle="Ada", name="Ada", email="nope")
+        RegisterMember(handle="Ada", name="Ada", email="nope", subject="idp|ada")
 
     problem = Problem.from_validation(error.value)
 
