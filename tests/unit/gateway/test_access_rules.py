@@ -54,11 +54,4 @@ def test_only_internal_operations_have_no_rule():
         for op in operations_of(service)
         if op.access is None
     }
-    assert internal == {
-        ("profiles", "member_of_subject"),
-        # each partition's share of an answer, asked by the aggregator itself
-        ("aggregator", "{partition}.relationships"),
-        ("aggregator", "{partition}.pair"),
-        ("aggregator", "{partition}.balance"),
-        ("aggregator", "{partition}.insights"),
-    }
+    assert internal == {("profiles", "member_of_subject")}

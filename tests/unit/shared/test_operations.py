@@ -26,8 +26,7 @@ def test_a_service_answers_exactly_its_declared_operations(service: str):
         if s.subject.broker_address.startswith("rapport.rpc.")
     }
 
-    # a partitioned aggregator's internal queries are served per partition only
-    declared = {op.subject for op in operations_of(service) if "{partition}" not in op.subject}
+    declared = {op.subject for op in operations_of(service)}
     assert served == declared
     assert all(subject.startswith(rpc_prefix) for subject in served)
 
