@@ -40,7 +40,7 @@ async def profiles(database_factory):
 
     async def run(operation: str, command):
         async with UnitOfWork(sessions, outbox=OUTBOX, inbox=INBOX, source="/test") as uow:
-            return (await getattr(handlers, operation)(command, uow)).model_dump(mode="json")
+            return await getattr(handlers, operation)(command, uow)
 
     async def strength_events() -> list[dict]:
         async with sessions() as session:

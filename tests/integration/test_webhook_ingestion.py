@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +31,7 @@ from tests.support import (
     signed,
     test_settings,
 )
+from tests.tokens import DevIssuer, dev_issuer
 
 SECRET = WEBHOOK_SECRETS["rapport"][0]
 NOW = datetime.now(UTC)
@@ -89,9 +90,25 @@ class Harness:
             await nc.close()
 
 
+# The operator's view of deliveries needs a token: one development issuer for the module.
+ISSUER: DevIssuer | None = None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _issuer(tmp_path_factory) -> Iterator[None]:
+    global ISSUER
+    with dev_issuer(tmp_path_factory.mktemp("issuer")) as served:
+        ISSUER = served
+        yield
+    ISSUER = None
+
+
 async def make_harness(clean_nats: str, database_factory, **overrides) -> Harness:
+    assert ISSUER is not None
     settings = test_settings(
         clean_nats,
+        auth_issuer=ISSUER.url,
+        auth_development=True,
         events_database_url=await database_factory("events"),
         webhook_secrets=WEBHOOK_SECRETS,
         webhook_source_adapters=WEBHOOK_SOURCE_ADAPTERS,
@@ -99,7 +116,10 @@ async def make_harness(clean_nats: str, database_factory, **overrides) -> Harnes
     )
     # each part connects as its own identity, with the permissions it has in production
     gateway = create_gateway(as_identity(settings, "gateway"))
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=gateway), base_url="http://gw")
+    operator = {"Authorization": f"Bearer {ISSUER.token('ops', roles=('operator',))}"}
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=gateway), base_url="http://gw", headers=operator
+    )
     events = create_events(as_identity(settings, "events"))
     return Harness(settings, http, clean_nats, events, gateway)
 
