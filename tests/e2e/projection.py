@@ -22,7 +22,7 @@ class Projection:
     names them (the gateway's own checks are the authorization tests')."""
 
     def __init__(self, system: System) -> None:
-        self.url = system.nats.url
+        self.url = system.nats_url  # the tests' own identity (it may ask any service)
 
     def get(self, path: str, params: dict | None = None) -> httpx.Response:
         return asyncio.run(self._get(path, dict(params or {})))

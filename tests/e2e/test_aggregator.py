@@ -327,7 +327,7 @@ def test_a_meeting_timed_ahead_is_dead_lettered_and_holds_up_no_ones_reads(syste
     refused = wait_until(
         lambda: [
             h
-            for h in asyncio.run(_dead_letters(system.nats.url))
+            for h in asyncio.run(_dead_letters(system.nats_url))
             if "ended_at" in h.get("Rapport-Error", "")
         ],
         timeout=30,
@@ -484,7 +484,7 @@ def test_killing_one_of_two_instances_mid_stream_loses_and_doubles_nothing(tmp_p
         publish(system, registrations(ids), "reg")
         publish(system, messages, "dm")
         wait_until(
-            lambda: asyncio.run(_pending(system.nats.url)) < 7_000, timeout=60, interval=0.02
+            lambda: asyncio.run(_pending(system.nats_url)) < 7_000, timeout=60, interval=0.02
         )
         os.kill(system.processes["aggregator-2"].pid, signal.SIGKILL)
         system.processes.pop("aggregator-2").wait()
