@@ -395,11 +395,11 @@ PEOPLE = [
                 "Pairs by status",
                 "none",
                 "Pairs of members by relationship health status (thriving, steady, fading, "
-                "dormant); blocked pairs are not counted. Partitions hold disjoint pairs, so "
-                "their counts add up.",
+                "dormant); blocked pairs are not counted. Every aggregator instance reads the "
+                "same projection, so their figures agree (max, not sum).",
                 [
                     q(
-                        f"sum by (status) (rapport_pairs_by_status{{{SEL}}})",
+                        f"max by (status) (rapport_pairs_by_status{{{SEL}}})",
                         "{{status}}",
                     )
                 ],
@@ -411,7 +411,7 @@ PEOPLE = [
                 "How the network's relationships move between statuses.",
                 [
                     q(
-                        f"sum by (status) (rapport_pairs_by_status{{{SEL}}})",
+                        f"max by (status) (rapport_pairs_by_status{{{SEL}}})",
                         "{{status}}",
                     )
                 ],
@@ -420,8 +420,7 @@ PEOPLE = [
                 "Isolated members",
                 "none",
                 "Active members with no steady-or-better relationship: the people to invite to "
-                "an event or introduce. Exact with one aggregator partition (with several, "
-                "the largest partition's count; GET /v1/insights/org has the exact figure).",
+                "an event or introduce (every aggregator instance reads the same projection).",
                 [q(f"max(rapport_isolated_members{{{SEL}}})", "isolated")],
                 kind="stat",
                 width=6,
