@@ -336,12 +336,14 @@ def test_a_meeting_timed_ahead_is_dead_lettered_and_holds_up_no_ones_reads(syste
     assert refused[0]["Rapport-Original-Subject"] == event_subject(MeetingLogged)
 
     def relationships(member: str, at: datetime):
-        return system.http.get(f"/v1/members/{member}/relationships", params={"at": at.isoformat()})
+        return Projection(system).get(
+            f"/v1/members/{member}/relationships", params={"at": at.isoformat()}
+        )
 
     # nobody's reads "now" are held up, Ana's and Ben's included: the meeting counts for no one
     for member in ids:
         assert relationships(member, now).status_code == 200, member
-    view = system.http.get(f"/v1/relationships/{ana}/{ben}", params={"at": now.isoformat()})
+    view = Projection(system).get(f"/v1/relationships/{ana}/{ben}", params={"at": now.isoformat()})
     assert view.json()["relationship"]["interaction_count"] == 1
     # each member's own data bounds the reads about them, and only them
     before_cleo = START + timedelta(days=5)
@@ -406,7 +408,7 @@ def test_a_rebuild_turns_a_v1_projection_into_v2_while_v1_serves(tmp_path, monke
             if version == "v1":
                 rebuilt = subprocess.run(
                     [sys.executable, "-m", "services.aggregator.rebuild"],
-                    env=system.env | {"RAPPORT_HEALTH_MODEL": "v2"},
+                    env=system.env | identity_env(PROVISIONING) | {"RAPPORT_HEALTH_MODEL": "v2"},
                     capture_output=True,
                     text=True,
                     timeout=300,
