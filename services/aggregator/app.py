@@ -142,7 +142,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
                 cursors.key = await cursor_key(uow.session, secret)
 
     async def start_gauges() -> None:
-        gauges.append(asyncio.create_task(refresh_gauges(runtime, model, weights, partials)))
+        gauges.append(asyncio.create_task(refresh_gauges(runtime, models, partials)))
 
     async def stop_gauges() -> None:
         for task in gauges:
