@@ -61,15 +61,17 @@ def metric(port: int, name: str, **labels: str) -> float:
     return total
 
 
-async def _send(base_url: str, requests: list[tuple[str, dict]], clients: int) -> list[int]:
+async def _send(base_url: str, requests: list[tuple[str, dict, dict]], clients: int) -> list[int]:
+    """POST (path, body, headers of the acting member) with `clients` in flight."""
     statuses: list[int] = []
     queue = list(reversed(requests))
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
 
         async def worker() -> None:
             while queue:
-                path, body = queue.pop()
-                statuses.append((await client.post(path, json=body)).status_code)
+                path, body, headers = queue.pop()
+                response = await client.post(path, json=body, headers=headers)
+                statuses.append(response.status_code)
 
         await asyncio.gather(*(worker() for _ in range(clients)))
     return statuses
@@ -106,9 +108,8 @@ def test_two_replicas_of_content_share_the_posts_and_publish_each_fact_once(syst
     authors = system.registered(*(f"author{n}" for n in range(4)))
     replica = Replica(system, "content")
     try:
-        posts = [
-            ("/v1/posts", {"author_id": authors[n % 4], "body": f"post {n}"}) for n in range(200)
-        ]
+        signed_in = [dict(system.as_id(a).headers) for a in authors]
+        posts = [("/v1/posts", {"body": f"post {n}"}, signed_in[n % 4]) for n in range(200)]
 
         statuses = asyncio.run(_send(str(system.http.base_url), posts, clients=16))
 
@@ -127,7 +128,8 @@ def test_two_replicas_of_connections_share_the_requests_and_publish_each_fact_on
     try:
         pairs = list(itertools.combinations(members, 2))[:100]
         requests = [
-            ("/v1/connection-requests", {"requester_id": a, "addressee_id": b}) for a, b in pairs
+            ("/v1/connection-requests", {"addressee_id": b}, dict(system.as_id(a).headers))
+            for a, b in pairs
         ]
 
         statuses = asyncio.run(_send(str(system.http.base_url), requests, clients=16))
