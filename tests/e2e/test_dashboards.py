@@ -183,7 +183,8 @@ def test_every_dashboard_panel_evaluates_on_scraped_metrics(scraped: Prometheus)
         assert_evaluates(scraped, what, expr)
 
 
-# Panels that chart failures the scenario does not provoke: empty on a healthy run.
+# Panels that chart failures the scenario does not provoke: empty on a healthy run, though a
+# loaded machine may show a few (a readiness poll answered 503 while a service was busy).
 QUIET_WHEN_HEALTHY = {
     "rapport-overview: Server error ratio by route",
     "rapport-overview: Operation failures by service",
@@ -198,7 +199,7 @@ def test_every_dashboard_panel_shows_data_after_the_scenario(scraped: Prometheus
         result = scraped.query(grafana(expr)).get("data", {}).get("result", [])
         panels[what] = panels.get(what, False) or bool(result)
     empty = {what for what, has_data in panels.items() if not has_data}
-    assert empty == QUIET_WHEN_HEALTHY
+    assert empty <= QUIET_WHEN_HEALTHY
 
 
 def test_every_dashboard_variable_has_values(scraped: Prometheus) -> None:
