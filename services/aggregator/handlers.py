@@ -186,7 +186,7 @@ class Partials:
         weeks = await p.weeks.since(weeks_back(q.at)[0], [q.member_id])
         return api.PartialBalance(
             sums=api.ChannelFigures(online=sums.online, offline=sums.offline, as_of=sums.as_of),
-            weeks={w: api.WeekSums(online=on, offline=off) for w, (on, off) in weeks.items()},
+            weeks={w: api.WeekSums(online=on, offline=off) for w, (on, off, _) in weeks.items()},
             watermark=await p.watermarks.of([q.member_id]),
         )
 
@@ -375,11 +375,13 @@ class Queries:
         partials, at = await self._gather(
             self.partials.insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
         )
-        figures = combine_insights(partials, members, at, self.model)
+        figures = combine_insights(partials, members, at, self.model, self.min_group)
         return api.OrgInsights(at=at, **dict(figures))
 
     async def team(self, q: api.TeamInsightsQuery, uow: UnitOfWork) -> api.TeamInsights:
-        """A team's aggregates; only for teams of at least `insights_min_group` members."""
+        """A team's aggregates; only for teams with at least `insights_min_group` members,
+        that many of them active (idle members would leave one member's figures bare), and
+        each week of the trend only when that many were active in it."""
         projection = await live_projection(uow, self.models)
         members = set(await projection.members.of_team(q.team))
         if len(members) < self.min_group:
@@ -394,5 +396,12 @@ class Queries:
             q.at,
             uow,
         )
-        figures = combine_insights(partials, members, at, self.model)
+        figures = combine_insights(partials, members, at, self.model, self.min_group)
+        active = figures.members - figures.members_by_balance.inactive
+        if active < self.min_group:
+            raise Forbidden(
+                f"insights are shown only for teams with {self.min_group} or more active "
+                f"members; {q.team} has fewer, so its figures could single someone out",
+                field="team",
+            )
         return api.TeamInsights(team=q.team, at=at, **dict(figures))

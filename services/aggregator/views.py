@@ -164,26 +164,55 @@ def add_sums(parts: Iterable[api.ChannelFigures], model: HealthModel) -> Channel
     return total
 
 
-def add_weeks(parts: Iterable[dict[str, api.WeekSums]]) -> dict[str, tuple[float, float]]:
-    total: dict[str, list[float]] = {}
+def add_weeks(parts: Iterable[dict[str, api.WeekSums]]) -> dict[str, tuple[float, float, int]]:
+    """Weekly sums added up: (online, offline, active members)."""
+    total: dict[str, list] = {}
     for part in parts:
         for week, figures in part.items():
-            acc = total.setdefault(week, [0.0, 0.0])
+            acc = total.setdefault(week, [0.0, 0.0, 0])
             acc[0] += figures.online
             acc[1] += figures.offline
-    return {w: (v[0], v[1]) for w, v in total.items()}
+            acc[2] += figures.active_members
+    return {w: (v[0], v[1], v[2]) for w, v in total.items()}
 
 
-def trend(weeks: dict[str, tuple[float, float]], at: datetime) -> list[api.WeekFigures]:
+def trend(weeks: dict[str, tuple], at: datetime) -> list[api.WeekFigures]:
+    """A member's own last weeks."""
     figures = []
     for week in weeks_back(at):
-        online, offline = weeks.get(week, (0.0, 0.0))
+        online, offline, *_ = weeks.get(week, (0.0, 0.0))
         figures.append(
             api.WeekFigures(
                 week=date.fromisoformat(week),
                 online=online,
                 offline=offline,
                 offline_share=share(online, offline),
+            )
+        )
+    return figures
+
+
+def group_trend(
+    weeks: dict[str, tuple[float, float, int]], at: datetime, minimum: int
+) -> list[api.TrendWeek]:
+    """A group's last weeks, each released only when at least `minimum` of its members were
+    active that week: otherwise the week's figure could be one member's own (the others idle),
+    so it is withheld with the reason."""
+    figures = []
+    for week in weeks_back(at):
+        online, offline, active = weeks.get(week, (0.0, 0.0, 0))
+        monday = date.fromisoformat(week)
+        if active < minimum:
+            reason = f"fewer than {minimum} members were active this week"
+            figures.append(api.TrendWeek(week=monday, suppressed=reason))
+            continue
+        figures.append(
+            api.TrendWeek(
+                week=monday,
+                online=online,
+                offline=offline,
+                offline_share=share(online, offline),
+                active_members=active,
             )
         )
     return figures
@@ -339,13 +368,20 @@ def insights_partial(
             if members is None or m in members
         },
         steady_members=sorted(steady_members),
-        weeks={w: api.WeekSums(online=on, offline=off) for w, (on, off) in weeks.items()},
+        weeks={
+            w: api.WeekSums(online=on, offline=off, active_members=active)
+            for w, (on, off, active) in weeks.items()
+        },
         watermark=watermark,
     )
 
 
 def combine_insights(
-    partials: list[api.PartialInsights], members: set[str], at: datetime, model: HealthModel
+    partials: list[api.PartialInsights],
+    members: set[str],
+    at: datetime,
+    model: HealthModel,
+    min_group: int,
 ) -> api.InsightFigures:
     by_status = dict.fromkeys(STATUSES, 0)
     steady: set[str] = set()
@@ -362,5 +398,5 @@ def combine_insights(
         pairs_by_status=api.PairsByStatus(**by_status),
         members_by_balance=api.MembersByBalance(**by_balance),
         isolated_members=len(members - steady),
-        weekly_trend=trend(add_weeks(part.weeks for part in partials), at),
+        weekly_trend=group_trend(add_weeks(part.weeks for part in partials), at, min_group),
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, case, delete, distinct, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..model import ONLINE
@@ -70,17 +70,24 @@ class WeeklyTrend:
         self._cache.clear()
 
     async def since(self, week: str, member_ids: list[str] | None) -> dict[str, tuple]:
-        """Raw online/offline weight per week from `week` on, summed over the members (all
-        when None)."""
+        """Per week from `week` on: (online, offline, active members), the raw weights summed
+        over the members (all when None) and how many of them had any activity that week."""
         w = self.table
+        active = case((w.c.online + w.c.offline > 0, w.c.member_id))
         query = (
-            select(w.c.week, func.sum(w.c.online), func.sum(w.c.offline))
+            select(
+                w.c.week,
+                func.sum(w.c.online),
+                func.sum(w.c.offline),
+                func.count(distinct(active)),
+            )
             .where(w.c.week >= week)
             .group_by(w.c.week)
         )
         if member_ids is not None:
             query = query.where(w.c.member_id.in_(member_ids))
-        return {r[0]: (r[1] or 0.0, r[2] or 0.0) for r in await self.session.execute(query)}
+        rows = await self.session.execute(query)
+        return {r[0]: (r[1] or 0.0, r[2] or 0.0, r[3] or 0) for r in rows}
 
     async def erase_member(self, member_id: str) -> None:
         w = self.table

@@ -230,12 +230,25 @@ class MembersByBalance(Answer):
     inactive: int = 0
 
 
+class TrendWeek(Answer):
+    """A group's week: released only when enough of its members were active that week."""
+
+    week: date = Field(description="The week's Monday")
+    online: float | None = None
+    offline: float | None = None
+    offline_share: float | None = None
+    active_members: int | None = Field(None, description="Members with activity that week")
+    suppressed: str | None = Field(
+        None, description="Why the week's figures are withheld (too few active members)"
+    )
+
+
 class InsightFigures(Answer):
     members: int
     pairs_by_status: PairsByStatus
     members_by_balance: MembersByBalance
     isolated_members: int = Field(description="Members without a steady or thriving pair")
-    weekly_trend: list[WeekFigures]
+    weekly_trend: list[TrendWeek]
 
 
 class OrgInsights(InsightFigures):
@@ -305,6 +318,7 @@ class ChannelFigures(Answer):
 class WeekSums(Answer):
     online: float
     offline: float
+    active_members: int = 0
 
 
 class PartialBalance(Answer):
