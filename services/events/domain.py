@@ -19,7 +19,7 @@ from shared.contracts.events import (
     MeetingLogged,
     RsvpChanged,
 )
-from shared.errors import Conflict, Invalid
+from shared.errors import Conflict, Forbidden, Invalid
 from shared.timezones import known_time_zone
 
 MIN_PARTICIPANTS, MAX_PARTICIPANTS = 2, 12
@@ -97,6 +97,13 @@ class Gathering:
     def require_open(self, field: str = "event_id") -> None:
         if self.cancelled:
             raise Conflict("this event was cancelled", field=field)
+
+    def require_organiser(self, member_id: str) -> None:
+        """Only the organiser changes or cancels an event through the API; an event with no
+        organiser is kept by the platform that sent it (its webhooks)."""
+        if self.organiser_id != member_id:
+            who = "its organiser" if self.organiser_id else "the platform it came from"
+            raise Forbidden(f"only {who} can change this event", field="event_id")
 
     def change(self, changes: dict) -> list[Event]:
         """Apply a partial update; event.updated names the fields that really changed."""

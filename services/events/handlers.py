@@ -11,6 +11,7 @@ from shared.contracts.api.events import (
     AnswerRsvp,
     AttendanceView,
     Attendees,
+    CancelEvent,
     CheckIn,
     CreateEvent,
     EventQuery,
@@ -128,6 +129,7 @@ async def create_event(command: CreateEvent, uow: UnitOfWork) -> EventView:
 async def update_event(command: UpdateEvent, uow: UnitOfWork) -> EventView:
     """Change some of an event's fields; publishes event.updated when a fact changed."""
     gathering = await require_gathering(uow, command.event_id)
+    gathering.require_organiser(command.actor_id)
     changes = command.changes.model_dump(exclude_unset=True)
     # null means "unchanged", except for the organiser (null removes them)
     changes = {k: v for k, v in changes.items() if v is not None or k == "organiser_id"}
@@ -140,9 +142,10 @@ async def update_event(command: UpdateEvent, uow: UnitOfWork) -> EventView:
     return event_view(gathering)
 
 
-async def cancel_event(command: EventRef, uow: UnitOfWork) -> EventView:
+async def cancel_event(command: CancelEvent, uow: UnitOfWork) -> EventView:
     """Cancel an event; publishes event.cancelled (once)."""
     gathering = await require_gathering(uow, command.event_id)
+    gathering.require_organiser(command.actor_id)
     events = gathering.cancel(now())
     await Gatherings(uow.session).save(gathering)
     await publish_all(uow, events)

@@ -105,6 +105,22 @@ def test_an_event_is_created_listed_updated_and_cancelled(shared_system: System)
     assert event["event_id"] not in listed(shared_system, **week)
 
 
+def test_only_its_organiser_changes_or_cancels_an_event(shared_system: System):
+    event = create(shared_system)  # organised by the signed-in visitor
+    (other,) = members(shared_system, "not-the-organiser")
+    url = f"/v1/events/{event['event_id']}"
+
+    problem(shared_system.as_id(other).patch(url, json={"title": "Mine now"}), 403, "event_id")
+    problem(shared_system.as_id(other).post(f"{url}/cancel"), 403, "event_id")
+    assert shared_system.signed_in().get(url).json() == event
+
+    # handed over: the new organiser may, the previous one no longer
+    handed = shared_system.signed_in().patch(url, json={"organiser_id": other})
+    assert handed.status_code == 200, handed.text
+    problem(shared_system.signed_in().post(f"{url}/cancel"), 403, "event_id")
+    assert shared_system.as_id(other).post(f"{url}/cancel").json()["status"] == "cancelled"
+
+
 def test_rsvps_and_check_ins_are_one_per_member_and_changeable(shared_system: System):
     ana, ben = members(shared_system, "rsvp-ana", "rsvp-ben")
     event = create(shared_system, format="hybrid", starts_at=(NOW - timedelta(hours=1)).isoformat())

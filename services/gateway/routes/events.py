@@ -77,9 +77,10 @@ async def update_event(
     event_id: IdPath,
     body: api.EventChanges,
     backends: BackendsDep,
-    _: Annotated[Acting, Depends(allowed(api.update_event))],
+    acting: Annotated[Acting, Depends(allowed(api.update_event))],
 ) -> api.EventView:
-    return await backends.call(api.update_event, api.UpdateEvent(event_id=event_id, changes=body))
+    command = api.UpdateEvent(event_id=event_id, actor_id=acting.member_id, changes=body)
+    return await backends.call(api.update_event, command)
 
 
 @router.post(
@@ -90,9 +91,10 @@ async def update_event(
 async def cancel_event(
     event_id: IdPath,
     backends: BackendsDep,
-    _: Annotated[Acting, Depends(allowed(api.cancel_event))],
+    acting: Annotated[Acting, Depends(allowed(api.cancel_event))],
 ) -> api.EventView:
-    return await backends.call(api.cancel_event, api.EventRef(event_id=event_id))
+    command = api.CancelEvent(event_id=event_id, actor_id=acting.member_id)
+    return await backends.call(api.cancel_event, command)
 
 
 @router.get(

@@ -104,7 +104,13 @@ class EventChanges(Request):
 
 class UpdateEvent(Request):
     event_id: Id
+    actor_id: MemberId  # the caller: only the organiser changes an event
     changes: EventChanges
+
+
+class CancelEvent(Request):
+    event_id: Id
+    actor_id: MemberId  # the caller: only the organiser cancels an event
 
 
 class EventRef(Request):
@@ -274,18 +280,18 @@ update_event = operation(
     "update_event",
     UpdateEvent,
     EventView,
-    "Change some of an event's fields",
-    errors=(404, 409),
-    access=ANYONE_SIGNED_IN,
+    "Change some of an event's fields (its organiser only)",
+    errors=(403, 404, 409),
+    access=SELF("actor_id"),
 )
 cancel_event = operation(
     SERVICE,
     "cancel_event",
-    EventRef,
+    CancelEvent,
     EventView,
-    "Cancel an event",
-    errors=(404, 409),
-    access=ANYONE_SIGNED_IN,
+    "Cancel an event (its organiser only)",
+    errors=(403, 404, 409),
+    access=SELF("actor_id"),
 )
 get_event = operation(
     SERVICE, "get_event", EventRef, EventView, "An event", errors=(404,), access=ANYONE_SIGNED_IN
