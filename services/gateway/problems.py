@@ -71,7 +71,12 @@ async def _unavailable(_: Request, error: ServiceUnavailable) -> JSONResponse:
 def allowed_methods(request: Request) -> list[str]:
     """Every method some route serves at this path (Starlette's 405 names only the first
     route that matched the path, which is wrong when several routes share it). Routes are
-    asked through their public `matches`, as the router itself asks them."""
+    asked through their public `matches`, as the router itself asks them. A path that the
+    API document names as it is (`/v1/webhooks/deliveries`) is that resource, not also a
+    value of a parameter (`/v1/webhooks/{source}`): its documented methods are the answer."""
+    documented = request.app.openapi().get("paths", {}).get(request.url.path)
+    if documented:
+        return [method for method in ROUTABLE_METHODS if method.lower() in documented]
     routes = request.app.router.routes
     return [
         method

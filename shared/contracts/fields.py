@@ -26,6 +26,9 @@ MemberId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 TIME_RANGE = "between 1970-01-01 and 2100-01-01 (UTC)"
+# The range in the schema, as far as a pattern can say it: a year from 1970 to 2099 (an offset
+# may still carry a value just across an edge; the validator has the last word).
+IN_RANGE_YEAR = {"pattern": "^(19[7-9][0-9]|20[0-9][0-9])-"}
 
 # Bidirectional overrides, embeddings and isolates, marks, and zero-width characters: they
 # let a name read differently from what it is (U+202E turns "moc.elgoog" into "google.com").
@@ -168,11 +171,17 @@ def _utc_if_naive(value: object) -> object:
 
 
 # A point in time in a body: with its offset, within the range.
-Instant = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_in_range)]
+Instant = Annotated[
+    AwareDatetime,
+    BeforeValidator(_date_time_text),
+    AfterValidator(_in_range),
+    Field(json_schema_extra=IN_RANGE_YEAR),
+]
 # A point in time in a query (`at`): an offset-less value is UTC.
 QueryInstant = Annotated[
     AwareDatetime,
     BeforeValidator(_utc_if_naive),
     BeforeValidator(_date_time_text),
     AfterValidator(_in_range),
+    Field(json_schema_extra=IN_RANGE_YEAR),
 ]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from ..fields import BodyText, MemberId, PlainText
+from ..fields import BodyText, MemberId, PlainText, http_url
 from ..operations import SELF, Answer, Done, Request, operation, ping_operation
 
 SERVICE = "content"
@@ -30,7 +30,7 @@ GroupName = Annotated[
     str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True), PlainText
 ]
 GroupTopic = Annotated[str, StringConstraints(max_length=300, strip_whitespace=True), PlainText]
-Link = Annotated[AnyHttpUrl, Field(max_length=2048)]
+Link = http_url(2048)
 Visibility = Literal["connections", "org", "group"]
 ReactionKind = Literal["like", "celebrate", "insightful", "support"]
 REACTION_KINDS: tuple[str, ...] = ("like", "celebrate", "insightful", "support")
@@ -72,10 +72,15 @@ class CreatePost(NewPost):
     author_id: MemberId
 
 
-class PostEdits(Request):
-    """What the author may change: the body and the link (`"link": null` removes it)."""
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
 
-    body: PostBody | None = None
+
+class PostEdits(Request):
+    """What the author may change: the body and the link (`"link": null` removes it). A post
+    always has a body: absent, it is unchanged; null is refused."""
+
+    body: PostBody = Field(None, json_schema_extra=_no_default)
     link: Link | None = None
 
 
