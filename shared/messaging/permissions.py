@@ -10,6 +10,8 @@ so what the documentation says is what the server enforces:
   deliveries;
 - a consumer fetches, acks and reads the info of its own durables only, and dead-letters
   under its own durable's subject;
+- the events service deletes raw webhook deliveries (in WEBHOOKS, and its webhook
+  consumer's dead letters) when it erases a member;
 - only the provisioning job creates and updates streams and consumers (and replays them, for
   the aggregator's rebuild);
 - each identity reads replies only under its own inbox prefix (`_INBOX.<identity>.`), so no
@@ -23,7 +25,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from shared.contracts.streams import DOMAINS, STREAMS, ConsumerSpec, all_consumers
+from shared.contracts.streams import (
+    DOMAINS,
+    STREAMS,
+    WEBHOOK_CONSUMER,
+    WEBHOOK_DEAD_LETTER_READER,
+    ConsumerSpec,
+    all_consumers,
+)
 from shared.contracts.subjects import (
     WEBHOOK_SUBJECTS,
     dead_letter_subject,
@@ -67,11 +76,28 @@ def _consumer_permissions(spec: ConsumerSpec) -> list[str]:
     ]
 
 
+def _webhook_erasure_permissions() -> list[str]:
+    """The events service erases a member's raw webhook deliveries: deletes their messages in
+    WEBHOOKS, and reads (through one named consumer on its webhook consumer's dead-letter
+    subject only) and deletes their dead-lettered copies. A message delete names a sequence,
+    not a subject: NATS cannot narrow it to one subject of DEADLETTER."""
+    reader = f"DEADLETTER.{WEBHOOK_DEAD_LETTER_READER}"
+    return [
+        f"{JS_API}.STREAM.MSG.DELETE.WEBHOOKS",
+        f"{JS_API}.STREAM.MSG.DELETE.DEADLETTER",
+        f"{JS_API}.CONSUMER.CREATE.{reader}.{dead_letter_subject(WEBHOOK_CONSUMER)}",
+        f"{JS_API}.CONSUMER.MSG.NEXT.{reader}",
+        f"{JS_API}.CONSUMER.DELETE.{reader}",
+    ]
+
+
 def service_permissions(service: str) -> Permissions:
     publish = [domain_subjects(service)] if service in DOMAINS else []
     for spec in all_consumers():
         if spec.service == service:
             publish += _consumer_permissions(spec)
+    if service == "events":
+        publish += _webhook_erasure_permissions()
     return Permissions(
         service,
         publish=tuple(publish),
