@@ -183,7 +183,7 @@ async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitO
 
 
 async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
-    uow.after_erasure()
+    uow.after_erasure(event.member_id)
     await Members(uow.session).forget(event.member_id, Version.of(envelope))
 
 

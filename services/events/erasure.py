@@ -122,6 +122,7 @@ def member_deleted_handler(
     async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
         """Erasure: the member's attendances and meetings (handlers.on_member_deleted), and
         the webhook deliveries that name them, found by the email the copy still holds."""
+        uow.after_erasure(event.member_id)
         known = await Members(uow.session).active(event.member_id)
         email = known.email if known is not None else None
         await handlers.on_member_deleted(event, envelope, uow)

@@ -105,7 +105,7 @@ class ProfileHandlers:
     async def delete_member(self, command: MemberRef, uow: UnitOfWork) -> Done:
         """Erase a member and their personal data; publishes member.deleted (and
         profile_strength.changed for the members of their industry whose score it changes)."""
-        uow.after_erasure()
+        uow.after_erasure(command.member_id)
         members = MemberStore(uow.session)
         member = await _existing(members, command.member_id)
         await members.erase(command.member_id)
