@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 WEBHOOKS_STREAM, DEAD_LETTERS = "WEBHOOKS", "DEADLETTER"
 DEAD_LETTER_BATCH = 100
+# headers of a dead letter (shared.messaging.consumer)
+ORIGINAL_STREAM, ORIGINAL_SEQUENCE = "Rapport-Original-Stream", "Rapport-Original-Sequence"
 
 
 class RawDeliveries:
@@ -47,7 +49,8 @@ class RawDeliveries:
 
     async def erase_dead_letters(self, naming: Callable[[bytes, dict[str, str]], bool]) -> int:
         """Delete every dead letter of the webhook consumer for which `naming(body, headers)`
-        holds; how many."""
+        holds, and its original in WEBHOOKS (a dead-lettered delivery has no record that
+        would name it); how many."""
         js = self.jetstream()
         with contextlib.suppress(NotFoundError):  # left by an erasure that stopped midway
             await js.delete_consumer(DEAD_LETTERS, WEBHOOK_DEAD_LETTER_READER)
@@ -73,10 +76,14 @@ class RawDeliveries:
                 except TimeoutError:
                     break
                 for message in messages:
-                    if naming(message.data, dict(message.headers or {})):
-                        with contextlib.suppress(NotFoundError):
-                            await js.delete_msg(DEAD_LETTERS, message.metadata.sequence.stream)
-                            erased += 1
+                    headers = dict(message.headers or {})
+                    if not naming(message.data, headers):
+                        continue
+                    with contextlib.suppress(NotFoundError):
+                        await js.delete_msg(DEAD_LETTERS, message.metadata.sequence.stream)
+                    if headers.get(ORIGINAL_STREAM) == WEBHOOKS_STREAM:
+                        await self.erase([int(headers[ORIGINAL_SEQUENCE])])
+                    erased += 1
                 if not messages or messages[-1].metadata.num_pending == 0:
                     break
             await subscription.unsubscribe()
@@ -101,7 +108,7 @@ async def erase_deliveries(
     originals = {str(s) for s in sequences}
 
     def names_the_member(body: bytes, headers: dict[str, str]) -> bool:
-        if headers.get("Rapport-Original-Sequence") in originals:
+        if headers.get(ORIGINAL_SEQUENCE) in originals:
             return True
         return email is not None and email in emails_named(body)
 

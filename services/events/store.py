@@ -603,9 +603,7 @@ class Deliveries:
             self.session.add(DeliveryMessageRow(sequence=sequence, delivery_id=delivery_id))
             await self.session.flush()
 
-    async def save(
-        self, delivery: Delivery, *, new: bool = False, names: list[Named] = ()
-    ) -> None:
+    async def save(self, delivery: Delivery, *, new: bool = False, names: list[Named] = ()) -> None:
         """Write the delivery; a new one with its raw message and whom it names."""
         row = None if new else await self.session.get(DeliveryRow, delivery.id)
         first = row is None
@@ -674,9 +672,7 @@ class Deliveries:
         found: list[int] = []
         for chunk in _chunks(delivery_ids):
             found += await self.session.scalars(
-                select(DeliveryMessageRow.sequence).where(
-                    DeliveryMessageRow.delivery_id.in_(chunk)
-                )
+                select(DeliveryMessageRow.sequence).where(DeliveryMessageRow.delivery_id.in_(chunk))
             )
         return sorted(found)
 
