@@ -20,6 +20,7 @@ from shared.contracts.events import MemberDeleted
 from shared.contracts.streams import WEBHOOK_CONSUMER, WEBHOOK_DEAD_LETTER_READER
 from shared.contracts.subjects import dead_letter_subject
 from shared.db import UnitOfWork
+from shared.metrics import WEBHOOK_DELIVERIES_FORGOTTEN
 
 from . import handlers
 from .deliveries import email_digest, emails_named
@@ -114,6 +115,7 @@ async def erase_deliveries(
 
     dead = await raw.erase_dead_letters(names_the_member)
     await deliveries.erase(found)
+    WEBHOOK_DELIVERIES_FORGOTTEN.labels("erasure").inc(len(found))
     log.info(
         "erased member %s's webhook deliveries: %s records, %s stream messages, %s dead letters",
         member_id,
