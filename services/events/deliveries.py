@@ -69,7 +69,11 @@ class Delivery:
 
 # --- whom a delivery names ------------------------------------------------------------------
 
-EMAIL = re.compile(r"[^\s\"'<>(),;:@\[\]\\]+@[^\s\"'<>(),;:@\[\]\\]+\.[^\s\"'<>(),;:@\[\]\\]+")
+# An address: a local part of at most 64 characters (RFC 5321) starting where a run of
+# address characters starts (the look-behind: a large body costs linear time, not
+# quadratic), "@", a domain of at most 253.
+_PART = r"[^\s\"'<>(),;:@\[\]\\]"
+EMAIL = re.compile(rf"(?<!{_PART}){_PART}{{1,64}}@{_PART}{{1,253}}")
 
 
 def emails_named(body: bytes) -> set[str]:
@@ -80,7 +84,8 @@ def emails_named(body: bytes) -> set[str]:
         texts = list(_strings(json.loads(body)))
     except ValueError:
         texts = [body.decode("utf-8", "replace")]
-    return {normalise_email(found) for text in texts for found in EMAIL.findall(text)}
+    found = (address for text in texts for address in EMAIL.findall(text))
+    return {normalise_email(address) for address in found if "." in address.split("@")[1]}
 
 
 def _strings(value: object) -> Iterator[str]:

@@ -52,3 +52,10 @@ def test_the_webhooks_stream_keeps_messages_for_the_configured_retention_only():
     assert stream_config(webhooks, Settings(webhook_retention_days=2)).max_age == 2 * 86400
     profiles = next(s for s in STREAMS if s.name == "PROFILES")
     assert stream_config(profiles, Settings(webhook_retention_days=2)).max_age == 0
+
+
+def test_a_body_of_the_largest_size_without_spaces_is_read_in_one_pass():
+    """A webhook body may be 256 KiB of address characters: the search starts only where a
+    run of them starts (a quadratic search would hold the events service for minutes)."""
+    assert emails_named(b"a" * 256 * 1024) == set()
+    assert emails_named(b"a.b@" * 65536) == {"a.b@a.b"}
