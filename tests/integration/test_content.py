@@ -340,6 +340,37 @@ async def _rows_naming(database_url: str, member_id: str) -> dict[str, int]:
     return found
 
 
+# --- members' names, from profiles --------------------------------------------------------
+
+
+async def test_content_shows_the_name_profiles_gives_and_keeps_nothing_of_an_erased_member(
+    content: Content, service: Service
+):
+    (ana,) = await content.members("ana")
+    post = await content.ask(api.create_post, {"author_id": ana, "body": "hello"})
+    assert post["author"]["name"] == "Ana"  # the fact carried no name: profiles gave it
+    assert any(ana in request.member_ids for request in content.profiles.requests)
+
+    # a renamed member: the fact says what changed, profiles says the new name
+    content.profiles.hold(ana, name="Ana Lima")
+    await content.publish(
+        MemberUpdated(member_id=ana, handle=content.handles[ana], changed=["name"])
+    )
+
+    async def renamed() -> bool:
+        seen = await content.ask(api.get_post, {"post_id": post["id"], "member_id": ana})
+        return seen["author"]["name"] == "Ana Lima"
+
+    await eventually(renamed)
+
+    # the registration of a member profiles has erased, replayed before their member.deleted
+    gone = str(uuid.uuid4())
+    await content.publish(MemberRegistered(member_id=gone, handle=f"gone-{gone[:8]}"))
+    await content.members("marker")  # facts are handled in order: gone's was before
+    assert not await content.knows(gone)
+    assert await _rows_naming(service.database_url, gone) == {}
+
+
 # --- blocks -----------------------------------------------------------------------------
 
 
