@@ -300,7 +300,7 @@ PERSONAL_DATA_MAX_MEMBERS = 500
 
 class PersonalDataQuery(Request):
     """The fields a service needs of the members a batch of facts names (one request per
-    batch, at most PERSONAL_DATA_MAX_MEMBERS members)."""
+    batch, at most 500 members)."""
 
     member_ids: Annotated[list[MemberId], Field(min_length=1, max_length=PERSONAL_DATA_MAX_MEMBERS)]
     fields: Annotated[list[PersonalField], Field(min_length=1)]

@@ -40,8 +40,7 @@ class MemberRegistered(MemberProfile):
 
 
 class MemberUpdated(MemberProfile):
-    """A member changed their profile: their id, handle and team, and which fields changed
-    (names of fields, never their values)."""
+    """A member changed their profile: id, handle, team and the names of the changed fields."""
 
     type = "member.updated"
     domain = "profiles"
