@@ -7,9 +7,9 @@ from datetime import timedelta
 from faststream.asgi import AsgiFastStream
 
 from shared.contracts.api import events as api
-from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
 from shared.cursors import Cursors
 from shared.messaging.credentials import pull_inbox_prefix
+from shared.messaging.personal_data import ProfilesOverBus, member_facts
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
@@ -42,12 +42,18 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.list_member_meetings, handlers.list_member_meetings)
     runtime.serve(api.list_deliveries, ingestion.list_deliveries_handler(cursors))
     runtime.serve(api.replay_delivery, ingestion.replay_handler(policy))
-    runtime.on_event(MEMBERS, MemberRegistered, handlers.on_member_profile)
-    runtime.on_event(MEMBERS, MemberUpdated, handlers.on_member_profile)
     raw_deliveries = erasure.RawDeliveries(
         lambda: runtime.broker.connection.jetstream(), pull_inbox_prefix(settings, NAME)
     )
-    runtime.on_event(MEMBERS, MemberDeleted, erasure.member_deleted_handler(raw_deliveries))
+    runtime.on_batch(
+        MEMBERS,
+        member_facts(
+            ProfilesOverBus(runtime.broker, timeout=settings.request_timeout),
+            handlers.PERSONAL_FIELDS,
+            on_profile=handlers.on_member_profile,
+            on_deleted=erasure.member_deleted_handler(raw_deliveries),
+        ),
+    )
     runtime.on_message(WEBHOOKS, ingestion.delivery_handler(policy))
 
     secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
