@@ -1,9 +1,9 @@
 """Erasure leaves nothing readable (issue 11): a member whose name, email, profile texts,
-posts, comments, messages and webhook deliveries all carry a unique marker uses every part of
-the system, is erased, and then no byte of the system's data (the SQLite files with their
--wal and -shm, the JetStream store, the logs) nor any row of its PostgreSQL databases holds
-the marker, in any letter case. The aggregator's projection rebuilt by replay afterwards
-equals the live one.
+posts, comments, messages and webhook deliveries (one of them dead-lettered) all carry a
+unique marker uses every part of the system, is erased, and then no byte of the system's
+data (the SQLite files with their -wal and -shm, the JetStream store, the logs) nor any row
+of its PostgreSQL databases holds the marker, in any letter case. The aggregator's
+projection rebuilt by replay afterwards equals the live one.
 
 What PostgreSQL keeps below its tables (its WAL, dead tuples until vacuum) is the server's
 business: the scan is logical (every row of every table as text); docs/operations.md says
@@ -182,6 +182,10 @@ def use_everything(system: System, ana: Marked, ben: str, chen: str) -> set[str]
         webhook(system, {"type": "badge.printed", "data": {"email": ana.email}}),
     }
     wait_until(lambda: naming <= deliveries(system), timeout=20)
+    # a raw message naming her that the events service cannot read: dead-lettered, body kept
+    stray = f'{{"data": {{"email": "{ana.email}"}}}}'.encode()
+    asyncio.run(_publish_stray(system.nats_url, stray))
+    wait_until(lambda: asyncio.run(_dead_lettered(system.nats_url, stray)), timeout=20)
     wait_until(lambda: ana.id in system.relationships(ben), timeout=20)
 
     # every read about her: profile, feed, suggestions, relationships, messages, meetings
@@ -206,6 +210,29 @@ def use_everything(system: System, ana: Marked, ben: str, chen: str) -> set[str]
     ok(as_chen.get(f"/v1/members/{chen}/suggestions"))
     ok(system.analyst().get("/v1/insights/org"))
     return naming
+
+
+async def _publish_stray(url: str, body: bytes) -> None:
+    nc = await nats.connect(url)
+    try:
+        await nc.jetstream().publish(
+            "rapport.webhooks.rapport", body, headers={"Nats-Msg-Id": uuid.uuid4().hex}
+        )
+    finally:
+        await nc.close()
+
+
+async def _dead_lettered(url: str, body: bytes) -> bool:
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        state = (await js.stream_info("DEADLETTER")).state
+        for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+            if (await js.get_msg("DEADLETTER", seq)).data == body:
+                return True
+        return False
+    finally:
+        await nc.close()
 
 
 # --- waiting for the erasure everywhere ------------------------------------------------------
@@ -299,9 +326,11 @@ def test_an_erased_member_leaves_nothing_readable_and_replay_rebuilds_the_projec
     ben, chen = system.registered(*(f"{n}-{uuid.uuid4().hex[:6]}" for n in ("ben", "chen")))
     ana = Marked(system)
     use_everything(system, ana, ben, chen)
-    # the scan sees her data first: the raw deliveries, and (on SQLite) each database
+    # the scan sees her data first: the raw deliveries, their dead letter, and (on SQLite)
+    # each database
     before = " ".join(file_hits(system.root, ana.marker))
-    expected = ["WEBHOOKS"] + (["profiles", "content", "events"] if "sqlite" in before else [])
+    expected = ["WEBHOOKS", "DEADLETTER"]
+    expected += ["profiles", "content", "events"] if "sqlite" in before else []
     assert all(place in before for place in expected), before
     databases = postgres_databases(system)
     assert not databases or asyncio.run(row_hits(databases, ana.marker))
