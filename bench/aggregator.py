@@ -54,9 +54,7 @@ def synthetic_org(members: int, interactions: int, seed: int = 2026) -> list[Env
     activity = [rng.paretovariate(1.2) for _ in ids]
     facts: list[tuple[Event, datetime]] = [
         (
-            MemberRegistered(
-                member_id=m, handle=f"m{i:05d}", name=m, email=f"{m}@x.org", team=teams[i]
-            ),
+            MemberRegistered(member_id=m, handle=f"m{i:05d}", team=teams[i]),
             now - timedelta(days=90),
         )
         for i, m in enumerate(ids)

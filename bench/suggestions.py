@@ -9,7 +9,8 @@ other industries' skills, groups of skewed sizes and events with RSVPs and check
 
 What is timed, with nats-server, the connections service and the gateway as processes on
 loopback (SQLite unless --database-url names a PostgreSQL database):
-- *index from events*: the profiles (member.registered), groups (group.created,
+- *index from events*: the members (member.registered, their profile text answered by the
+  benchmark in profiles' part, one `personal_data` request per batch), groups (group.created,
   group.member_joined) and events (event.created, rsvp.changed, attendee.checked_in) are
   published to JetStream first; the clock starts when the connections service starts and
   stops when its three consumers have nothing pending and a suggestions query (which catches
@@ -31,6 +32,7 @@ import random
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -59,6 +61,7 @@ from shared.messaging.provisioning import provision
 from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
 from shared.settings import Settings
+from tests.support import ProfilesStandIn
 
 CLUSTER = 200
 INDUSTRIES = {
@@ -108,7 +111,8 @@ def say(message: str) -> None:
 def org(members: int, connections: int, rng: random.Random):
     ids = [f"member-{n:06d}" for n in range(members)]
     industries = list(VOCABULARY)
-    profiles = []
+    registrations = []  # the facts: ids and handles
+    profiles: dict[str, dict] = {}  # what profiles holds: the personal fields
     for n, member_id in enumerate(ids):
         industry = industries[(n // CLUSTER) % len(industries)]
         words = VOCABULARY[industry]
@@ -116,20 +120,17 @@ def org(members: int, connections: int, rng: random.Random):
         goals = [
             rng.choice(GOALS).format(*rng.sample(elsewhere, 2)) for _ in range(rng.randint(0, 2))
         ]
-        profiles.append(
-            MemberRegistered(
-                member_id=member_id,
-                handle=f"m{n}",
-                name=f"Member {n}",
-                email=f"m{n}@example.org",
-                headline=f"{industry.title()} {rng.choice(['engineer', 'lead', 'analyst'])}",
-                industry=industry,
-                keywords=rng.sample(words, rng.randint(2, 5)),
-                skills=rng.sample(words, rng.randint(4, 9)),
-                accomplishments=[f"Shipped {rng.choice(words)} at scale"][: rng.randint(0, 1)],
-                goals=goals,
-            )
-        )
+        registrations.append(MemberRegistered(member_id=member_id, handle=f"m{n}"))
+        profiles[member_id] = {
+            "name": f"Member {n}",
+            "email": f"m{n}@example.org",
+            "headline": f"{industry.title()} {rng.choice(['engineer', 'lead', 'analyst'])}",
+            "industry": industry,
+            "keywords": rng.sample(words, rng.randint(2, 5)),
+            "skills": rng.sample(words, rng.randint(4, 9)),
+            "accomplishments": [f"Shipped {rng.choice(words)} at scale"][: rng.randint(0, 1)],
+            "goals": goals,
+        }
     pairs: set[tuple[str, str]] = set()
     while len(pairs) < connections:
         a = rng.randrange(members)
@@ -140,7 +141,7 @@ def org(members: int, connections: int, rng: random.Random):
             b = rng.randrange(members)
         if a != b:
             pairs.add((ids[min(a, b)], ids[max(a, b)]))
-    return ids, profiles, sorted(pairs)
+    return ids, registrations, profiles, sorted(pairs)
 
 
 def groups_and_events(ids: list[str], rng: random.Random) -> list[tuple[Event, datetime]]:
@@ -329,8 +330,8 @@ def main() -> None:
             f"suggestions benchmark: {args.members:,} members, {args.connections:,} connections",
             flush=True,
         )
-        ids, profiles, pairs = org(args.members, args.connections, rng)
-        facts = [(p, datetime.now(UTC) - timedelta(days=40)) for p in profiles]
+        ids, registrations, profiles, pairs = org(args.members, args.connections, rng)
+        facts = [(r, datetime.now(UTC) - timedelta(days=40)) for r in registrations]
         facts += groups_and_events(ids, rng)
         database_url = args.database_url or f"sqlite+aiosqlite:///{root / 'connections.db'}"
         # each process finds its own identity under its data dir, as under `make run`
@@ -339,6 +340,7 @@ def main() -> None:
         config = write_server_config(secrets, passwords, unrestricted=("bench",))
         server = start_nats_server(root / "nats", config=config)
         url = f"nats://bench:{passwords['bench']}@127.0.0.1:{server.port}"
+        profiles_part = ProfilesPart()
         processes = Processes(
             root,
             dict(
@@ -357,6 +359,7 @@ def main() -> None:
             asyncio.run(_provision(url))
             asyncio.run(seed_connections(database_url, pairs))
             asyncio.run(publish(url, facts))
+            profiles_part.start(url, profiles)
             http = httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=60)
             processes.start("gateway")
 
@@ -451,7 +454,29 @@ def main() -> None:
             http.close()
         finally:
             processes.stop_all()
+            profiles_part.stop()
             server.stop()
+
+
+class ProfilesPart:
+    """Profiles' part: answers `personal_data` (the fields member facts do not carry) from the
+    synthetic org, on an event loop of its own beside the benchmark's synchronous steps."""
+
+    def __init__(self) -> None:
+        self.stand_in = ProfilesStandIn()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def start(self, url: str, profiles: dict[str, dict]) -> None:
+        self.stand_in.members = profiles
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.stand_in.start(url), self.loop).result()
+
+    def stop(self) -> None:
+        if self.thread.is_alive():
+            asyncio.run_coroutine_threadsafe(self.stand_in.stop(), self.loop).result()
+            say(f"profiles answered {len(self.stand_in.requests):,} personal_data requests")
+            self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 async def _provision(url: str) -> None:

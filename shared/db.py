@@ -21,10 +21,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     event,
     func,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -163,11 +165,13 @@ class UnitOfWork:
         self.session: AsyncSession
         self.published: list[Envelope] = []
         self._erased = False
+        self._erased_members: set[str] = set()
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._sessions()
         self.published = []
         self._erased = False
+        self._erased_members = set()
         return self
 
     async def __aexit__(self, *exc_info) -> None:
@@ -175,6 +179,9 @@ class UnitOfWork:
         await self.session.close()
 
     async def commit(self) -> None:
+        if self._erased_members:
+            await self._forget_answers_naming(self._erased_members)
+            self._erased_members = set()
         if self._held:  # an idempotent write commits once, with its answer
             await self.session.flush()
             return
@@ -185,10 +192,31 @@ class UnitOfWork:
             self._erased = False
             await checkpoint(self._sessions.kw["bind"])
 
-    def after_erasure(self) -> None:
+    def after_erasure(self, member_id: str | None = None) -> None:
         """Call in a transaction that erases a member's data: once it commits, SQLite's
-        write-ahead log is checkpointed and truncated (`checkpoint`)."""
+        write-ahead log is checkpointed and truncated (`checkpoint`). With `member_id`, the
+        stored answers of idempotent writes that name the member go in the same transaction
+        (a registration's answer holds their name and email, a post's its text)."""
         self._erased = True
+        if member_id is not None:
+            self._erased_members.add(member_id)
+
+    async def _forget_answers_naming(self, member_ids: set[str]) -> None:
+        """Delete the stored answers whose bytes contain one of these member ids (every answer
+        about a member's write names them). A retry of such a write within the keys' keep is
+        then answered afresh: the price of not keeping an erased member's words."""
+        table = self._idempotency
+        if table is None:
+            return
+        dialect = self.session.get_bind().dialect.name
+        found = (
+            "position(:needle IN reply) > 0"
+            if dialect == "postgresql"
+            else ("instr(reply, :needle) > 0")
+        )
+        for member_id in sorted(member_ids):
+            needle = bindparam("needle", member_id.encode(), type_=LargeBinary)
+            await self.session.execute(table.delete().where(text(found).bindparams(needle)))
 
     def hold_commits(self) -> None:
         """Make the handlers' own commits flushes until `commit_all`: one transaction for a

@@ -57,6 +57,12 @@ WEBHOOK_DELIVERIES = Counter(
     "duplicate window).",
     ["source", "outcome"],
 )
+WEBHOOK_DELIVERIES_FORGOTTEN = Counter(
+    "rapport_webhook_deliveries_forgotten_total",
+    "Webhook delivery records the events service deleted, by reason: retention (received "
+    "longer ago than RAPPORT_WEBHOOK_RETENTION_DAYS) or erasure (naming an erased member).",
+    ["reason"],
+)
 WEBHOOK_INGESTION_LATENCY = Histogram(
     "rapport_webhook_ingestion_seconds",
     "From the gateway receiving a webhook delivery to the events service normalising it.",

@@ -115,6 +115,13 @@ class Settings(BaseSettings):
     webhook_publish_timeout: float = Field(
         5.0, description="Seconds the gateway waits for JetStream to store a delivery."
     )
+    webhook_retention_days: float = Field(
+        7.0,
+        gt=0,
+        description="Days raw webhook deliveries are kept (the WEBHOOKS stream's max age, and "
+        "the events service's records of them, failed ones with their body): long enough to "
+        "normalise, replay and recognise a sender's retries, no longer.",
+    )
     meeting_future_tolerance: float = Field(
         300.0, description="Seconds a meeting or check-in may lie in the future (clock skew)."
     )

@@ -160,3 +160,57 @@ def signed(
         "webhook-timestamp": str(math.floor(moment.timestamp())),
         "webhook-signature": signature,
     }
+
+
+# --- profiles' part for services under test that keep personal data ---------------------------
+
+
+class ProfilesStandIn:
+    """Answers profiles' `personal_data` on a test's bus, as the profiles service would, from
+    `members` (id -> profile fields); a member it does not hold is erased. Every request is
+    kept in `requests`, so a test can count them. Start it with a harness URL."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, dict] = {}
+        self.requests: list = []
+        self._nc: nats.NATS | None = None
+
+    def hold(self, member_id: str, **fields) -> None:
+        self.members[member_id] = {
+            "name": member_id.title(),
+            "email": f"{member_id}@example.org",
+            "headline": "",
+            "keywords": [],
+            "skills": [],
+            "accomplishments": [],
+            "goals": [],
+        } | fields
+
+    async def start(self, url: str) -> ProfilesStandIn:
+        from shared.contracts.api.profiles import personal_data
+
+        self._nc = await nats.connect(url)
+        await self._nc.subscribe(personal_data.subject, queue="profiles", cb=self._answer)
+        await self._nc.flush()
+        return self
+
+    async def stop(self) -> None:
+        if self._nc is not None:
+            await self._nc.close()
+            self._nc = None
+
+    async def _answer(self, msg) -> None:
+        from shared.contracts.api.profiles import PersonalData, PersonalDataQuery
+        from shared.contracts.rpc import Reply
+
+        query = PersonalDataQuery.model_validate_json(msg.data)
+        self.requests.append(query)
+        held = [i for i in query.member_ids if i in self.members]
+        reply = PersonalData(
+            members=[
+                {"member_id": i, **{f: self.members[i].get(f) for f in query.fields}} for i in held
+            ],
+            erased=[i for i in query.member_ids if i not in self.members],
+        )
+        answer = Reply(ok=True, result=reply.model_dump(mode="json"))
+        await msg.respond(answer.model_dump_json().encode())

@@ -16,6 +16,7 @@ from typing import Any
 
 from shared.contracts.api import aggregator as api
 from shared.contracts.envelope import Envelope, Event
+from shared.contracts.events import MemberDeleted
 from shared.cursors import BadCursor, Cursors
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
@@ -75,6 +76,8 @@ def batch_handler(models: Models, future_tolerance: timedelta):
     batch is then handled one by one, so that only that event is)."""
 
     async def on_batch(items: list[tuple[Event, Envelope]], uow: UnitOfWork) -> None:
+        if any(isinstance(event, MemberDeleted) for event, _ in items):
+            uow.after_erasure()
         live, building = await generation_state(uow.session)
         model = await models.of(uow.session, live)
         for event, envelope in items:

@@ -13,17 +13,15 @@ from shared.contracts.events import (
     GroupCreated,
     GroupMemberJoined,
     GroupMemberLeft,
-    MemberDeleted,
-    MemberRegistered,
-    MemberUpdated,
     RsvpChanged,
 )
+from shared.messaging.personal_data import ProfilesOverBus, member_facts
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from . import handlers
 from .index_feed import IndexFeed
-from .store import Base
+from .store import PERSONAL_FIELDS, Base
 from .suggestions import SuggestionRules
 
 NAME = "connections"
@@ -48,9 +46,15 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.unblock, handlers.unblock)
     runtime.serve(api.list_connections, handlers.list_connections)
     runtime.serve(api.list_requests, handlers.list_requests)
-    runtime.on_event(MEMBERS, MemberRegistered, handlers.on_member_profile)
-    runtime.on_event(MEMBERS, MemberUpdated, handlers.on_member_profile)
-    runtime.on_event(MEMBERS, MemberDeleted, handlers.on_member_deleted)
+    runtime.on_batch(
+        MEMBERS,
+        member_facts(
+            ProfilesOverBus(runtime.broker, timeout=settings.request_timeout),
+            PERSONAL_FIELDS,
+            on_profile=handlers.on_member_profile,
+            on_deleted=handlers.on_member_deleted,
+        ),
+    )
     runtime.on_event(GROUPS, GroupCreated, handlers.on_group_created)
     runtime.on_event(GROUPS, GroupMemberJoined, handlers.on_group_member_joined)
     runtime.on_event(GROUPS, GroupMemberLeft, handlers.on_group_member_left)

@@ -21,6 +21,7 @@ from shared.contracts.api.connections import (
     Suggestions,
     SuggestionsQuery,
 )
+from shared.contracts.api.profiles import PersonalFields
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -40,7 +41,15 @@ from shared.errors import NotFound
 
 from .domain import Pair, Request
 from .index_feed import IndexFeed
-from .store import Dismissals, Gatherings, Groups, Members, Pairs, not_to_suggest
+from .store import (
+    PERSONAL_FIELDS,
+    Dismissals,
+    Gatherings,
+    Groups,
+    Members,
+    Pairs,
+    not_to_suggest,
+)
 from .suggestions import SuggestionRules, check_dismissal
 
 
@@ -178,12 +187,17 @@ async def list_requests(query: MemberRef, uow: UnitOfWork) -> PendingRequests:
 # --- events from profiles -------------------------------------------------------------
 
 
-async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitOfWork) -> None:
-    await Members(uow.session).upsert(event.member_id, event.model_dump(), Version.of(envelope))
+async def on_member_profile(
+    event: MemberProfile, envelope: Envelope, personal: PersonalFields, uow: UnitOfWork
+) -> None:
+    """The handle from the fact, the rest of what suggestions read from profiles (the fields
+    of PERSONAL_FIELDS, asked for by the batch: shared/messaging/personal_data.py)."""
+    profile = personal.model_dump(include=set(PERSONAL_FIELDS)) | {"handle": event.handle}
+    await Members(uow.session).upsert(event.member_id, profile, Version.of(envelope))
 
 
 async def on_member_deleted(event: MemberDeleted, envelope: Envelope, uow: UnitOfWork) -> None:
-    uow.after_erasure()
+    uow.after_erasure(event.member_id)
     await Members(uow.session).forget(event.member_id, Version.of(envelope))
 
 

@@ -78,15 +78,10 @@ class RequestRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-PROFILE_COPY_FIELDS = (
-    "handle",
-    "name",
-    "headline",
-    "keywords",
-    "skills",
-    "accomplishments",
-    "goals",
-)
+# what suggestions read of a member's profile, asked of profiles (member facts carry only the
+# handle of these)
+PERSONAL_FIELDS = ("name", "headline", "keywords", "skills", "accomplishments", "goals")
+PROFILE_COPY_FIELDS = ("handle", *PERSONAL_FIELDS)
 
 
 class Members:

@@ -6,14 +6,15 @@ from __future__ import annotations
 from faststream.asgi import AsgiFastStream
 
 from shared.contracts.api import content as api
-from shared.contracts.events import EVENT_TYPES, MemberDeleted, MemberRegistered, MemberUpdated
+from shared.contracts.events import EVENT_TYPES
 from shared.contracts.streams import CONSUMERS
+from shared.messaging.personal_data import ProfilesOverBus, member_facts
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from .chats.handlers import ChatHandlers
 from .context import ContentConfig, Context
-from .copies.handlers import on_connection_event, on_member_profile
+from .copies.handlers import PERSONAL_FIELDS, on_connection_event, on_member_profile
 from .engagement.handlers import EngagementHandlers
 from .erasure import ErasureHandlers
 from .feed.handlers import FeedHandlers
@@ -68,9 +69,16 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.list_mutes, feed.list_mutes)
     runtime.serve(api.content_stats, StatsHandlers(context).content_stats)
 
-    runtime.on_event(MEMBERS, MemberRegistered, on_member_profile)
-    runtime.on_event(MEMBERS, MemberUpdated, on_member_profile)
-    runtime.on_event(MEMBERS, MemberDeleted, ErasureHandlers(context).on_member_deleted)
+    profiles = ProfilesOverBus(runtime.broker, timeout=settings.request_timeout)
+    runtime.on_batch(
+        MEMBERS,
+        member_facts(
+            profiles,
+            PERSONAL_FIELDS,
+            on_profile=on_member_profile,
+            on_deleted=ErasureHandlers(context).on_member_deleted,
+        ),
+    )
     (connections,) = (c for c in CONSUMERS if c.durable == CONNECTIONS)
     for event_type in connections.event_types:
         runtime.on_event(CONNECTIONS, EVENT_TYPES[event_type], on_connection_event)

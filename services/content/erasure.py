@@ -35,7 +35,7 @@ class ErasureHandlers:
     ) -> None:
         """group.member_left (member_deleted) for each group the member was in; the owner's
         groups pass to their longest-standing other member."""
-        uow.after_erasure()
+        uow.after_erasure(event.member_id)
         member_id, s = event.member_id, uow.session
         await Members(s).erase(member_id, Version.of(envelope))
         relations = Relations(s)

@@ -7,12 +7,14 @@ from datetime import timedelta
 from faststream.asgi import AsgiFastStream
 
 from shared.contracts.api import events as api
-from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
 from shared.cursors import Cursors
+from shared.messaging.credentials import pull_inbox_prefix
+from shared.messaging.personal_data import ProfilesOverBus, member_facts
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
-from . import handlers, ingestion, listings
+from . import erasure, handlers, ingestion, listings
+from .retention import RetentionTask
 from .store import Base
 
 NAME = "events"
@@ -40,9 +42,18 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.list_member_meetings, handlers.list_member_meetings)
     runtime.serve(api.list_deliveries, ingestion.list_deliveries_handler(cursors))
     runtime.serve(api.replay_delivery, ingestion.replay_handler(policy))
-    runtime.on_event(MEMBERS, MemberRegistered, handlers.on_member_profile)
-    runtime.on_event(MEMBERS, MemberUpdated, handlers.on_member_profile)
-    runtime.on_event(MEMBERS, MemberDeleted, handlers.on_member_deleted)
+    raw_deliveries = erasure.RawDeliveries(
+        lambda: runtime.broker.connection.jetstream(), pull_inbox_prefix(settings, NAME)
+    )
+    runtime.on_batch(
+        MEMBERS,
+        member_facts(
+            ProfilesOverBus(runtime.broker, timeout=settings.request_timeout),
+            handlers.PERSONAL_FIELDS,
+            on_profile=handlers.on_member_profile,
+            on_deleted=erasure.member_deleted_handler(raw_deliveries),
+        ),
+    )
     runtime.on_message(WEBHOOKS, ingestion.delivery_handler(policy))
 
     secret = settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
@@ -53,4 +64,6 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
     # after the schema exists, before the broker takes requests
     runtime.lifecycle(on_startup=load_cursor_key)
-    return runtime.asgi()
+    retention = RetentionTask(runtime.unit_of_work, settings.webhook_retention_days)
+    runtime.lifecycle(on_shutdown=retention.stop)
+    return runtime.asgi(after_startup=[retention.start])

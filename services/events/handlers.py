@@ -25,6 +25,7 @@ from shared.contracts.api.events import (
     MemberRef,
     UpdateEvent,
 )
+from shared.contracts.api.profiles import PersonalFields
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import MemberDeleted, MemberProfile
 from shared.copies import Version
@@ -296,8 +297,17 @@ async def match_member(uow: UnitOfWork, member_id: str, email: str) -> list[Even
     return events
 
 
-async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitOfWork) -> None:
-    email = normalise_email(event.email)
+# what the events service asks profiles for: attendees are matched to members by email
+PERSONAL_FIELDS = ("email",)
+
+
+async def on_member_profile(
+    event: MemberProfile, envelope: Envelope, personal: PersonalFields, uow: UnitOfWork
+) -> None:
+    """Keep the member's current email (from profiles: member facts carry none) and give
+    them what was recorded under it."""
+    assert personal.email is not None  # asked for (PERSONAL_FIELDS), so answered
+    email = normalise_email(personal.email)
     version = Version.of(envelope)
     if await Members(uow.session).upsert(event.member_id, email=email, version=version):
         await publish_all(uow, await match_member(uow, event.member_id, email))

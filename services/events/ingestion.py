@@ -26,7 +26,7 @@ from shared.metrics import WEBHOOK_DELIVERIES, WEBHOOK_INGESTION_LATENCY
 from shared.webhooks.adapters import ADAPTERS, PayloadInvalid, UnsupportedType, normalise
 from shared.webhooks.intents import AnswerRsvp, CheckIn, Intent, LogMeeting, UpsertEvent
 
-from .deliveries import FAILED, Delivery, new_delivery_id
+from .deliveries import FAILED, Delivery, Named, email_digest, emails_named, new_delivery_id
 from .domain import (
     ChangedMeanwhile,
     Gathering,
@@ -65,6 +65,7 @@ def delivery_of(message: Msg, received: datetime) -> Delivery:
             body=message.data,
             sent_at=datetime.fromtimestamp(int(headers[TIMESTAMP]), UTC),
             received_at=datetime.fromisoformat(headers[RECEIVED_AT]),
+            sequence=message.metadata.sequence.stream,
         )
     except (KeyError, ValueError, OverflowError) as error:
         raise Unreadable(f"not a delivery stored by the gateway: {error!r}") from None
@@ -73,7 +74,12 @@ def delivery_of(message: Msg, received: datetime) -> Delivery:
 def delivery_handler(policy: Policy):
     async def on_delivery(message: Msg, uow: UnitOfWork) -> None:
         delivery = delivery_of(message, now())
-        if await Deliveries(uow.session).seen(delivery.source, delivery.webhook_id):
+        deliveries = Deliveries(uow.session)
+        known = await deliveries.id_of(delivery.source, delivery.webhook_id)
+        if known is not None:
+            # a retry: no effect, but its raw message is one more for an erasure to delete
+            await deliveries.add_message(known, delivery.sequence)
+            await uow.commit()
             WEBHOOK_DELIVERIES.labels(delivery.source, "duplicate").inc()
             return
         await normalise_and_record(uow, delivery, policy, new=True)
@@ -86,11 +92,12 @@ async def normalise_and_record(
 ) -> None:
     """Apply the delivery and remember it, in one transaction; or, when it cannot be
     normalised, undo everything and remember it as failed with the reason."""
+    names = await names_in(uow, delivery) if new else []
     try:
         for intent in _intents(delivery):
             await publish_all(uow, await apply(intent, uow, delivery, policy))
         delivery.normalised(now())
-        await Deliveries(uow.session).save(delivery, new=new)
+        await Deliveries(uow.session).save(delivery, new=new, names=names)
         await uow.commit()
     except ChangedMeanwhile:
         raise  # a race, not a refusal: the message is redelivered and tried again
@@ -102,7 +109,7 @@ async def normalise_and_record(
         uow.published.clear()
         where = f"{error.field}: " if error.field else ""
         delivery.failed(f"{where}{error.detail}", now())
-        await Deliveries(uow.session).save(delivery, new=new)
+        await Deliveries(uow.session).save(delivery, new=new, names=names)
         await uow.commit()
         log.warning("webhook %s from %s failed: %s", delivery.webhook_id, delivery.source, error)
     WEBHOOK_DELIVERIES.labels(delivery.source, delivery.status).inc()
@@ -110,6 +117,16 @@ async def normalise_and_record(
         WEBHOOK_INGESTION_LATENCY.labels(delivery.source).observe(
             max(0.0, (now() - delivery.received_at).total_seconds())
         )
+
+
+async def names_in(uow: UnitOfWork, delivery: Delivery) -> list[Named]:
+    """Whom the delivery names, as an erasure will look for them: each email (its digest) and
+    the member it belongs to now."""
+    members = Members(uow.session)
+    return [
+        Named(email_digest(email), await members.by_email(email))
+        for email in sorted(emails_named(delivery.body))
+    ]
 
 
 def _intents(delivery: Delivery) -> list[Intent]:

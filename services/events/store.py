@@ -4,9 +4,11 @@ state (the cursor key)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ForeignKey,
     Integer,
@@ -26,7 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from shared.copies import CopiedRow, Copies, Version
 from shared.db import UTCDateTime
 
-from .deliveries import Delivery
+from .deliveries import Delivery, Named
 from .domain import Attendance, ChangedMeanwhile, Gathering, Meeting, Participant
 
 
@@ -141,6 +143,33 @@ class DeliveryRow(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     handled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class DeliveryMessageRow(Base):
+    """A delivery's raw message in the WEBHOOKS stream, by its sequence there (a sender's retry
+    after the duplicate window is a second one): what an erasure deletes in the stream."""
+
+    __tablename__ = "webhook_delivery_messages"
+
+    sequence: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
+
+
+class DeliveryNameRow(Base):
+    """Whom a delivery names: each email's digest (never the email) and the member it was
+    when the delivery arrived. An erasure finds the member's deliveries by these."""
+
+    __tablename__ = "webhook_delivery_names"
+
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), primary_key=True
+    )
+    email_digest: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    member_id: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 # --- members ------------------------------------------------------------------------------
@@ -557,20 +586,27 @@ class Deliveries:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def seen(self, source: str, webhook_id: str) -> bool:
-        found = await self.session.scalar(
+    async def id_of(self, source: str, webhook_id: str) -> str | None:
+        return await self.session.scalar(
             select(DeliveryRow.id).where(
                 DeliveryRow.source == source, DeliveryRow.webhook_id == webhook_id
             )
         )
-        return found is not None
 
     async def get(self, delivery_id: str) -> Delivery | None:
         row = await self.session.get(DeliveryRow, delivery_id)
         return _to_delivery(row) if row else None
 
-    async def save(self, delivery: Delivery, *, new: bool = False) -> None:
+    async def add_message(self, delivery_id: str, sequence: int | None) -> None:
+        """Another raw message of a known delivery (a sender's retry)."""
+        if sequence is not None and await self.session.get(DeliveryMessageRow, sequence) is None:
+            self.session.add(DeliveryMessageRow(sequence=sequence, delivery_id=delivery_id))
+            await self.session.flush()
+
+    async def save(self, delivery: Delivery, *, new: bool = False, names: list[Named] = ()) -> None:
+        """Write the delivery; a new one with its raw message and whom it names."""
         row = None if new else await self.session.get(DeliveryRow, delivery.id)
+        first = row is None
         if row is None:
             row = DeliveryRow(id=delivery.id)
             self.session.add(row)
@@ -584,6 +620,8 @@ class Deliveries:
         row.sent_at, row.received_at = delivery.sent_at, delivery.received_at
         row.handled_at, row.attempts = delivery.handled_at, delivery.attempts
         await self.session.flush()
+        if first:
+            await self._record_names_and_message(delivery, names)
 
     async def page(
         self, *, status: str, source: str | None, after: str | None, limit: int
@@ -600,6 +638,55 @@ class Deliveries:
         return await self.session.scalar(
             select(func.count()).select_from(DeliveryRow).where(DeliveryRow.status == status)
         )
+
+    async def _record_names_and_message(self, delivery: Delivery, names: list[Named]) -> None:
+        for name in names:
+            self.session.add(
+                DeliveryNameRow(
+                    delivery_id=delivery.id,
+                    email_digest=name.email_digest,
+                    member_id=name.member_id,
+                )
+            )
+        await self.add_message(delivery.id, delivery.sequence)
+
+    async def naming(self, *, member_id: str, email_digest: str | None) -> list[str]:
+        """The deliveries that name the member: by the member they resolved to, or by the
+        member's current email."""
+        named = DeliveryNameRow.member_id == member_id
+        if email_digest is not None:
+            named = named | (DeliveryNameRow.email_digest == email_digest)
+        return list(
+            await self.session.scalars(select(DeliveryNameRow.delivery_id).where(named).distinct())
+        )
+
+    async def received_before(self, cutoff: datetime) -> list[str]:
+        return list(
+            await self.session.scalars(
+                select(DeliveryRow.id).where(DeliveryRow.received_at < cutoff)
+            )
+        )
+
+    async def messages_of(self, delivery_ids: list[str]) -> list[int]:
+        """The sequences of these deliveries' raw messages in the WEBHOOKS stream."""
+        found: list[int] = []
+        for chunk in _chunks(delivery_ids):
+            found += await self.session.scalars(
+                select(DeliveryMessageRow.sequence).where(DeliveryMessageRow.delivery_id.in_(chunk))
+            )
+        return sorted(found)
+
+    async def erase(self, delivery_ids: list[str]) -> None:
+        """Delete the records (their body, reason, names and message sequences)."""
+        for chunk in _chunks(delivery_ids):
+            for table in (DeliveryMessageRow, DeliveryNameRow):
+                await self.session.execute(delete(table).where(table.delivery_id.in_(chunk)))
+            await self.session.execute(delete(DeliveryRow).where(DeliveryRow.id.in_(chunk)))
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _to_delivery(row: DeliveryRow) -> Delivery:

@@ -97,6 +97,8 @@ def rule_of(target: Operation | Access) -> Access:
     rule = target if isinstance(target, Access) else target.access
     if rule is None:
         raise ValueError(f"{target.service}.{target.name} has no access rule: not a route")
+    if rule.kind == "services":  # the bus refuses the gateway its subject anyway
+        raise ValueError(f"{rule.kind} {', '.join(rule.fields)}: for services only, not a route")
     return rule
 
 

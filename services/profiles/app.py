@@ -28,4 +28,5 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.list_members, handlers.list_members)
     runtime.serve(api.profile_strength, handlers.profile_strength)
     runtime.serve(api.member_of_subject, handlers.member_of_subject)
+    runtime.serve(api.personal_data, handlers.personal_data)
     return runtime.asgi()

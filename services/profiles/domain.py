@@ -44,7 +44,7 @@ class Member:
     subject: str | None = None
 
     def profile(self) -> dict:
-        """The member as events and replies carry it."""
+        """The member as replies carry it (facts carry only ids: handlers._on_the_bus)."""
         data = {f.name: getattr(self, f.name) for f in fields(self)}
         data["member_id"] = data.pop("id")
         del data["subject"]

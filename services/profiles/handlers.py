@@ -11,6 +11,9 @@ from shared.contracts.api.profiles import (
     MemberPage,
     MemberRef,
     Members,
+    PersonalData,
+    PersonalDataQuery,
+    PersonalFields,
     Profile,
     ProfileStrength,
     RegisterMember,
@@ -61,7 +64,7 @@ class ProfileHandlers:
             await members.add(member, registered_at=datetime.now(UTC))
         except IntegrityError:  # a concurrent registration won the race
             raise Conflict("this handle or email was just taken", field="handle") from None
-        await uow.publish(MemberRegistered(**member.profile()))
+        await uow.publish(MemberRegistered(**_on_the_bus(member)))
         await self._rescore(uow, ProfileChange(member.id, None, _standing(member)), member)
         await uow.commit()
         return Profile(**member.profile())
@@ -97,7 +100,7 @@ class ProfileHandlers:
             await members.save(member)
         except IntegrityError:
             raise Conflict("this handle or email was just taken", field="handle") from None
-        await uow.publish(MemberUpdated(**member.profile(), changed=changed))
+        await uow.publish(MemberUpdated(**_on_the_bus(member), changed=changed))
         await self._rescore(uow, ProfileChange(member.id, before, _standing(member)), member)
         await uow.commit()
         return Profile(**member.profile())
@@ -105,7 +108,7 @@ class ProfileHandlers:
     async def delete_member(self, command: MemberRef, uow: UnitOfWork) -> Done:
         """Erase a member and their personal data; publishes member.deleted (and
         profile_strength.changed for the members of their industry whose score it changes)."""
-        uow.after_erasure()
+        uow.after_erasure(command.member_id)
         members = MemberStore(uow.session)
         member = await _existing(members, command.member_id)
         await members.erase(command.member_id)
@@ -122,6 +125,16 @@ class ProfileHandlers:
         return Members(
             items=[Profile(**m.profile()) for m in page],
             next_cursor=page[-1].id if more else None,
+        )
+
+    async def personal_data(self, query: PersonalDataQuery, uow: UnitOfWork) -> PersonalData:
+        """The fields a service keeps a copy of, for the members a batch of its facts names;
+        those no longer members are `erased` (profiles keeps nothing of them)."""
+        asked = list(dict.fromkeys(query.member_ids))
+        found = {m.id: m for m in await MemberStore(uow.session).get_many(asked)}
+        return PersonalData(
+            members=[_personal(found[i], query.fields) for i in asked if i in found],
+            erased=[i for i in asked if i not in found],
         )
 
     async def profile_strength(self, query: MemberRef, uow: UnitOfWork) -> ProfileStrength:
@@ -153,6 +166,17 @@ class ProfileHandlers:
             recorded_score = await members.strength_score(member.id)
             changes = strength_changes([(member, recorded_score)], own_industry, self.rules)
             await _publish(uow, members, changes)
+
+
+def _on_the_bus(member: Member) -> dict:
+    """What member facts say of a member: ids and organisation data, nothing personal (the
+    streams keep facts forever; an erasure could not take a name back out of them)."""
+    return {"member_id": member.id, "handle": member.handle, "team": member.team}
+
+
+def _personal(member: Member, fields: list[str]) -> PersonalFields:
+    profile = member.profile()
+    return PersonalFields(member_id=member.id, **{name: profile[name] for name in fields})
 
 
 def _standing(member: Member) -> Standing:

@@ -1,4 +1,5 @@
-"""One declaration per operation between the gateway and a service.
+"""One declaration per operation between the gateway (or, for a few, another service) and
+a service.
 
 An `Operation` names the service that answers it, its request and reply models and the
 problems it may answer with. The service subscribes a typed handler with it
@@ -48,8 +49,10 @@ class Access:
     of that name must equal the caller's member, 403 otherwise; a field not in the path is
     filled by the gateway from the caller, so the HTTP API does not have it), `pair` (the
     caller is either member named by `fields`), `among` (the caller is in the list `fields`
-    names), `signature` (no token: the request is signed, as webhooks are), or a role
-    (`analyst`, `operator`).
+    names), `signature` (no token: the request is signed, as webhooks are), a role
+    (`analyst`, `operator`), or `services`: never a route, only the back-end services named
+    in `fields` may send the request, which the bus enforces (shared/messaging/permissions.py
+    gives them that one subject and denies it to the gateway).
     """
 
     kind: str
@@ -64,6 +67,11 @@ PUBLIC = Access("public")
 ANYONE_SIGNED_IN = Access("signed_in")
 ANALYST = Access("analyst")
 OPERATOR = Access("operator")
+
+
+def SERVICES(*services: str) -> Access:
+    """Only these services ask it, over the bus; the gateway may not."""
+    return Access("services", services)
 
 
 def SELF(field: str = "member_id") -> Access:
@@ -91,7 +99,8 @@ class Operation(Generic[Req, Rep]):
     errors: frozenset[int] = field(default_factory=frozenset)
     # a write that creates something: retried with the same Idempotency-Key, it writes once
     idempotent: bool = False
-    # who may call it through the gateway (None: only other services, never a route)
+    # who may call it through the gateway (None: the gateway's own, never a route;
+    # SERVICES(...): the back-end services named, never the gateway)
     access: Access | None = None
 
     @property

@@ -19,6 +19,8 @@ class StreamSpec:
     subjects: tuple[str, ...]
     description: str
     max_age_days: float | None = None  # None: history kept for replay
+    # a setting (in days) that overrides max_age_days: a retention operators choose
+    max_age_setting: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         "WEBHOOKS",
         (WEBHOOK_SUBJECTS,),
         "Raw signed webhook deliveries, stored by the gateway before it answers 202.",
-        max_age_days=30,
+        max_age_setting="webhook_retention_days",  # personal data: kept as long as needed
     ),
     StreamSpec(
         "DEADLETTER",
@@ -72,6 +74,12 @@ STREAMS: tuple[StreamSpec, ...] = (
 )
 
 AGGREGATOR_BATCH = 200
+
+WEBHOOK_CONSUMER = "events-webhooks-v1"
+# The consumer through which the events service reads the dead letters of WEBHOOK_CONSUMER
+# (raw deliveries it could not handle) when it erases a member's deliveries: a named
+# ephemeral consumer, so that the permissions can name it and its one filter subject.
+WEBHOOK_DEAD_LETTER_READER = "events-webhook-erasure"
 
 CONNECTION_EVENTS = tuple(t for t, cls in EVENT_TYPES.items() if cls.domain == "connections")
 
@@ -150,7 +158,7 @@ CONSUMERS: tuple[ConsumerSpec, ...] = (
         "events",
         ("member.registered", "member.updated", "member.deleted"),
     ),
-    ConsumerSpec("events-webhooks-v1", "WEBHOOKS", "events", (), subjects=(WEBHOOK_SUBJECTS,)),
+    ConsumerSpec(WEBHOOK_CONSUMER, "WEBHOOKS", "events", (), subjects=(WEBHOOK_SUBJECTS,)),
     ConsumerSpec(
         "content-members-v1",
         "PROFILES",

@@ -7,9 +7,13 @@ so what the documentation says is what the server enforces:
 - a service publishes facts only on its own domain's subjects (`rapport.<domain>.>`),
   answers only its own RPC subjects, in its queue group, and replies only to the requests
   it received (`allow_responses`); only the gateway sends requests and raw webhook
-  deliveries;
+  deliveries, but for the operations declared for services (`SERVICES(...)` in
+  shared.contracts.operations: profiles' `personal_data`, which the consumers of member
+  facts ask): exactly the services named may request that subject, and the gateway may not;
 - a consumer fetches, acks and reads the info of its own durables only, and dead-letters
   under its own durable's subject;
+- the events service deletes raw webhook deliveries (in WEBHOOKS, and its webhook
+  consumer's dead letters) when it erases a member;
 - only the provisioning job creates and updates streams and consumers (and replays them, for
   the aggregator's rebuild);
 - each identity reads replies only under its own inbox prefix (`_INBOX.<identity>.`), so no
@@ -23,7 +27,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from shared.contracts.streams import DOMAINS, STREAMS, ConsumerSpec, all_consumers
+from shared.contracts.operations import Operation, operations_of
+from shared.contracts.streams import (
+    DOMAINS,
+    STREAMS,
+    WEBHOOK_CONSUMER,
+    WEBHOOK_DEAD_LETTER_READER,
+    ConsumerSpec,
+    all_consumers,
+)
 from shared.contracts.subjects import (
     WEBHOOK_SUBJECTS,
     dead_letter_subject,
@@ -49,6 +61,8 @@ class Permissions:
     publish: tuple[str, ...]
     subscribe: tuple[str, ...]
     allow_responses: bool = False
+    # refused even where `publish` allows (nats-server checks deny before allow)
+    deny_publish: tuple[str, ...] = ()
 
 
 def inbox_prefix(identity: str) -> str:
@@ -67,11 +81,39 @@ def _consumer_permissions(spec: ConsumerSpec) -> list[str]:
     ]
 
 
+def _webhook_erasure_permissions() -> list[str]:
+    """The events service erases a member's raw webhook deliveries: deletes their messages in
+    WEBHOOKS, and reads (through one named consumer on its webhook consumer's dead-letter
+    subject only) and deletes their dead-lettered copies. A message delete names a sequence,
+    not a subject: NATS cannot narrow it to one subject of DEADLETTER."""
+    reader = f"DEADLETTER.{WEBHOOK_DEAD_LETTER_READER}"
+    return [
+        f"{JS_API}.STREAM.MSG.DELETE.WEBHOOKS",
+        f"{JS_API}.STREAM.MSG.DELETE.DEADLETTER",
+        f"{JS_API}.CONSUMER.CREATE.{reader}.{dead_letter_subject(WEBHOOK_CONSUMER)}",
+        f"{JS_API}.CONSUMER.MSG.NEXT.{reader}",
+        f"{JS_API}.CONSUMER.DELETE.{reader}",
+    ]
+
+
+def services_only() -> list[Operation]:
+    """The operations only back-end services request (their access is `services`)."""
+    return [
+        op
+        for answering in SERVICES
+        for op in operations_of(answering)
+        if op.access is not None and op.access.kind == "services"
+    ]
+
+
 def service_permissions(service: str) -> Permissions:
     publish = [domain_subjects(service)] if service in DOMAINS else []
     for spec in all_consumers():
         if spec.service == service:
             publish += _consumer_permissions(spec)
+    publish += [op.subject for op in services_only() if service in op.access.fields]
+    if service == "events":
+        publish += _webhook_erasure_permissions()
     return Permissions(
         service,
         publish=tuple(publish),
@@ -92,6 +134,7 @@ def gateway_permissions() -> Permissions:
             f"{JS_API}.CONSUMER.LIST.*",
         ),
         subscribe=(f"{inbox_prefix(GATEWAY)}.>",),
+        deny_publish=tuple(op.subject for op in services_only()),
     )
 
 
@@ -136,7 +179,8 @@ def server_config(
     users = []
     for entry in permission_table():
         permissions: dict = {
-            "publish": {"allow": list(entry.publish)},
+            "publish": {"allow": list(entry.publish)}
+            | ({"deny": list(entry.deny_publish)} if entry.deny_publish else {}),
             "subscribe": {"allow": list(entry.subscribe)},
         }
         if entry.allow_responses:
@@ -160,8 +204,11 @@ def markdown_table() -> str:
         "|---|---|---|---|",
     ]
     for entry in permission_table():
+        publish = cell(entry.publish) + "".join(
+            f"<br>but not `{subject}`" for subject in entry.deny_publish
+        )
         lines.append(
-            f"| `{entry.identity}` | {cell(entry.publish)} | {cell(entry.subscribe)} | "
+            f"| `{entry.identity}` | {publish} | {cell(entry.subscribe)} | "
             f"{'yes' if entry.allow_responses else 'no'} |"
         )
     return "\n".join(lines) + "\n"

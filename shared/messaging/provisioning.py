@@ -25,7 +25,14 @@ log = logging.getLogger(__name__)
 DAY = 86_400.0
 
 
+def max_age_days(spec: StreamSpec, settings: Settings) -> float | None:
+    if spec.max_age_setting is not None:
+        return getattr(settings, spec.max_age_setting)
+    return spec.max_age_days
+
+
 def stream_config(spec: StreamSpec, settings: Settings) -> StreamConfig:
+    days = max_age_days(spec, settings)
     return StreamConfig(
         name=spec.name,
         subjects=list(spec.subjects),
@@ -33,7 +40,7 @@ def stream_config(spec: StreamSpec, settings: Settings) -> StreamConfig:
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
-        max_age=spec.max_age_days * DAY if spec.max_age_days else 0,
+        max_age=days * DAY if days else 0,
         duplicate_window=settings.duplicate_window,
         num_replicas=settings.stream_replicas,
     )

@@ -62,10 +62,7 @@ def facts_at(t: datetime) -> list:
     """Five members of team edge; Ana and Ben connect, Ana writes, they meet (no duration:
     the meeting ends at `t`, weight 1)."""
     return [
-        *(
-            (MemberRegistered(member_id=m, handle=m, name=m, email=f"{m}@x.org", team="edge"), t)
-            for m in TEAM
-        ),
+        *((MemberRegistered(member_id=m, handle=m, team="edge"), t) for m in TEAM),
         (ConnectionAccepted(request_id="r", requester_id=ANA, addressee_id=BEN), t),
         (DirectMessageSent(message_id="d", sender_id=ANA, recipient_id=BEN), t),
         (

@@ -72,3 +72,47 @@ def test_a_meeting_ending_ten_hours_ahead_is_dead_lettered_and_reads_at_now_stil
     )
     assert response.status_code == 200, response.text
     assert response.json()["relationship"]["interaction_count"] == 0
+
+
+async def _profiles_facts(system: System) -> bytes:
+    """Every message the PROFILES stream holds, as stored."""
+    nc = await nats.connect(system.nats_url)
+    try:
+        js = nc.jetstream()
+        state = (await js.stream_info("PROFILES")).state
+        found = b""
+        for seq in range(state.first_seq, state.last_seq + 1) if state.messages else ():
+            found += (await js.get_msg("PROFILES", seq)).data
+        return found
+    finally:
+        await nc.close()
+
+
+def test_names_emails_and_profile_text_never_reach_the_streams_yet_every_copy_has_them(
+    shared_system: System,
+):
+    system = shared_system
+    marker = f"zq{uuid.uuid4().hex[:10]}"
+    handle = f"priv{marker[2:8]}"
+    member_id = system.register(
+        handle,
+        email=f"{marker}@example.org",
+        name=f"Name {marker}",
+        headline=f"Headline {marker}",
+        about=f"About {marker}",
+        skills=[f"skill{marker}"],
+    )["member_id"]
+    client = system.as_id(member_id)
+    assert client.patch(f"/v1/members/{member_id}", json={"name": f"Renamed {marker}"}).is_success
+    # the other services got the name from profiles: content shows the new one on a post
+    post = client.post("/v1/posts", json={"body": "hello"})
+
+    def renamed() -> bool:
+        seen = client.get(f"/v1/posts/{post.json()['id']}").json()
+        return seen["author"]["name"] == f"Renamed {marker}"
+
+    assert post.status_code == 201, post.text
+    wait_until(renamed, timeout=15)
+    facts = asyncio.run(_profiles_facts(system))
+    assert member_id.encode() in facts and handle.encode() in facts
+    assert marker.encode() not in facts

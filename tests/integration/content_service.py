@@ -30,7 +30,15 @@ from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
 from shared.settings import normalise_database_url
 from tests.conftest import create_postgres_database, drop_postgres_database
-from tests.support import HARNESS, bus_config, eventually, identity_env, test_settings, url_as
+from tests.support import (
+    HARNESS,
+    ProfilesStandIn,
+    bus_config,
+    eventually,
+    identity_env,
+    test_settings,
+    url_as,
+)
 
 
 class Service:
@@ -110,10 +118,12 @@ async def _healthy(port: int) -> bool:
 class Content:
     """The content service as the gateway and the other services see it."""
 
-    def __init__(self, broker: NatsBroker, js) -> None:
+    def __init__(self, broker: NatsBroker, js, profiles: ProfilesStandIn) -> None:
         self.broker = broker
         self.js = js
         self.handles: dict[str, str] = {}
+        # profiles' part: the names content asks for when it learns of a member
+        self.profiles = profiles
 
     async def ask(self, operation: Operation, payload: dict) -> dict:
         """Call a declared operation as the gateway does; the reply as JSON (a dict)."""
@@ -150,11 +160,8 @@ class Content:
         for handle in handles:
             member_id = str(uuid.uuid4())
             unique = f"{handle}-{member_id[:8]}"
-            await self.publish(
-                MemberRegistered(
-                    member_id=member_id, handle=unique, name=handle.title(), email=f"{unique}@x.org"
-                )
-            )
+            self.profiles.hold(member_id, name=handle.title())
+            await self.publish(MemberRegistered(member_id=member_id, handle=unique))
             ids.append(member_id)
             self.handles[member_id] = unique
         await eventually(lambda: self.knows(ids[-1]), timeout=15)
@@ -199,9 +206,11 @@ async def connected(service: Service):
     broker = NatsBroker(service.nats_url)
     await broker.connect()
     nc = await nats.connect(service.nats_url)
-    client = Content(broker, nc.jetstream())
+    profiles = await ProfilesStandIn().start(service.nats_url)
+    client = Content(broker, nc.jetstream(), profiles)
     await eventually(lambda: _answers(client), timeout=30)
     yield client
+    await profiles.stop()
     await nc.close()
     await broker.stop()
 

@@ -136,7 +136,7 @@ def event_logs(
     """Random facts among MEMBERS, each within 90 days after one of `starts`."""
     log: list[tuple[Event, datetime]] = [
         (
-            MemberRegistered(member_id=m, handle=m, name=m, email=f"{m}@x.org", team="t"),
+            MemberRegistered(member_id=m, handle=m, team="t"),
             min(starts),
         )
         for m in MEMBERS
@@ -540,8 +540,7 @@ def _fixed_log() -> list[tuple[Event, datetime]]:
     """A deterministic log touching every kind of event, for the PostgreSQL run."""
     rng = random.Random(7)
     log: list[tuple[Event, datetime]] = [
-        (MemberRegistered(member_id=m, handle=m, name=m, email=f"{m}@x.org"), START)
-        for m in MEMBERS
+        (MemberRegistered(member_id=m, handle=m), START) for m in MEMBERS
     ]
     for n in range(80):
         a, b = rng.sample(MEMBERS, 2)

@@ -14,7 +14,7 @@ import pytest
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import ConnectionAccepted, MeetingLogged, MemberDeleted
-from shared.contracts.streams import STREAMS, stream_for_domain
+from shared.contracts.streams import STREAMS, WEBHOOK_DEAD_LETTER_READER, stream_for_domain
 from shared.contracts.subjects import event_subject
 from shared.messaging.permissions import (
     GATEWAY,
@@ -28,6 +28,7 @@ from shared.messaging.provisioning import provision
 from shared.natsserver import NatsServer
 from tests.support import bus_passwords, eventually, test_settings
 
+PERSONAL_DATA = "rapport.rpc.profiles.personal_data"
 # Subjects nobody in the table may use: the rest of the JetStream API, every fact and every
 # RPC subject at once, everyone's replies.
 FORBIDDEN_PUBLISH = (
@@ -61,6 +62,10 @@ def concrete(pattern: str) -> str:
 
 def allowed(patterns: tuple[str, ...], subject: str) -> bool:
     return any(matches(p.split(" ")[0], subject) for p in patterns)
+
+
+def may_publish(entry: Permissions, subject: str) -> bool:
+    return allowed(entry.publish, subject) and not allowed(entry.deny_publish, subject)
 
 
 class Client:
@@ -154,7 +159,7 @@ async def test_each_identity_may_do_what_the_table_says_and_nothing_else(
 
         foreign_publish = {concrete(p) for other in others for p in other.publish}
         for subject in sorted(
-            s for s in foreign_publish | set(FORBIDDEN_PUBLISH) if not allowed(entry.publish, s)
+            s for s in foreign_publish | set(FORBIDDEN_PUBLISH) if not may_publish(entry, s)
         ):
             assert await client.publish_refused(subject), subject
         foreign_subscribe = {p for other in others for p in other.subscribe}
@@ -169,13 +174,29 @@ async def test_each_identity_may_do_what_the_table_says_and_nothing_else(
 def test_the_table_names_every_identity_and_only_the_provisioning_job_manages_streams():
     table = {entry.identity: entry for entry in permission_table()}
     assert tuple(table) == IDENTITIES
+    # besides: the events service reads its webhook consumer's dead letters through one
+    # consumer of its own (erasure), filtered on that one subject
+    reader = f"$JS.API.CONSUMER.CREATE.DEADLETTER.{WEBHOOK_DEAD_LETTER_READER}."
     for identity, entry in table.items():
-        manages = [p for p in entry.publish if ".CREATE." in p or ".UPDATE." in p]
+        manages = [
+            p
+            for p in entry.publish
+            if (".CREATE." in p or ".UPDATE." in p) and not p.startswith(reader)
+        ]
         assert bool(manages) == (identity == PROVISIONING), identity
-    requesters = [
-        i for i, e in table.items() if any(p.startswith("rapport.rpc.") for p in e.publish)
-    ]
-    assert requesters == [GATEWAY]
+    readers = [i for i, e in table.items() if any(p.startswith(reader) for p in e.publish)]
+    assert readers == ["events"]
+    requests = {
+        identity: [p for p in entry.publish if p.startswith("rapport.rpc.")]
+        for identity, entry in table.items()
+    }
+    assert all(p.endswith(".>") for p in requests.pop(GATEWAY))
+    # besides the gateway, the services that keep personal data may ask profiles for it,
+    # and for nothing else
+    assert {i: r for i, r in requests.items() if r} == {
+        service: [PERSONAL_DATA] for service in ("connections", "content", "events")
+    }
+    assert table[GATEWAY].deny_publish == (PERSONAL_DATA,)
 
 
 async def test_only_the_gateway_sends_requests_and_a_service_answers_its_own_in_its_group(
@@ -203,6 +224,35 @@ async def test_only_the_gateway_sends_requests_and_a_service_answers_its_own_in_
         assert await profiles.subscribe_refused("rapport.rpc.profiles.ping")
         # a reply goes only to a request received: no unsolicited message into an inbox
         assert await profiles.publish_refused("_INBOX.gateway.unsolicited")
+
+
+async def test_only_the_services_keeping_personal_data_may_ask_profiles_for_it(
+    nats_server, clean_nats
+):
+    async with (
+        connected(nats_server, "profiles") as profiles,
+        connected(nats_server, "events") as events,
+        connected(nats_server, "aggregator") as aggregator,
+        connected(nats_server, GATEWAY) as gateway,
+    ):
+
+        async def answer(msg) -> None:
+            await msg.respond(b"personal")
+
+        await profiles.nc.subscribe(PERSONAL_DATA, queue="profiles", cb=answer)
+        await profiles.nc.flush()
+
+        reply = await events.nc.request(PERSONAL_DATA, b"{}", timeout=5)
+        assert reply.data == b"personal"
+        # the gateway (so no HTTP route) and a service that keeps nothing personal may not
+        assert await gateway.publish_refused(PERSONAL_DATA)
+        assert await aggregator.publish_refused(PERSONAL_DATA)
+        # and asking is all: events may not ask profiles anything else
+        assert await events.publish_refused("rapport.rpc.profiles.list_members")
+        # the gateway still asks profiles everything else
+        await profiles.nc.subscribe("rapport.rpc.profiles.ping", queue="profiles", cb=answer)
+        await profiles.nc.flush()
+        assert (await gateway.nc.request("rapport.rpc.profiles.ping", b"{}", timeout=5)).data
 
 
 async def test_the_provisioning_job_provisions_and_a_service_cannot(nats_server, clean_nats):

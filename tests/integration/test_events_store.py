@@ -36,6 +36,7 @@ from shared.contracts.api.events import (
     EventRef,
     UpdateEvent,
 )
+from shared.contracts.api.profiles import PersonalFields
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
 from shared.copies import Version
@@ -187,10 +188,12 @@ async def test_an_update_racing_a_cancellation_never_brings_the_event_back(
 
 
 def profile_fact(cls, email: str, at: datetime, event_id: str):
-    fields = dict(member_id="member-copied", handle="copied", name="Copied", email=email)
+    """A member fact, and the email profiles gave with it."""
+    fields = dict(member_id="member-copied", handle="copied")
     event = cls(**fields, **({"changed": ["email"]} if cls is MemberUpdated else {}))
     envelope = Envelope.wrap(event, source="/rapport/profiles", time=at)
-    return event, envelope.model_copy(update={"id": event_id})
+    personal = PersonalFields(member_id="member-copied", email=email)
+    return event, envelope.model_copy(update={"id": event_id}), personal
 
 
 async def email_held(runtime: ServiceRuntime, email: str) -> str | None:
@@ -208,9 +211,9 @@ async def test_the_newest_profile_fact_wins_whatever_the_order_and_ties_go_to_th
         profile_fact(MemberUpdated, "tied-low@example.org", at + timedelta(minutes=1), "b-low"),
         profile_fact(MemberUpdated, "tied-high@example.org", at + timedelta(minutes=1), "c-high"),
     ]
-    for event, envelope in facts_ if order == "in-order" else reversed(facts_):
+    for event, envelope, personal in facts_ if order == "in-order" else reversed(facts_):
         async with runtime.unit_of_work() as uow:
-            await handlers.on_member_profile(event, envelope, uow)
+            await handlers.on_member_profile(event, envelope, personal, uow)
             await uow.commit()
     assert await email_held(runtime, "tied-high@example.org") == "member-copied"
     assert await email_held(runtime, "tied-low@example.org") is None
@@ -223,22 +226,23 @@ async def test_an_erased_member_stays_erased_when_an_older_update_arrives_late(
     at = NOW - timedelta(hours=1)
     erased = MemberDeleted(member_id="member-copied")
     erasure = Envelope.wrap(erased, source="/rapport/profiles", time=at + timedelta(minutes=5))
-    late, late_envelope = profile_fact(MemberUpdated, "late@example.org", at, "late")
+    late, late_envelope, personal = profile_fact(MemberUpdated, "late@example.org", at, "late")
     async with runtime.unit_of_work() as uow:
         await handlers.on_member_deleted(erased, erasure, uow)
-        await handlers.on_member_profile(late, late_envelope, uow)
+        await handlers.on_member_profile(late, late_envelope, personal, uow)
         await uow.commit()
     async with runtime.unit_of_work() as uow:
         assert await Members(uow.session).active("member-copied") is None
     assert await email_held(runtime, "late@example.org") is None
 
 
-async def until_it_holds(runtime: ServiceRuntime, handler, event, envelope) -> None:
-    """Handle a fact as the consumer does: a transaction that lost a race is redelivered."""
+async def until_it_holds(runtime: ServiceRuntime, handler, event, envelope, *given) -> None:
+    """Handle a fact as the consumer does: a transaction that lost a race is redelivered.
+    `given`: what the handler takes besides the fact (the personal fields profiles gave)."""
     while True:
         try:
             async with runtime.unit_of_work() as uow:
-                await handler(event, envelope, uow)
+                await handler(event, envelope, *given, uow)
                 await uow.commit()
             return
         except (Conflict, IntegrityError):
@@ -260,14 +264,16 @@ async def test_two_participants_registering_at_once_publish_their_meeting_exactl
             await uow.commit()
         registrations = []
         for i, email in enumerate(emails):
-            event = MemberRegistered(
-                member_id=f"joiner-{round_}-{i}", handle=f"joiner{round_}{i}", name="J", email=email
+            member_id = f"joiner-{round_}-{i}"
+            event = MemberRegistered(member_id=member_id, handle=f"joiner{round_}{i}")
+            personal = PersonalFields(member_id=member_id, email=email)
+            registrations.append(
+                (event, Envelope.wrap(event, source="/rapport/profiles"), personal)
             )
-            registrations.append((event, Envelope.wrap(event, source="/rapport/profiles")))
         await asyncio.gather(
             *(
-                until_it_holds(runtime, handlers.on_member_profile, event, envelope)
-                for event, envelope in registrations
+                until_it_holds(runtime, handlers.on_member_profile, event, envelope, personal)
+                for event, envelope, personal in registrations
             )
         )
     logged = await facts(runtime, "meeting.logged")

@@ -2,7 +2,8 @@
 
 The connections service runs as its own process (as `make run` starts it) on a clean
 JetStream; the test publishes the facts the profiles, content and events services would
-publish, and asks for suggestions over request/reply.
+publish, plays profiles' part for the personal data member facts do not carry
+(`ProfilesStandIn`), and asks for suggestions over request/reply.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import nats
 import pytest
 from faststream.nats import NatsBroker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.contracts.api import connections as api
 from shared.contracts.envelope import Envelope, Event
@@ -37,7 +41,7 @@ from shared.contracts.subjects import event_subject
 from shared.messaging.rpc import RemoteProblem, ServiceUnavailable, call
 from shared.natsserver import free_port
 from shared.runtime import command
-from tests.support import eventually, identity_env
+from tests.support import ProfilesStandIn, eventually, identity_env
 
 T0 = datetime(2025, 5, 1, 9, 0, tzinfo=UTC)
 
@@ -68,6 +72,9 @@ class Connections:
         self.log = root / "connections.log"
         self.process: subprocess.Popen | None = None
         self.broker = NatsBroker(nats_url)
+        self.nats_url = nats_url
+        self.database_url = database_url
+        self.profiles = ProfilesStandIn()
 
     def launch(self) -> None:
         with open(self.log, "ab") as log:
@@ -121,24 +128,19 @@ class Connections:
 async def connections(clean_nats, database_factory, tmp_path) -> AsyncIterator[Connections]:
     service = Connections(clean_nats, await database_factory("connections"), tmp_path)
     await service.broker.connect()
+    await service.profiles.start(clean_nats)
     await service.start()
     yield service
     if service.process is not None:
         service.stop()
+    await service.profiles.stop()
     await service.broker.stop()
 
 
-def profile(member_id: str, **fields) -> dict:
-    return {
-        "member_id": member_id,
-        "handle": member_id,
-        "name": member_id.title(),
-        "email": f"{member_id}@example.org",
-    } | fields
-
-
 async def register(service: Connections, member_id: str, minute: float = 0, **fields) -> None:
-    await service.publish(MemberRegistered(**profile(member_id, **fields)), at(minute))
+    """Profiles holds the member's profile (`fields`), and publishes their registration."""
+    service.profiles.hold(member_id, **fields)
+    await service.publish(MemberRegistered(member_id=member_id, handle=member_id), at(minute))
 
 
 async def registered(service: Connections, *member_ids: str) -> None:
@@ -191,10 +193,13 @@ async def test_profiles_groups_and_events_reach_the_suggestions_with_their_reaso
 
 async def test_facts_in_any_order_give_the_same_copy(connections):
     await register(connections, "ana", goals=["learn rust"], minute=0)
-    # ben's update (minute 5) arrives before his registration (minute 1)
-    ben_now = profile("ben", skills=["Rust", "Tokio"])
-    await connections.publish(MemberUpdated(**ben_now, changed=["skills"]), at(5))
-    await register(connections, "ben", minute=1, skills=["Java"])
+    # ben's update (minute 5) arrives before his registration (minute 1); profiles answers
+    # both with his profile as it is now
+    connections.profiles.hold("ben", skills=["Rust", "Tokio"])
+    await connections.publish(
+        MemberUpdated(member_id="ben", handle="ben", changed=["skills"]), at(5)
+    )
+    await connections.publish(MemberRegistered(member_id="ben", handle="ben"), at(1))
     # he left the group (minute 9) after joining it (minute 8); the facts arrive reversed
     await connections.publish(GroupMemberLeft(group_id="g1", member_id="ben"), at(9))
     await connections.publish(GroupMemberJoined(group_id="g1", member_id="ben"), at(8))
@@ -238,10 +243,11 @@ async def test_an_erased_member_disappears_and_late_facts_do_not_bring_them_back
     await registered(connections, "ana", "ben")
     await eventually(lambda: _suggested(connections, "ana", "ben"))
 
+    del connections.profiles.members["ben"]  # profiles erased him
     await connections.publish(MemberDeleted(member_id="ben"), at(10))
     await eventually(lambda: _not_known(connections, "ben"))
-    # late facts about ben: an older profile, a group join and an RSVP
-    await register(connections, "ben", minute=5, skills=["Rust"])
+    # late facts about ben: an older registration, a group join and an RSVP
+    await connections.publish(MemberRegistered(member_id="ben", handle="ben"), at(5))
     await connections.publish(GroupMemberJoined(group_id="g", member_id="ben"), at(11))
     await connections.publish(
         GroupCreated(group_id="g", owner_id="ana", name="G", privacy="open"), at(11)
@@ -270,10 +276,13 @@ async def test_a_dismissed_member_is_never_suggested_again_even_after_a_restart(
 
     assert set(await connections.suggestions("ana")) == {"ben"}
     # chen becomes a still better match; the index is rebuilt from the tables at restart
-    update = profile(
+    connections.profiles.hold(
         "chen", skills=["Rust", "Tokio", "Rust async"], headline="Rust expert", goals=["python"]
     )
-    await connections.publish(MemberUpdated(**update, changed=["skills"]), at(5))
+    await connections.publish(
+        MemberUpdated(member_id="chen", handle="chen", changed=["skills"]), at(5)
+    )
+    await eventually(lambda: _suggestion(connections, "chen", "ana"))  # the update applied
     connections.stop()
     await connections.start()
     await register(connections, "marker", minute=6)
@@ -333,3 +342,92 @@ async def _suggested(service: Connections, member_id: str, *others: str) -> bool
 
 async def _not_known(service: Connections, member_id: str) -> bool:
     return not await service.known(member_id)
+
+
+# --- personal data, from profiles ----------------------------------------------------------------
+
+
+async def test_the_profile_text_comes_from_profiles_one_request_per_batch_of_facts(connections):
+    connections.stop()  # the facts wait in the stream, as in a replay
+    members = [f"m{n:02d}" for n in range(30)]
+    for member_id in members:
+        await register(connections, member_id, skills=["Rust"], goals=["learn rust"])
+    connections.profiles.requests.clear()
+    await connections.start()
+    await registered(connections, *members)
+
+    # one fetch took the 30 waiting facts: one request named them all
+    (request,) = connections.profiles.requests
+    assert sorted(request.member_ids) == members
+    assert set(request.fields) == {
+        "name",
+        "headline",
+        "keywords",
+        "skills",
+        "accomplishments",
+        "goals",
+    }
+    m01 = await eventually(lambda: _suggestion(connections, "m00", "m01"))
+    assert signals(m01)["fit"] == "their skills match your goal 'learn rust': Rust"
+    assert await _copied(connections, "m01") == {"handle": "m01", "name": "M01"}
+
+
+async def test_a_replayed_fact_of_an_erased_member_keeps_nothing_of_them(connections):
+    # profiles no longer holds "gone", and their member.deleted has not arrived (yet)
+    await connections.publish(MemberRegistered(member_id="gone", handle="gone"), at(1))
+    await register(connections, "marker", minute=2)
+    await registered(connections, "marker")
+
+    assert not await connections.known("gone")
+    assert await _copied(connections, "gone") is None
+    assert [r.member_ids for r in connections.profiles.requests if "gone" in r.member_ids]
+
+
+async def test_without_profiles_a_member_is_dead_lettered_never_kept_without_their_data(
+    connections,
+):
+    await connections.profiles.stop()
+    connections.profiles.hold("lost", skills=["Rust"])
+    await connections.publish(MemberRegistered(member_id="lost", handle="lost"), at(1))
+
+    dead = await eventually(lambda: _dead_letters(connections), timeout=30)
+    assert dead[0].headers["Rapport-Original-Subject"] == "rapport.profiles.member.registered"
+    assert "profiles" in dead[0].headers["Rapport-Error"]
+    assert not await connections.known("lost")
+    assert await _copied(connections, "lost") is None
+
+
+async def _suggestion(service: Connections, member_id: str, other: str):
+    return (await service.suggestions(member_id)).get(other)
+
+
+async def _copied(service: Connections, member_id: str) -> dict | None:
+    """The connections database's copy of a member: their handle and name, if any row."""
+    engine = create_async_engine(service.database_url)
+    try:
+        async with engine.connect() as db:
+            row = (
+                await db.execute(
+                    text("SELECT handle, name FROM members WHERE id = :id"), {"id": member_id}
+                )
+            ).first()
+    finally:
+        await engine.dispose()
+    return None if row is None else {"handle": row.handle, "name": row.name}
+
+
+async def _dead_letters(service: Connections) -> list:
+    nc = await nats.connect(service.nats_url)
+    try:
+        js = nc.jetstream()
+        subscription = await js.pull_subscribe(
+            "rapport.deadletter.connections-members-v1", stream="DEADLETTER"
+        )
+        try:
+            return await subscription.fetch(1, timeout=0.5)
+        except TimeoutError:
+            return []
+        finally:
+            await subscription.unsubscribe()
+    finally:
+        await nc.close()

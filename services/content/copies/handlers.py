@@ -1,8 +1,9 @@
-"""Keep the copies up to date from profiles' and connections' facts (erasure: see
-services/content/erasure.py)."""
+"""Keep the copies up to date from profiles' and connections' facts, with the names profiles
+gives (shared/messaging/personal_data.py; erasure: see services/content/erasure.py)."""
 
 from __future__ import annotations
 
+from shared.contracts.api.profiles import PersonalFields
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import MemberProfile
 from shared.copies import Version
@@ -11,11 +12,17 @@ from shared.db import UnitOfWork
 from .domain import relation_changes
 from .store import Members, Relations
 
+# what content asks profiles for (member facts carry the handle, not the name)
+PERSONAL_FIELDS = ("name",)
 
-async def on_member_profile(event: MemberProfile, envelope: Envelope, uow: UnitOfWork) -> None:
-    """member.registered, member.updated: the handle and name views and mentions use."""
+
+async def on_member_profile(
+    event: MemberProfile, envelope: Envelope, personal: PersonalFields, uow: UnitOfWork
+) -> None:
+    """member.registered, member.updated: the handle (from the fact) and the name (from
+    profiles) that views and mentions use."""
     await Members(uow.session).copy(
-        event.member_id, handle=event.handle, name=event.name, version=Version.of(envelope)
+        event.member_id, handle=event.handle, name=personal.name or "", version=Version.of(envelope)
     )
 
 

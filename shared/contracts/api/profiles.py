@@ -5,7 +5,7 @@ Field limits are part of the API and documented in docs/api.md.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints
 
@@ -13,6 +13,7 @@ from ..fields import MemberId, at_most, body_text, http_url, plain_text
 from ..operations import (
     ANYONE_SIGNED_IN,
     SELF,
+    SERVICES,
     Answer,
     Done,
     Request,
@@ -274,4 +275,68 @@ member_of_subject = operation(
     MemberOfSubject,
     "The member bound to an identity provider's subject",
     errors=(404,),
+)
+
+
+# --- personal data, for the services that keep a copy ------------------------------------------
+
+# The fields of a profile that member facts do not carry (shared/contracts/facts/profiles.py).
+PersonalField = Literal[
+    "name",
+    "email",
+    "headline",
+    "about",
+    "headshot_url",
+    "industry",
+    "location",
+    "keywords",
+    "skills",
+    "accomplishments",
+    "goals",
+    "values",
+]
+PERSONAL_DATA_MAX_MEMBERS = 500
+
+
+class PersonalDataQuery(Request):
+    """The fields a service needs of the members a batch of facts names (one request per
+    batch, at most 500 members)."""
+
+    member_ids: Annotated[list[MemberId], Field(min_length=1, max_length=PERSONAL_DATA_MAX_MEMBERS)]
+    fields: Annotated[list[PersonalField], Field(min_length=1)]
+
+
+class PersonalFields(Answer):
+    """One member's fields as asked; a field not asked for is null."""
+
+    member_id: str
+    name: str | None = None
+    email: str | None = None
+    headline: str | None = None
+    about: str | None = None
+    headshot_url: str | None = None
+    industry: str | None = None
+    location: str | None = None
+    keywords: list[str] | None = None
+    skills: list[str] | None = None
+    accomplishments: list[str] | None = None
+    goals: list[str] | None = None
+    values: list[str] | None = None
+
+
+class PersonalData(Answer):
+    members: list[PersonalFields]
+    # asked for but not members (any more): profiles erased them, so nothing is to be kept
+    erased: list[str]
+
+
+# Services only, over the bus (the gateway is denied its subject): how consumers of member
+# facts fill their own erasable copies.
+personal_data = operation(
+    SERVICE,
+    "personal_data",
+    PersonalDataQuery,
+    PersonalData,
+    "The personal fields of some members, for services keeping a copy (not a route)",
+    access=SERVICES("connections", "content", "events"),
 )

@@ -12,37 +12,35 @@ Id = str
 
 
 class MemberProfile(Event):
-    """Fields shared by member.registered and member.updated: the whole current profile."""
+    """Fields shared by member.registered and member.updated: who the member is on the bus,
+    and nothing personal. The stream keeps facts forever and an erasure cannot rewrite them,
+    so names, emails and profile text never travel in them: a consumer that needs some asks
+    profiles for them (`personal_data`, shared/contracts/api/profiles.py) and keeps its own
+    erasable copy."""
+
+    # version 2: name, email and the profile text left the facts (version 1 carried them;
+    # this model reads both, the fields it keeps being in both)
+    schema_version = 2
 
     member_id: Id
+    # the public @name mentions use
     handle: str
-    name: str
-    email: str
-    headline: str = ""
-    about: str = ""
-    headshot_url: str | None = None
-    industry: str = ""
-    location: str = ""
+    # organisation data from the token's claims (insights count by team)
     team: str = ""
-    keywords: list[str] = Field(default_factory=list)
-    skills: list[str] = Field(default_factory=list)
-    accomplishments: list[str] = Field(default_factory=list)
-    goals: list[str] = Field(default_factory=list)
-    values: list[str] = Field(default_factory=list)
 
     def entity(self) -> str:
         return self.member_id
 
 
 class MemberRegistered(MemberProfile):
-    """A member joined; carries their whole profile."""
+    """A member joined: their id, handle and team (their profile stays with profiles)."""
 
     type = "member.registered"
     domain = "profiles"
 
 
 class MemberUpdated(MemberProfile):
-    """A member changed their profile; carries the whole profile and the changed fields."""
+    """A member changed their profile: id, handle, team and the names of the changed fields."""
 
     type = "member.updated"
     domain = "profiles"

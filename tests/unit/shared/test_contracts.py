@@ -91,13 +91,7 @@ def test_member_changes_apply_the_same_limits():
 
 
 def registered() -> MemberRegistered:
-    return MemberRegistered(
-        member_id="m-ada",
-        handle="ada",
-        name="Ada Lovelace",
-        email="ada@example.com",
-        skills=["maths"],
-    )
+    return MemberRegistered(member_id="m-ada", handle="ada", team="research")
 
 
 def test_wrapping_an_event_sets_the_cloudevents_attributes():
