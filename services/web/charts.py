@@ -66,7 +66,7 @@ def balance_chart(weeks: Sequence[dict], band: tuple[float, float]) -> Markup:
     """
     key = _key("balance")
     low, high = sorted(_clamp(edge, 0.0, 1.0) for edge in band)
-    left, top, plot_h, column_w, gap = 48.0, 28.0, 160.0, 36.0, 14.0
+    left, top, plot_h, column_w, gap = 48.0, 40.0, 160.0, 36.0, 14.0
     plot_w = max(1, len(weeks)) * (column_w + gap)
     base = top + plot_h
 
@@ -157,7 +157,7 @@ def trend(weeks: Sequence[dict]) -> Markup:
     """Weekly online and offline networking as two lines: online solid with round marks,
     offline dashed with square marks, both on one scale (the largest weekly figure)."""
     key = _key("trend")
-    left, top, plot_h, step = 48.0, 28.0, 140.0, 56.0
+    left, top, plot_h, step = 48.0, 36.0, 140.0, 56.0
     base = top + plot_h
     largest = max(
         (max(float(w.get("online") or 0), float(w.get("offline") or 0)) for w in weeks),
@@ -208,11 +208,12 @@ def trend(weeks: Sequence[dict]) -> Markup:
 def _svg(
     key: str, *, width: float, height: float, title: str, desc: str, body: list[str]
 ) -> Markup:
-    # width 100% with the viewBox: the picture scales down on a phone, keeping its proportions
+    # natural size and a viewBox: the stylesheet's `max-width: 100%; height: auto` scales the
+    # picture down on a phone, keeping its proportions (no inline style: CSP-friendly)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{key}" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" width="100%" '
-        f'style="max-width:{width:.0f}px" preserveAspectRatio="xMinYMin meet" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'preserveAspectRatio="xMinYMin meet" '
         f'aria-labelledby="{key}-title {key}-desc" {FONT}>'
         f'<title id="{key}-title">{escape(title)}</title>'
         f'<desc id="{key}-desc">{escape(desc)}</desc>' + "".join(body) + "</svg>"
