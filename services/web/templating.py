@@ -1,0 +1,108 @@
+"""Jinja2 templates: `render(request, template, viewer, **context)`, and the helpers every
+template has (`csrf_field()`, `url(name, **params)`, filters `when`, `percent`, `number`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from markupsafe import Markup, escape
+
+from .session import Viewer
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render(
+    request: Request,
+    template: str,
+    viewer: Viewer | None,
+    *,
+    partial: str | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """The page `template`; for an htmx request, the template `partial` if one is given."""
+    chosen = partial if partial and request.headers.get("HX-Request") else template
+    html = environment.get_template(chosen).render(request=request, viewer=viewer, **context)
+    return HTMLResponse(html, status_code=status_code)
+
+
+@pass_context
+def csrf_field(context: Any) -> Markup:
+    viewer: Viewer | None = context.get("viewer")
+    token = viewer.csrf if viewer is not None else ""
+    return Markup('<input type="hidden" name="csrf" value="{}">').format(escape(token))
+
+
+@pass_context
+def url(context: Any, name: str, **params: Any) -> str:
+    request: Request = context["request"]
+    return str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+
+
+def _instant(value: Any) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400),
+         ("hour", 3600), ("minute", 60))  # fmt: skip
+
+
+def when(value: Any, now: datetime | None = None) -> str:
+    """'in 10 days', '3 hours ago', 'just now' (and '' for nothing)."""
+    moment = _instant(value)
+    if moment is None:
+        return ""
+    seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    for unit, length in UNITS:
+        count = int(abs(seconds) // length)
+        if count >= 1:
+            text = f"{count} {unit}{'s' if count != 1 else ''}"
+            return f"in {text}" if seconds > 0 else f"{text} ago"
+    return "just now"
+
+
+def percent(value: Any, digits: int = 0) -> str:
+    """0.42 -> '42%'; nothing -> '-'."""
+    if value is None:
+        return "-"
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def number(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    return f"{float(value):,.{digits}f}"
+
+
+def date(value: Any) -> str:
+    moment = _instant(value)
+    return moment.strftime("%d %b %Y, %H:%M UTC") if moment else ""
+
+
+def iso(value: Any) -> str:
+    moment = _instant(value)
+    return moment.isoformat() if moment else ""
+
+
+environment.globals |= {"csrf_field": csrf_field, "url": url}
+environment.filters |= {"when": when, "percent": percent, "number": number, "date": date,
+                        "iso": iso}  # fmt: skip
