@@ -1,6 +1,19 @@
 """The web's page areas, one router each (templates under templates/<area>/)."""
 
-from . import balance, home, people, profile, relationships, signin
+from . import (
+    balance,
+    deliveries,
+    events,
+    feed,
+    groups,
+    home,
+    insights,
+    messages,
+    people,
+    profile,
+    relationships,
+    signin,
+)
 
 ROUTERS = [
     signin.router,
@@ -9,4 +22,10 @@ ROUTERS = [
     balance.router,
     profile.router,
     people.router,
+    feed.router,
+    groups.router,
+    messages.router,
+    events.router,
+    insights.router,
+    deliveries.router,
 ]
