@@ -34,7 +34,11 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     """The page `template`; for an htmx request, the template `partial` if one is given."""
-    chosen = partial if partial and request.headers.get("HX-Request") else template
+    # htmx restoring a page from history asks for the whole page, not the partial
+    swapping = request.headers.get("HX-Request") and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    chosen = partial if partial and swapping else template
     html = environment.get_template(chosen).render(request=request, viewer=viewer, **context)
     return HTMLResponse(html, status_code=status_code)
 

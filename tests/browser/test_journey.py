@@ -116,6 +116,15 @@ def test_two_members_connect_talk_meet_and_see_their_relationship_grow(page_as, 
     ana_id = ben.locator(".connection").first.get_attribute("data-member")
     visits.check(ben, "people-ben-connected")
 
+    # ana follows ben: her people page says so once the relationship knows it
+    ana.goto(f"{base}/people")
+    ana.get_by_role("button", name="Follow Ben").click()
+    expect(ana.get_by_role("status")).to_contain_text("You follow them now")
+    following = ana.locator(".connection", has_text="You follow them.")
+    reload_until(ana, f"{base}/people", lambda: following.count() == 1)
+    expect(ana.get_by_role("button", name="Unfollow Ben")).to_be_visible()
+    visits.check(ana, "people-ana-following")
+
     # the relationship as it stands: trust only
     reload_until(ana, f"{base}/relationships", lambda: ana.locator(".relationship").count() > 0)
     health_before = {"ana": health(ana, ben_id)}

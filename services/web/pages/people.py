@@ -44,11 +44,14 @@ async def _page(
     failure: tuple[str, ApiError] | None = None,
 ) -> Response:
     me = f"/members/{viewer.member_id}"
-    suggestions, requests, connections = await asyncio.gather(
+    suggestions, requests, connections, relationships = await asyncio.gather(
         viewer.api.get(f"{me}/suggestions", limit=SUGGESTIONS),
         viewer.api.get(f"{me}/connection-requests"),
         viewer.api.get(f"{me}/connections"),
+        viewer.api.get(f"{me}/relationships", limit=200),
     )
+    # who follows whom, as the relationships know it (the API lists no follows)
+    follows = {r["member_id"]: r for r in relationships["items"]}
     others = [r["requester_id"] for r in requests["incoming"]]
     others += [r["addressee_id"] for r in requests["outgoing"]]
     return render(
@@ -60,6 +63,7 @@ async def _page(
         incoming=requests["incoming"],
         outgoing=requests["outgoing"],
         connections=connections["items"],
+        follows=follows,
         people=await cards(viewer.api, others),
         done=done,
         failure=failure,
