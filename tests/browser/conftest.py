@@ -5,8 +5,8 @@ screenshots (`shot`, under test-artifacts/screenshots/)."""
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
