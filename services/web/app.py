@@ -4,7 +4,8 @@ files and the web's error pages. Pages call the gateway's own API in process."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -57,6 +58,7 @@ class WebState:
     client: httpx.AsyncClient
     codec: SessionCodec
     provider: Provider
+    routes: dict[str, Any] = field(default_factory=dict)  # the web's routes by name
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -68,6 +70,10 @@ def install(app: FastAPI, settings: Settings) -> None:
     )
     for router in ROUTERS:
         app.include_router(router, include_in_schema=False, dependencies=[Depends(_page)])
+    # by name, for templates' url(): the API's route functions have names too (log_meeting)
+    app.state.web.routes = {
+        route.name: route for route in api_routes(app) if access_of(route) is PAGE
+    }
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(SessionExpired, _session_expired)

@@ -48,8 +48,10 @@ def csrf_field(context: Any) -> Markup:
 
 @pass_context
 def url(context: Any, name: str, **params: Any) -> str:
+    """The path of the web's route `name` (never an API route of the same name)."""
     request: Request = context["request"]
-    return str(request.app.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+    route = request.app.state.web.routes[name]
+    return str(route.url_path_for(name, **{k: str(v) for k, v in params.items()}))
 
 
 def _instant(value: Any) -> datetime | None:
