@@ -55,8 +55,9 @@ async def membership(
             raise
         return await _group_page(request, viewer, group_id, error=error, failed="membership")
     # the last member out deletes the group: back to the list then
-    target = request.url_for("groups_page") if leaving else request.url_for("groups_group", group_id=group_id)
-    return RedirectResponse(target.path, 303)
+    if leaving:
+        return RedirectResponse(request.url_for("groups_page").path, 303)
+    return RedirectResponse(_group_path(request, group_id), 303)
 
 
 @router.post("/groups/{group_id}/invitations", name="groups_invite")
@@ -67,7 +68,7 @@ async def invite(request: Request, viewer: ViewerDep, group_id: str, form: CsrfF
         if error.status >= 500:
             raise
         return await _group_page(request, viewer, group_id, error=error, failed="invite")
-    return RedirectResponse(request.url_for("groups_group", group_id=group_id).path, 303)
+    return RedirectResponse(_group_path(request, group_id), 303)
 
 
 @router.post("/groups/{group_id}/messages", name="groups_message")
@@ -82,7 +83,7 @@ async def chat(request: Request, viewer: ViewerDep, group_id: str, form: CsrfFor
                                  draft={"body": body}, partial=CHAT)  # fmt: skip
     if request.headers.get("HX-Request"):
         return await _group_page(request, viewer, group_id, partial=CHAT)
-    return RedirectResponse(request.url_for("groups_group", group_id=group_id).path + "#chat", 303)
+    return RedirectResponse(_group_path(request, group_id) + "#chat", 303)
 
 
 @router.post("/groups/{group_id}/posts", name="groups_post")
@@ -96,7 +97,11 @@ async def group_post(
             raise
         return await _group_page(request, viewer, group_id, error=error, failed="post",
                                  draft={"post": form.get("body", "")})  # fmt: skip
-    return RedirectResponse(request.url_for("groups_group", group_id=group_id).path + "?posted=1", 303)
+    return RedirectResponse(_group_path(request, group_id) + "?posted=1", 303)
+
+
+def _group_path(request: Request, group_id: str) -> str:
+    return request.url_for("groups_group", group_id=group_id).path
 
 
 async def _groups_page(
