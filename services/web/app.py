@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import Depends, FastAPI, Request

@@ -64,19 +64,21 @@ def _instant(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400),
-         ("hour", 3600), ("minute", 60))  # fmt: skip
+DAY = 86400
+# (unit, its length, shown from this many seconds on): days up to two months, then months
+UNITS = (("year", 365 * DAY, 730 * DAY), ("month", 30 * DAY, 60 * DAY), ("day", DAY, DAY),
+         ("hour", 3600, 3600), ("minute", 60, 60))  # fmt: skip
 
 
 def when(value: Any, now: datetime | None = None) -> str:
-    """'in 10 days', '3 hours ago', 'just now' (and '' for nothing)."""
+    """'in 10 days', '3 hours ago', 'in 3 months', 'just now' (and '' for nothing)."""
     moment = _instant(value)
     if moment is None:
         return ""
     seconds = (moment - (now or datetime.now(UTC))).total_seconds()
-    for unit, length in UNITS:
-        count = int(abs(seconds) // length)
-        if count >= 1:
+    for unit, length, shown_from in UNITS:
+        if abs(seconds) >= shown_from:
+            count = int(abs(seconds) // length)
             text = f"{count} {unit}{'s' if count != 1 else ''}"
             return f"in {text}" if seconds > 0 else f"{text} ago"
     return "just now"
