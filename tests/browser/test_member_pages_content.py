@@ -8,6 +8,7 @@ import uuid
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import sign_in
 from tests.e2e.system import System
 
 
@@ -128,3 +129,42 @@ def test_a_member_starts_a_group_and_chats_in_it(page_as, system, axe, shot):
     expect(
         page.get_by_role("heading", name="Members").locator("xpath=following-sibling::ul[1]")
     ).to_contain_text(dev.title())
+
+
+def test_posting_reacting_and_chatting_work_without_javascript(browser, system, shot):
+    """htmx only improves the forms: with scripts off they post and redirect."""
+    tag = uuid.uuid4().hex[:4]
+    _, jon = connected(system, f"ida-{tag}", f"jon-{tag}")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        sign_in(page, system, f"ida-{tag}", "member", None)
+        page.goto(f"{system.base_url}/feed")
+        page.get_by_label("Post", exact=True).fill(f"No scripts needed {tag}")
+        page.get_by_role("button", name="Post", exact=True).click()
+        card = post_card(page, f"No scripts needed {tag}")
+        card.get_by_role("button", name=re.compile("^Celebrate 0")).click()
+        card = post_card(page, f"No scripts needed {tag}")
+        expect(card.get_by_role("button", name=re.compile("^Celebrate 1"))).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        card.get_by_role("button", name=re.compile("^Celebrate 1")).click()  # taken back
+        expect(post_card(page, f"No scripts needed {tag}")).to_contain_text("Celebrate 0")
+
+        page.goto(f"{system.base_url}/messages/{jon}")
+        page.get_by_label(re.compile("^Message to")).fill("Sent without a script")
+        page.get_by_role("button", name="Send").click()
+        expect(
+            page.get_by_role("listitem").filter(has_text="Sent without a script")
+        ).to_be_visible()
+
+        page.goto(f"{system.base_url}/groups")
+        page.get_by_label("Name").fill(f"Quiet room {tag}")
+        page.get_by_role("button", name="Start the group").click()
+        page.get_by_label("Message to the group").fill("Plain forms work")
+        page.get_by_role("button", name="Send").click()
+        expect(page.locator("#chat").get_by_text("Plain forms work")).to_be_visible()
+        shot(page, "group-without-javascript")
+    finally:
+        context.close()
