@@ -47,6 +47,8 @@ async def log_meeting(request: Request, viewer: ViewerDep, form: CsrfForm) -> Re
     """Participants are checkboxes (a list); times are UTC minutes from the browser."""
     others = (await request.form()).getlist("participant_ids")
     try:
+        if not others:
+            raise _invalid("participant_ids", "choose at least one colleague who was there")
         started, ended = _meeting_times(form.get("started_at", ""), form.get("minutes", ""))
         meeting = {
             "participant_ids": [viewer.member_id, *others],
@@ -119,7 +121,7 @@ async def _events_page(
         viewer,
         status_code=error_status(request, error),
         now=now,
-        upcoming=upcoming["items"],
+        upcoming=[e | {"running": _instant(e["starts_at"]) <= now} for e in upcoming["items"]],
         past=past,
         meetings=shown,
         names=names,
