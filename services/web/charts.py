@@ -137,7 +137,7 @@ def bars(items: Sequence[tuple[str, float]], unit: str, *, title: str | None = N
     for index, (label, value) in enumerate(items):
         y = 8 + index * row_h
         length = bar_w * max(0.0, value) / largest if largest else 0.0
-        figure = f"{_number(value)} {unit}"
+        figure = f"{_number(value)} {_unit(unit, value)}"
         body.append(_text(label_w - 8, y + 14, label, size=13, anchor="end"))
         body.append(_rect(label_w, y, length, row_h - 8, fill=ONLINE, cls="bar", data=value))
         body.append(_text(label_w + length + 6, y + 14, figure, size=13))
@@ -173,7 +173,11 @@ def trend(weeks: Sequence[dict]) -> Markup:
     body = [_legend(left, 14, [("online", ONLINE, None), ("offline", OFFLINE, None)])]
     body.append(_line(left, base, left + step * max(1, len(weeks)), base, stroke=MUTED))
     body.append(_text(left - 6, base + 4, "0", size=11, anchor="end"))
-    body.append(_text(left - 6, top + 4, _number(largest), size=11, anchor="end"))
+    if largest:
+        body.append(_text(left - 6, top + 4, _number(largest), size=11, anchor="end"))
+    else:
+        middle = left + step * max(1, len(weeks)) / 2
+        body.append(_text(middle, top + plot_h / 2, "no activity", size=12, anchor="middle"))
     said = []
     for channel, colour, dash in (("online", ONLINE, None), ("offline", OFFLINE, "6 4")):
         points = [(x(i), y(float(w.get(channel) or 0))) for i, w in enumerate(weeks)]
@@ -214,7 +218,7 @@ def _svg(
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="chart" id="{key}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
         f'preserveAspectRatio="xMinYMin meet" '
-        f'aria-labelledby="{key}-title {key}-desc" {FONT}>'
+        f'aria-labelledby="{key}-title" aria-describedby="{key}-desc" {FONT}>'
         f'<title id="{key}-title">{escape(title)}</title>'
         f'<desc id="{key}-desc">{escape(desc)}</desc>' + "".join(body) + "</svg>"
     )
@@ -289,6 +293,11 @@ def _clamp(value: float, low: float, high: float) -> float:
 def _number(value: float, digits: int = 1) -> str:
     value = float(value)
     return f"{value:,.0f}" if value == round(value) or digits == 0 else f"{value:,.{digits}f}"
+
+
+def _unit(unit: str, value: float) -> str:
+    """'1 pair', '2 pairs'."""
+    return unit[:-1] if value == 1 and unit.endswith("s") else unit
 
 
 def _percent(share: float) -> str:

@@ -17,7 +17,7 @@ Operator = RoleDep("operator")
 Status = Literal["failed", "normalised"]
 
 
-@router.get("/deliveries", name="deliveries")
+@router.get("/deliveries", name="deliveries_page")
 async def deliveries(
     request: Request,
     viewer: Operator,
@@ -28,7 +28,7 @@ async def deliveries(
     return await _page(request, viewer, status=status, source=source, cursor=cursor)
 
 
-@router.post("/deliveries/{delivery_id}/replay", name="replay")
+@router.post("/deliveries/{delivery_id}/replay", name="deliveries_replay")
 async def replay(request: Request, viewer: Operator, delivery_id: str, form: CsrfForm) -> Response:
     """Normalise a delivery again; the page then says how it went (PRG)."""
     try:
@@ -37,7 +37,7 @@ async def replay(request: Request, viewer: Operator, delivery_id: str, form: Csr
         if error.status >= 500 and error.status != 503:
             raise
         return await _page(request, viewer, refused={delivery_id: error})
-    where = request.url_for("deliveries").path
+    where = request.url_for("deliveries_page").path
     return RedirectResponse(f"{where}?replayed={delivery_id}&outcome={after['status']}", 303)
 
 

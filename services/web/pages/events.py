@@ -20,33 +20,35 @@ PAST_DAYS = 30  # how far back past events reach (the listing is in start order,
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 
 
-@router.get("/events", name="events")
+@router.get("/events", name="events_page")
 async def events(request: Request, viewer: ViewerDep) -> HTMLResponse:
     return await _events_page(request, viewer)
 
 
-@router.get("/events/{event_id}", name="event")
+@router.get("/events/{event_id}", name="events_event")
 async def event(request: Request, viewer: ViewerDep, event_id: str) -> HTMLResponse:
     return await _event_page(request, viewer, event_id)
 
 
-@router.post("/events/{event_id}/rsvp", name="rsvp")
+@router.post("/events/{event_id}/rsvp", name="events_rsvp")
 async def rsvp(request: Request, viewer: ViewerDep, event_id: str, form: CsrfForm) -> Response:
     answer = {"status": form.get("status", "")}
     return await _attend(request, viewer, event_id, f"/rsvps/{viewer.member_id}", answer)
 
 
-@router.post("/events/{event_id}/check-in", name="check_in")
+@router.post("/events/{event_id}/check-in", name="events_check_in")
 async def check_in(request: Request, viewer: ViewerDep, event_id: str, form: CsrfForm) -> Response:
     details = {"attendance": form["attendance"]} if form.get("attendance") else {}
     return await _attend(request, viewer, event_id, f"/check-ins/{viewer.member_id}", details)
 
 
-@router.post("/events/meetings", name="log_meeting")
+@router.post("/events/meetings", name="events_log_meeting")
 async def log_meeting(request: Request, viewer: ViewerDep, form: CsrfForm) -> Response:
     """Participants are checkboxes (a list); times are UTC minutes from the browser."""
     others = (await request.form()).getlist("participant_ids")
     try:
+        if not others:
+            raise _invalid("participant_ids", "choose at least one colleague who was there")
         started, ended = _meeting_times(form.get("started_at", ""), form.get("minutes", ""))
         meeting = {
             "participant_ids": [viewer.member_id, *others],
@@ -60,7 +62,7 @@ async def log_meeting(request: Request, viewer: ViewerDep, form: CsrfForm) -> Re
         if error.status >= 500:
             raise
         return await _events_page(request, viewer, error=error, draft=form, chosen=set(others))
-    return RedirectResponse(request.url_for("events").path + "?logged=1#meetings", 303)
+    return RedirectResponse(request.url_for("events_page").path + "?logged=1#meetings", 303)
 
 
 def _meeting_times(started_at: str, minutes: str) -> tuple[datetime, datetime]:
@@ -91,7 +93,7 @@ async def _attend(
         if error.status >= 500 or error.status == 404:
             raise
         return await _event_page(request, viewer, event_id, error=error)
-    return RedirectResponse(request.url_for("event", event_id=event_id).path, 303)
+    return RedirectResponse(request.url_for("events_event", event_id=event_id).path, 303)
 
 
 async def _events_page(
@@ -119,7 +121,7 @@ async def _events_page(
         viewer,
         status_code=error_status(request, error),
         now=now,
-        upcoming=upcoming["items"],
+        upcoming=[e | {"running": _instant(e["starts_at"]) <= now} for e in upcoming["items"]],
         past=past,
         meetings=shown,
         names=names,

@@ -20,7 +20,7 @@ REACTIONS = ("like", "celebrate", "insightful", "support")
 NOT_MINE = "none"  # the value of the button of one's current reaction: pressing it removes it
 
 
-@router.get("/feed", name="feed")
+@router.get("/feed", name="feed_page")
 async def feed(
     request: Request,
     viewer: ViewerDep,
@@ -30,7 +30,7 @@ async def feed(
     return await _feed_page(request, viewer, order=order, cursor=cursor)
 
 
-@router.post("/feed/posts", name="create_post")
+@router.post("/feed/posts", name="feed_create_post")
 async def create_post(request: Request, viewer: ViewerDep, form: CsrfForm) -> Response:
     post = {"body": form.get("body", ""), "visibility": form.get("visibility") or None}
     if form.get("link"):
@@ -41,17 +41,17 @@ async def create_post(request: Request, viewer: ViewerDep, form: CsrfForm) -> Re
         if error.status >= 500:
             raise
         return await _feed_page(request, viewer, error=error, draft=form)
-    return RedirectResponse(request.url_for("feed").path, 303)
+    return RedirectResponse(request.url_for("feed_page").path, 303)
 
 
-@router.get("/feed/posts/{post_id}", name="post")
+@router.get("/feed/posts/{post_id}", name="feed_post")
 async def post_page(
     request: Request, viewer: ViewerDep, post_id: str, cursor: str | None = None
 ) -> HTMLResponse:
     return await _post_page(request, viewer, post_id, cursor=cursor)
 
 
-@router.post("/feed/posts/{post_id}/comments", name="comment")
+@router.post("/feed/posts/{post_id}/comments", name="feed_comment")
 async def comment(request: Request, viewer: ViewerDep, post_id: str, form: CsrfForm) -> Response:
     try:
         await viewer.api.post(f"/posts/{post_id}/comments", {"body": form.get("body", "")})
@@ -59,10 +59,10 @@ async def comment(request: Request, viewer: ViewerDep, post_id: str, form: CsrfF
         if error.status >= 500 or error.status == 404:
             raise
         return await _post_page(request, viewer, post_id, error=error, draft=form, form="comment")
-    return RedirectResponse(request.url_for("post", post_id=post_id).path + "#comments", 303)
+    return RedirectResponse(request.url_for("feed_post", post_id=post_id).path + "#comments", 303)
 
 
-@router.post("/feed/posts/{post_id}/reactions", name="react")
+@router.post("/feed/posts/{post_id}/reactions", name="feed_react")
 async def react(request: Request, viewer: ViewerDep, post_id: str, form: CsrfForm) -> Response:
     """Press a reaction to set it (replacing another), press one's own to take it back."""
     kind = form.get("kind", "")
@@ -82,7 +82,7 @@ async def react(request: Request, viewer: ViewerDep, post_id: str, form: CsrfFor
     return RedirectResponse(safe_next(form.get("next")), 303)
 
 
-@router.post("/feed/posts/{post_id}/shares", name="share")
+@router.post("/feed/posts/{post_id}/shares", name="feed_share")
 async def share(request: Request, viewer: ViewerDep, post_id: str, form: CsrfForm) -> Response:
     body = {"comment": form["comment"]} if form.get("comment", "").strip() else {}
     try:
@@ -91,10 +91,10 @@ async def share(request: Request, viewer: ViewerDep, post_id: str, form: CsrfFor
         if error.status >= 500 or error.status == 404:
             raise
         return await _post_page(request, viewer, post_id, error=error, draft=form, form="share")
-    return RedirectResponse(request.url_for("post", post_id=post_id).path + "?shared=1", 303)
+    return RedirectResponse(request.url_for("feed_post", post_id=post_id).path + "?shared=1", 303)
 
 
-@router.post("/feed/mutes/{target_id}", name="mute")
+@router.post("/feed/mutes/{target_id}", name="feed_mute")
 async def mute(request: Request, viewer: ViewerDep, target_id: str, form: CsrfForm) -> Response:
     """Mute a member or a group (`mute=1`), or lift the mute (`mute=0`)."""
     path = f"/members/{viewer.member_id}/mutes/{target_id}"

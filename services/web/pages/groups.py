@@ -17,12 +17,12 @@ router = APIRouter()
 CHAT = "groups/_chat.html"
 
 
-@router.get("/groups", name="groups")
+@router.get("/groups", name="groups_page")
 async def groups(request: Request, viewer: ViewerDep) -> HTMLResponse:
     return await _groups_page(request, viewer)
 
 
-@router.post("/groups", name="create_group")
+@router.post("/groups", name="groups_create")
 async def create_group(request: Request, viewer: ViewerDep, form: CsrfForm) -> Response:
     group = {k: form[k] for k in ("name", "topic", "privacy") if form.get(k)}
     try:
@@ -31,17 +31,17 @@ async def create_group(request: Request, viewer: ViewerDep, form: CsrfForm) -> R
         if error.status >= 500:
             raise
         return await _groups_page(request, viewer, error=error, draft=form)
-    return RedirectResponse(request.url_for("group", group_id=created["id"]).path, 303)
+    return RedirectResponse(request.url_for("groups_group", group_id=created["id"]).path, 303)
 
 
-@router.get("/groups/{group_id}", name="group")
+@router.get("/groups/{group_id}", name="groups_group")
 async def group(
     request: Request, viewer: ViewerDep, group_id: str, cursor: str | None = None
 ) -> HTMLResponse:
     return await _group_page(request, viewer, group_id, cursor=cursor)
 
 
-@router.post("/groups/{group_id}/membership", name="membership")
+@router.post("/groups/{group_id}/membership", name="groups_membership")
 async def membership(
     request: Request, viewer: ViewerDep, group_id: str, form: CsrfForm
 ) -> Response:
@@ -55,11 +55,12 @@ async def membership(
             raise
         return await _group_page(request, viewer, group_id, error=error, failed="membership")
     # the last member out deletes the group: back to the list then
-    target = request.url_for("groups") if leaving else request.url_for("group", group_id=group_id)
-    return RedirectResponse(target.path, 303)
+    if leaving:
+        return RedirectResponse(request.url_for("groups_page").path, 303)
+    return RedirectResponse(_group_path(request, group_id), 303)
 
 
-@router.post("/groups/{group_id}/invitations", name="invite")
+@router.post("/groups/{group_id}/invitations", name="groups_invite")
 async def invite(request: Request, viewer: ViewerDep, group_id: str, form: CsrfForm) -> Response:
     try:
         await viewer.api.put(f"/groups/{group_id}/members/{form.get('member_id', '')}")
@@ -67,10 +68,10 @@ async def invite(request: Request, viewer: ViewerDep, group_id: str, form: CsrfF
         if error.status >= 500:
             raise
         return await _group_page(request, viewer, group_id, error=error, failed="invite")
-    return RedirectResponse(request.url_for("group", group_id=group_id).path, 303)
+    return RedirectResponse(_group_path(request, group_id), 303)
 
 
-@router.post("/groups/{group_id}/messages", name="group_message")
+@router.post("/groups/{group_id}/messages", name="groups_message")
 async def chat(request: Request, viewer: ViewerDep, group_id: str, form: CsrfForm) -> Response:
     body = form.get("body", "")
     try:
@@ -82,10 +83,10 @@ async def chat(request: Request, viewer: ViewerDep, group_id: str, form: CsrfFor
                                  draft={"body": body}, partial=CHAT)  # fmt: skip
     if request.headers.get("HX-Request"):
         return await _group_page(request, viewer, group_id, partial=CHAT)
-    return RedirectResponse(request.url_for("group", group_id=group_id).path + "#chat", 303)
+    return RedirectResponse(_group_path(request, group_id) + "#chat", 303)
 
 
-@router.post("/groups/{group_id}/posts", name="group_post")
+@router.post("/groups/{group_id}/posts", name="groups_post")
 async def group_post(
     request: Request, viewer: ViewerDep, group_id: str, form: CsrfForm
 ) -> Response:
@@ -96,7 +97,11 @@ async def group_post(
             raise
         return await _group_page(request, viewer, group_id, error=error, failed="post",
                                  draft={"post": form.get("body", "")})  # fmt: skip
-    return RedirectResponse(request.url_for("group", group_id=group_id).path + "?posted=1", 303)
+    return RedirectResponse(_group_path(request, group_id) + "?posted=1", 303)
+
+
+def _group_path(request: Request, group_id: str) -> str:
+    return request.url_for("groups_group", group_id=group_id).path
 
 
 async def _groups_page(

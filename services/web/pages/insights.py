@@ -21,7 +21,7 @@ STATUSES = ("thriving", "steady", "fading", "dormant")
 BALANCES = ("online_heavy", "balanced", "offline_heavy", "inactive")
 
 
-@router.get("/insights", name="insights")
+@router.get("/insights", name="insights_page")
 async def insights(
     request: Request,
     viewer: Analyst,

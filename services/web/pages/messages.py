@@ -15,20 +15,20 @@ router = APIRouter()
 PARTIAL = "messages/_conversation.html"
 
 
-@router.get("/messages", name="messages")
+@router.get("/messages", name="messages_page")
 async def people_to_write_to(request: Request, viewer: ViewerDep) -> HTMLResponse:
     connections = await viewer.api.get(f"/members/{viewer.member_id}/connections")
     return render(request, "messages/index.html", viewer, connections=connections["items"])
 
 
-@router.get("/messages/{other_id}", name="conversation")
+@router.get("/messages/{other_id}", name="messages_conversation")
 async def conversation(
     request: Request, viewer: ViewerDep, other_id: str, cursor: str | None = None
 ) -> HTMLResponse:
     return await _page(request, viewer, other_id, cursor=cursor)
 
 
-@router.post("/messages/{other_id}", name="send_message")
+@router.post("/messages/{other_id}", name="messages_send")
 async def send(request: Request, viewer: ViewerDep, other_id: str, form: CsrfForm) -> Response:
     body = form.get("body", "")
     try:
@@ -39,7 +39,7 @@ async def send(request: Request, viewer: ViewerDep, other_id: str, form: CsrfFor
         return await _page(request, viewer, other_id, error=error, draft=body, partial=PARTIAL)
     if request.headers.get("HX-Request"):  # htmx: the conversation again, and an empty form
         return await _page(request, viewer, other_id, partial=PARTIAL)
-    return RedirectResponse(request.url_for("conversation", other_id=other_id).path, 303)
+    return RedirectResponse(request.url_for("messages_conversation", other_id=other_id).path, 303)
 
 
 async def _page(

@@ -55,10 +55,10 @@ EVERY_CHART = {
 
 
 @pytest.mark.parametrize("make", EVERY_CHART.values(), ids=EVERY_CHART.keys())
-def test_every_chart_is_an_image_named_by_its_title_and_description(make):
+def test_every_chart_is_an_image_named_by_its_title_and_described_in_words(make):
     root = parse(make())
     assert root.tag == SVG + "svg" and root.get("role") == "img"
-    title_id, desc_id = root.get("aria-labelledby").split()
+    title_id, desc_id = root.get("aria-labelledby"), root.get("aria-describedby")
     (title,) = [e for e in root if e.tag == SVG + "title"]
     (desc,) = [e for e in root if e.tag == SVG + "desc"]
     assert (title.get("id"), desc.get("id")) == (title_id, desc_id)
@@ -196,3 +196,13 @@ def test_colours_meet_aa_contrast_on_white(make):
 def test_every_status_has_a_colour_that_meets_the_contrast_for_marks():
     for colour in charts.STATUS_COLOURS.values():
         assert contrast_on_white(colour) >= 3.0
+
+
+def test_one_of_a_unit_is_singular():
+    root = parse(charts.bars([("thriving", 1), ("steady", 2)], "pairs"))
+    assert {"1 pair", "2 pairs"} <= set(texts(root))
+
+
+def test_a_trend_without_activity_says_so():
+    root = parse(charts.trend([{"week": "2026-01-05", "online": 0, "offline": 0}]))
+    assert "no activity" in texts(root)
