@@ -7,7 +7,7 @@ pages (home, relationships, balance, profile, people) one after the other, as fa
 answer, for a while. Baseline: the gateway's bare `GET /healthz` at the same concurrency.
 Budget: a page answers in < 300 ms p95.
 
-    python -m bench.web [--members N] [--users 8] [--seconds 30]
+    python -m bench.web [--members N] [--users 8] [--seconds 30] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from bench.profiling import sampled
 from tests.e2e.system import System, wait_until
 
 PAGES = ("/", "/relationships", "/balance", "/profile", "/people")
+# the API calls behind /relationships and /balance, sent directly with a bearer token
+API_CALLS = ("/v1/members/{me}/relationships?limit=50", "/v1/members/{me}/balance")
 NEIGHBOURS = 3
 
 
@@ -38,7 +41,7 @@ def percentile(samples: list[float], q: float) -> float:
 def report(name: str, samples: list[float]) -> None:
     ms = [s * 1000 for s in samples]
     print(
-        f"  {name:<22} n={len(ms):<5} p50={percentile(ms, 0.5):7.1f} ms  "
+        f"  {name:<40} n={len(ms):<5} p50={percentile(ms, 0.5):7.1f} ms  "
         f"p95={percentile(ms, 0.95):7.1f} ms  mean={statistics.fmean(ms):7.1f} ms",
         flush=True,
     )
@@ -91,23 +94,29 @@ def sign_in(system: System, handle: str) -> httpx.Client:
 
 
 async def load(
-    system: System, cookies: list[httpx.Cookies], paths: tuple[str, ...], seconds: float
+    system: System,
+    users: list[tuple[str, httpx.Cookies, dict[str, str]]],
+    paths: tuple[str, ...],
+    seconds: float,
 ) -> list[tuple[str, float]]:
+    """Each user (member id, cookies, headers) requests `paths` in turn (`{me}`: their id)."""
     samples: list[tuple[str, float]] = []
     deadline = time.perf_counter() + seconds
 
-    async def user(jar: httpx.Cookies, offset: int) -> None:
-        async with httpx.AsyncClient(base_url=system.base_url, cookies=jar, timeout=30) as c:
+    async def user(member_id: str, jar: httpx.Cookies, headers: dict, offset: int) -> None:
+        async with httpx.AsyncClient(
+            base_url=system.base_url, cookies=jar, headers=headers, timeout=30
+        ) as client:
             n = offset
             while time.perf_counter() < deadline:
                 path = paths[n % len(paths)]
                 started = time.perf_counter()
-                answer = await c.get(path)
+                answer = await client.get(path.format(me=member_id))
                 samples.append((path, time.perf_counter() - started))
                 assert answer.status_code == 200, f"{path}: {answer.status_code}"
                 n += 1
 
-    await asyncio.gather(*(user(jar, i) for i, jar in enumerate(cookies)))
+    await asyncio.gather(*(user(*u, i) for i, u in enumerate(users)))
     return samples
 
 
@@ -116,6 +125,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=40)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--profile", help="sample the gateway with py-spy into this folder")
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as root, ThreadPoolExecutor(1) as thread:
@@ -123,12 +133,20 @@ def main() -> None:
         system = thread.submit(System, Path(root), {}).result()
         try:
             system.start_all()
-            seed(system, arguments.members)
-            users = [sign_in(system, f"member{n}") for n in range(arguments.users)]
-            cookies = [u.cookies for u in users]
-            asyncio.run(load(system, cookies, PAGES, 3.0))  # warm up
-            pages = asyncio.run(load(system, cookies, PAGES, arguments.seconds))
-            baseline = asyncio.run(load(system, cookies, ("/healthz",), arguments.seconds / 3))
+            ids = seed(system, arguments.members)
+            browsers = [
+                (ids[n], sign_in(system, f"member{n}").cookies, {}) for n in range(arguments.users)
+            ]
+            bearers = [
+                (ids[n], httpx.Cookies(), {"Authorization": f"Bearer {system.mint(f'member{n}')}"})
+                for n in range(arguments.users)
+            ]
+            third = arguments.seconds / 3
+            asyncio.run(load(system, browsers, PAGES, 3.0))  # warm up
+            with sampled(system, ["gateway"], arguments.profile):
+                pages = asyncio.run(load(system, browsers, PAGES, arguments.seconds))
+            api = asyncio.run(load(system, bearers, API_CALLS, third))
+            baseline = asyncio.run(load(system, browsers, ("/healthz",), third))
             print(
                 f"\nweb benchmark ({arguments.members} members, {arguments.users} signed-in "
                 f"users at once, {arguments.seconds:.0f} s, SQLite)"
@@ -137,6 +155,8 @@ def main() -> None:
             report("every member page", every)
             for page in PAGES:
                 report(f"GET {page}", [seconds for path, seconds in pages if path == page])
+            for call in API_CALLS:
+                report(call.replace("{me}", "{id}"), [t for path, t in api if path == call])
             report("GET /healthz (baseline)", [seconds for _, seconds in baseline])
             p95 = percentile(every, 0.95) * 1000
             verdict = "within" if p95 < 300 else "OVER"

@@ -12,7 +12,8 @@ from ..api import ApiError
 from ..forms import CsrfForm
 from ..session import Viewer, ViewerDep
 from ..templating import render
-from .support import cards, error_status
+from .names import named
+from .support import error_status
 
 router = APIRouter()
 
@@ -36,18 +37,22 @@ async def _page(
     failure: tuple[str, ApiError] | None = None,
 ) -> Response:
     me = f"/members/{viewer.member_id}"
-    nudges, relationships, balance = await asyncio.gather(
+    nudges, relationships, balance, connections = await asyncio.gather(
         viewer.api.get(f"{me}/nudges"),
         viewer.api.get(f"{me}/relationships", limit=200),
         viewer.api.get(f"{me}/balance"),
+        viewer.api.get(f"{me}/connections"),
     )
     at_risk = [r for r in relationships["items"] if r["at_risk"]][:RISK_SHOWN]
-    people = await cards(
-        viewer.api,
-        [n["member_id"] for n in nudges["items"] if "member_id" in n]
-        + [r["member_id"] for r in at_risk],
+    people, events = await asyncio.gather(
+        named(
+            viewer,
+            [n["member_id"] for n in nudges["items"] if "member_id" in n]
+            + [r["member_id"] for r in at_risk],
+            connections,
+        ),
+        _events(viewer, [n["event_id"] for n in nudges["items"] if "event_id" in n]),
     )
-    events = await _events(viewer, [n["event_id"] for n in nudges["items"] if "event_id" in n])
     weeks = balance.get("weeks") or []
     return render(
         request,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -20,8 +22,11 @@ STATEMENTS = ("accomplishments", "goals", "values")  # one per line
 
 @router.get("/profile", name="profile")
 async def profile(request: Request, viewer: ViewerDep, saved: bool = False) -> Response:
-    member = await viewer.api.get(f"/members/{viewer.member_id}")
-    return await _page(request, viewer, _form_of(member), saved=saved)
+    member, strength = await asyncio.gather(
+        viewer.api.get(f"/members/{viewer.member_id}"),
+        viewer.api.get(f"/members/{viewer.member_id}/profile-strength"),
+    )
+    return await _page(request, viewer, _form_of(member), saved=saved, strength=strength)
 
 
 async def _page(
@@ -31,8 +36,10 @@ async def _page(
     *,
     saved: bool = False,
     error: ApiError | None = None,
+    strength: dict | None = None,
 ) -> Response:
-    strength = await viewer.api.get(f"/members/{viewer.member_id}/profile-strength")
+    if strength is None:
+        strength = await viewer.api.get(f"/members/{viewer.member_id}/profile-strength")
     return render(
         request,
         "profile/page.html",

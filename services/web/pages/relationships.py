@@ -4,6 +4,7 @@ API's 403, shown as the 403 page."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 from .. import charts
 from ..session import Viewer, ViewerDep
 from ..templating import render
-from .support import cards
+from .names import named
 
 router = APIRouter()
 
@@ -56,10 +57,13 @@ async def of_member(
 async def _page(
     request: Request, viewer: Viewer, member_id: str, status: str | None, cursor: str | None
 ) -> Response:
-    found = await viewer.api.get(
-        f"/members/{member_id}/relationships", status=status, cursor=cursor, limit=50
+    found, connections = await asyncio.gather(
+        viewer.api.get(
+            f"/members/{member_id}/relationships", status=status, cursor=cursor, limit=50
+        ),
+        viewer.api.get(f"/members/{viewer.member_id}/connections"),
     )
-    people = await cards(viewer.api, [r["member_id"] for r in found["items"]])
+    people = await named(viewer, [r["member_id"] for r in found["items"]], connections)
     items = [
         r | {"bar": charts.health_bar(r["health"], r["status"]), "words": explain(r)}
         for r in found["items"]
@@ -84,7 +88,7 @@ def explain(relationship: dict) -> str:
     parts = sorted(relationship["explanation"], key=lambda c: -c["share"])
     if not parts:
         return "No interactions yet: trust alone (connected or following) gives its health."
-    named = [
+    phrases = [
         f"{KINDS.get(c['kind'], c['kind'].replace('_', ' '))} ({c['channel']}, "
         f"{round(c['share'] * 100)}%)"
         for c in parts[:4]
@@ -97,4 +101,4 @@ def explain(relationship: dict) -> str:
         if sums["from_member"] > 2 * sums["to_member"]
         else "both of you reach out"
     )
-    return f"Mostly {', '.join(named)}; {balance}."
+    return f"Mostly {', '.join(phrases)}; {balance}."
