@@ -17,7 +17,10 @@ from .support import cards, error_status
 router = APIRouter()
 
 PAST_DAYS = 30  # how far back past events reach (the listing is in start order, 200 at most)
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+ATTENDEES_SHOWN = (
+    50  # each needs a look-up of the member's name  # what <input type="datetime-local"> sends
+)
 
 
 @router.get("/events", name="events_page")
@@ -114,7 +117,11 @@ async def _events_page(
     )
     past = [e for e in recent["items"] if _instant(e["ends_at"]) <= now][::-1][:20]
     shown = meetings["items"][:10]
-    names = await cards(viewer.api, [p for m in shown for p in m["participant_ids"]])
+    # most participants are connections, whose names came with them: look up only the rest
+    names = {c["member_id"]: c for c in connections["items"]}
+    names[viewer.member_id] = {"member_id": viewer.member_id, "handle": viewer.handle}
+    others = [p for m in shown for p in m["participant_ids"] if p not in names]
+    names |= await cards(viewer.api, others)
     return render(
         request,
         "events/index.html",
@@ -142,7 +149,8 @@ async def _event_page(
         viewer.api.get(f"/events/{event_id}"), viewer.api.get(f"/events/{event_id}/attendees")
     )
     mine = next((a for a in attendees["items"] if a["member_id"] == viewer.member_id), None)
-    names = await cards(viewer.api, [a["member_id"] for a in attendees["items"][:100]])
+    shown = attendees["items"][:ATTENDEES_SHOWN]
+    names = await cards(viewer.api, [a["member_id"] for a in shown])
     now = datetime.now(UTC)
     return render(
         request,
@@ -150,7 +158,8 @@ async def _event_page(
         viewer,
         status_code=error_status(request, error),
         event=found,
-        attendees=attendees["items"][:100],
+        attendees=shown,
+        more_attendees=max(0, len(attendees["items"]) - len(shown)),
         pending=attendees["pending_attendees"],
         names=names,
         mine=mine or {},
