@@ -75,6 +75,14 @@ def test_an_operator_replays_failed_deliveries(page_as, system, axe, shot):
     expect(page.locator(f"#delivery-{unsupported['delivery_id']}")).to_contain_text("unsupported")
     assert axe(page) == []
 
+    page.get_by_label("Source").fill("No Such Source!")  # the API's refusal, by the field
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_label("Source")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#source-error")).not_to_be_empty()
+    assert axe(page) == []
+    shot(page, "operators-source-refused")
+
+    page.get_by_label("Source").fill("")
     page.get_by_label("Status").select_option("normalised")
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_role("heading", name="Normalised deliveries")).to_be_visible()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiError
@@ -14,18 +12,19 @@ from ..templating import render
 
 router = APIRouter()
 Operator = RoleDep("operator")
-Status = Literal["failed", "normalised"]
+STATUSES = ("failed", "normalised")
 
 
 @router.get("/deliveries", name="deliveries_page")
 async def deliveries(
     request: Request,
     viewer: Operator,
-    status: Status = "failed",
-    source: Annotated[str | None, Query(max_length=40)] = None,
+    status: str = "failed",
+    source: str | None = None,  # the API checks it: a refusal is said next to the field
     cursor: str | None = None,
 ) -> HTMLResponse:
-    return await _page(request, viewer, status=status, source=source, cursor=cursor)
+    chosen = status if status in STATUSES else "failed"
+    return await _page(request, viewer, status=chosen, source=source, cursor=cursor)
 
 
 @router.post("/deliveries/{delivery_id}/replay", name="deliveries_replay")
@@ -50,9 +49,14 @@ async def _page(
     cursor: str | None = None,
     refused: dict[str, ApiError] | None = None,
 ) -> HTMLResponse:
-    page = await viewer.api.get(
-        "/webhooks/deliveries", status=status, source=source or None, cursor=cursor, limit=50
-    )
+    try:
+        page = await viewer.api.get(
+            "/webhooks/deliveries", status=status, source=source or None, cursor=cursor, limit=50
+        )
+    except ApiError as error:
+        if error.status not in (400, 422):
+            raise
+        page, refused = {"items": [], "next_cursor": None}, {"filters": error}
     replayed = request.query_params.get("replayed")
     outcome = request.query_params.get("outcome")
     error = next(iter(refused.values())) if refused else None

@@ -112,28 +112,10 @@ async def _groups_page(
         "groups/index.html",
         viewer,
         status_code=error_status(request, error),
-        groups=await _groups_in_feed(viewer),
+        groups=(await viewer.api.get(f"/members/{viewer.member_id}/groups"))["items"],
         error=error,
         draft=draft or {},
     )
-
-
-async def _groups_in_feed(viewer: Viewer) -> list[dict]:
-    """The groups of the posts in the member's recent feed (the API lists no member's groups
-    yet): the ones the member belongs to or is invited to."""
-    feed = await viewer.api.get(f"/members/{viewer.member_id}/feed", limit=100)
-    ids = list(dict.fromkeys(i["post"]["group_id"] for i in feed["items"] if i["post"]["group_id"]))
-    found = await asyncio.gather(*(_visible_group(viewer, g) for g in ids))
-    return [g for g in found if g is not None and g["status"] != "none"]
-
-
-async def _visible_group(viewer: Viewer, group_id: str) -> dict | None:
-    try:
-        return await viewer.api.get(f"/groups/{group_id}")
-    except ApiError as error:
-        if error.status != 404:
-            raise
-        return None
 
 
 async def _group_page(
