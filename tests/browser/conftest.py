@@ -82,13 +82,21 @@ def sign_in(page: Page, system: System, handle: str, role: str, team: str | None
 @pytest.fixture
 def page_as(browser: Browser, system: System) -> Iterator[Callable[..., Page]]:
     """page_as("ana") -> a page of a new browser context signed in as ana (registered as a
-    member on first sign-in); role="analyst" or "operator" for the people team."""
+    member on first sign-in); role="analyst" or "operator" for the people team; phone=True
+    for a phone-sized screen, scripts=False for a browser without JavaScript."""
     contexts = []
 
     def open_as(
-        handle: str, role: str = "member", *, team: str | None = None, phone: bool = False
+        handle: str,
+        role: str = "member",
+        *,
+        team: str | None = None,
+        phone: bool = False,
+        scripts: bool = True,
     ) -> Page:
-        context = browser.new_context(viewport=PHONE if phone else DESKTOP)
+        context = browser.new_context(
+            viewport=PHONE if phone else DESKTOP, java_script_enabled=scripts
+        )
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(15_000)

@@ -131,9 +131,11 @@ def test_two_members_connect_talk_meet_and_see_their_relationship_grow(page_as, 
     visits.check(ana, "relationships-ana-connected")
     reload_until(ben, f"{base}/relationships", lambda: ben.locator(".relationship").count() > 0)
     health_before["ben"] = health(ben, ana_id)
-    ana.goto(f"{base}/balance")
-    chart_before = ana.locator("#balance-chart svg").inner_html()
-    visits.check(ana, "balance-ana-before")
+    chart_before = {}
+    for page, name in ((ana, "ana"), (ben, "ben")):
+        page.goto(f"{base}/balance")
+        chart_before[name] = page.locator("#balance-chart svg").inner_html()
+        visits.check(page, f"balance-{name}-before")
 
     # direct messages, both ways
     ana.goto(f"{base}/messages/{ben_id}")
@@ -175,8 +177,7 @@ def test_two_members_connect_talk_meet_and_see_their_relationship_grow(page_as, 
                 re.search(r"[1-9]\d*% of your networking", p.inner_text("main")) is not None
             ),
         )
-        if name == "ana":
-            assert page.locator("#balance-chart svg").inner_html() != chart_before
+        assert page.locator("#balance-chart svg").inner_html() != chart_before[name]
         visits.check(page, f"balance-{name}-after")
         page.goto(f"{base}/")
         visits.check(page, f"home-{name}-after")

@@ -5,6 +5,7 @@ with axe and kept as a screenshot."""
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import expect
 
@@ -56,3 +57,33 @@ def test_signing_in_again_finds_the_member(page_as, system):
     again = page_as("oli")  # a new browser: no welcome page the second time
     assert again.url == f"{system.base_url}/"
     expect(again.get_by_role("heading", level=1)).to_have_text("Home")
+
+
+def test_without_scripts_members_sign_in_edit_connect_and_filter(page_as, system):
+    """htmx only improves the pages: every form posts and redirects, every filter is a link."""
+    base = system.base_url
+    kim = page_as("kim", scripts=False)
+    lou = page_as("lou", scripts=False)
+    for page, goals in ((kim, "Learn kotlin and mobile design"), (lou, "Teach kotlin")):
+        page.goto(f"{base}/profile")
+        page.get_by_label("Skills", exact=True).fill("kotlin, mobile, design, android, testing")
+        page.get_by_label("Keywords", exact=True).fill("kotlin, mobile, android")
+        page.get_by_label("Goals", exact=True).fill(goals)
+        page.get_by_role("button", name="Save profile").click()
+        expect(page.get_by_role("status")).to_contain_text("Saved")
+
+    connect = kim.get_by_role("button", name="Connect with Lou")
+    deadline = time.monotonic() + 30
+    while connect.count() == 0:  # the suggestion index learns of profiles from events
+        assert time.monotonic() < deadline, "no suggestion of lou within 30 s"
+        kim.goto(f"{base}/people")
+    connect.click()
+    expect(kim.get_by_role("status")).to_contain_text("Request sent")
+    lou.goto(f"{base}/people")
+    lou.get_by_role("button", name="Accept").click()
+    expect(lou.get_by_role("status")).to_contain_text("Connected")
+
+    kim.goto(f"{base}/relationships")
+    kim.get_by_role("link", name="Dormant").click()
+    assert kim.url.endswith("/relationships?status=dormant")
+    expect(kim.get_by_role("heading", level=1)).to_have_text("Relationships")

@@ -14,7 +14,7 @@ router = APIRouter()
 WEEKS = 8
 
 
-@router.get("/balance", name="balance")
+@router.get("/balance", name="balance_page")
 async def balance(request: Request, viewer: ViewerDep) -> Response:
     found = await viewer.api.get(f"/members/{viewer.member_id}/balance")
     low, high = request.app.state.web.settings.balance_bounds

@@ -35,7 +35,7 @@ KINDS = {
 }
 
 
-@router.get("/relationships", name="relationships")
+@router.get("/relationships", name="relationships_page")
 async def mine(
     request: Request, viewer: ViewerDep, status: Status = None, cursor: Cursor = None
 ) -> Response:

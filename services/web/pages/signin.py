@@ -13,10 +13,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.gateway.auth import NotAuthenticated
 
-from ..api import ApiError
+from ..api import Api, ApiError
 from ..forms import CsrfForm
 from ..session import (
-    COOKIE,
     SIGNIN_COOKIE,
     SIGNIN_SECONDS,
     SignedInDep,
@@ -100,22 +99,14 @@ async def callback(
     member_id = await request.app.state.members.member_of(request, caller.subject)
     target = safe_next(next_url)
     if member_id is not None:
-        viewer_api = request.app.state.web
-        profile = await _profile(viewer_api.client, token, member_id)
-        session = registered(session, member_id, profile.get("handle", caller.subject))
+        profile = await Api(web.client, token).get(f"/members/{member_id}")
+        session = registered(session, member_id, profile["handle"])
     else:
         target = f"/welcome?next={target}"
     response = RedirectResponse(target, status_code=303)
     response.delete_cookie(SIGNIN_COOKIE, **cookie_options(request))
     store(response, request, session)
     return response
-
-
-async def _profile(client, token: str, member_id: str) -> dict:
-    response = await client.get(
-        f"/v1/members/{member_id}", headers={"Authorization": f"Bearer {token}"}
-    )
-    return response.json() if response.status_code == 200 else {}
 
 
 def _callback_url(request: Request) -> str:
@@ -182,6 +173,3 @@ async def signout(request: Request, _: CsrfForm) -> Response:
     response = RedirectResponse("/signin?signed_out=1", status_code=303)
     clear(response, request)
     return response
-
-
-__all__ = ["COOKIE", "router"]

@@ -112,3 +112,14 @@ def test_the_filters_say_times_and_shares_in_words():
     assert when(None) == ""
     assert percent(0.423) == "42%"
     assert percent(None) == "-"
+
+
+def test_no_page_is_named_as_an_api_route(app):
+    """request.url_for(name) finds the first route of that name: a page named like an API
+    route (`log_meeting`, `relationships`) would link to the API."""
+    from services.gateway.access import access_of, api_routes
+    from services.web.app import PAGE
+
+    pages = {r.name for r in api_routes(app) if access_of(r) is PAGE}
+    api = {r.name for r in api_routes(app) if access_of(r) is not PAGE}
+    assert pages & api == set()
