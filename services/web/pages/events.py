@@ -17,10 +17,8 @@ from .support import cards, error_status
 router = APIRouter()
 
 PAST_DAYS = 30  # how far back past events reach (the listing is in start order, 200 at most)
-LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
-ATTENDEES_SHOWN = (
-    50  # each needs a look-up of the member's name  # what <input type="datetime-local"> sends
-)
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+ATTENDEES_SHOWN = 50  # each needs a look-up of the member's name
 
 
 @router.get("/events", name="events_page")
