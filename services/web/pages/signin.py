@@ -40,6 +40,8 @@ Next = Annotated[str | None, Query(alias="next", max_length=2000)]
 async def signin_page(
     request: Request, next_url: Next = None, expired: bool = False, signed_out: bool = False
 ) -> Response:
+    if current_session(request) is not None:  # signed in already: on to the page
+        return RedirectResponse(safe_next(next_url), status_code=303)
     return render(
         request,
         "signin/signin.html",

@@ -123,3 +123,9 @@ def test_no_page_is_named_as_an_api_route(app):
     pages = {r.name for r in api_routes(app) if access_of(r) is PAGE}
     api = {r.name for r in api_routes(app) if access_of(r) is not PAGE}
     assert pages & api == set()
+
+
+def test_the_sign_in_page_sends_someone_signed_in_on(app, http):
+    signed_in(app, http)
+    answer = http.get("/signin?next=/people")
+    assert (answer.status_code, answer.headers["location"]) == (303, "/people")
