@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: run credentials token rotate-keys test test-unit test-integration test-e2e lint format bench provision asyncapi rebuild clean migrate migration
+.PHONY: run credentials token rotate-keys test test-unit test-integration test-e2e test-browser lint format bench provision asyncapi rebuild clean migrate migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,8 @@ token: $(STAMP)  ## print a development token: make token HANDLE=ana ROLE=member
 rotate-keys: $(STAMP)  ## the development issuer signs with a new key; the previous one stays published
 	$(BIN)/python -m services.issuer rotate
 
-test: $(STAMP)  ## unit, integration and end-to-end tests (PostgreSQL too when TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e
+test: $(STAMP)  ## unit, integration, end-to-end and browser tests (PostgreSQL too when TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e tests/browser
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
@@ -37,6 +37,9 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(BIN)/python -m pytest -q tests/e2e
+
+test-browser: $(STAMP)  ## the web app in Debian's chromium (installed when missing), axe-core checks, screenshots in test-artifacts/
+	$(BIN)/python -m pytest -q tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

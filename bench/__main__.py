@@ -7,11 +7,11 @@ import os
 import sys
 import time
 
-from bench import aggregator, bus, content, foundation, suggestions, throughput, webhooks
+from bench import aggregator, bus, content, foundation, suggestions, throughput, web, webhooks
 
 started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 print(f"make bench, {started}, {os.cpu_count()} CPUs, load average {os.getloadavg()}", flush=True)
-for benchmark in (throughput, webhooks, content, suggestions, foundation, aggregator, bus):
+for benchmark in (throughput, webhooks, content, suggestions, foundation, aggregator, bus, web):
     sys.argv = sys.argv[:1]  # each runs with its defaults
     print(
         f"\n##### {benchmark.__name__} (load average {os.getloadavg()[0]:.2f})",

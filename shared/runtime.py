@@ -29,6 +29,7 @@ from pathlib import Path
 import nats
 
 from services.issuer.app import development_environment, issuer_url
+from services.web.session import ensure_secret
 from shared.messaging.credentials import (
     connect_options,
     ensure_credentials,
@@ -244,6 +245,8 @@ def main() -> None:
     say("streams and consumers provisioned")
 
     env |= {"RAPPORT_NATS_URL": url, "RAPPORT_DATA_DIR": str(data_dir)}
+    if settings.web_session_secret is None:
+        ensure_secret(data_dir / "secrets")  # the web's session key, made once
     env |= development_environment(settings)
     children = [Supervised(spec, env, pid_dir) for spec in processes(settings)]
 
@@ -259,6 +262,7 @@ def main() -> None:
     for child in children:
         child.start()
     base = f"http://{settings.host}"
+    say(f"web app      {base}:{settings.gateway_port}/  (sign in with the provider below)")
     say(f"API          {base}:{settings.gateway_port}/v1  (OpenAPI at /openapi.json, docs /docs)")
     say(f"readiness    {base}:{settings.gateway_port}/readyz")
     if settings.auth_issuer:

@@ -355,6 +355,32 @@ class Settings(BaseSettings):
         3600.0, gt=0, description="Seconds a development token is valid."
     )
 
+    # The web app (services/web), served by the gateway under / (docs/architecture.md#web-app)
+    web_client_id: str = Field(
+        "rapport-web", description="OAuth client id of the web app at the OpenID provider."
+    )
+    web_client_secret: SecretStr | None = Field(
+        None,
+        description="Client secret of the web app, if the provider gives it one (unset: a "
+        "public client, protected by PKCE alone).",
+    )
+    web_scopes: str = Field(
+        "openid email profile", description="Scopes the web app asks the provider for."
+    )
+    web_public_url: str | None = Field(
+        None,
+        description="Base URL the web app is reached at (https://rapport.example.org), for "
+        "the sign-in redirect; unset: the URL of each request.",
+    )
+    web_session_secret: SecretStr | None = Field(
+        None,
+        description="Key of the session cookies; unset: the one `make run` generated under "
+        "<data_dir>/secrets (every gateway replica must share it).",
+    )
+    web_session_hours: float = Field(
+        8.0, gt=0, description="Hours a web session lasts (never beyond its access token)."
+    )
+
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")
 

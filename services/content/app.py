@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     groups = GroupHandlers(context)
     runtime.serve(api.create_group, groups.create_group)
     runtime.serve(api.get_group, groups.get_group)
+    runtime.serve(api.list_member_groups, groups.list_member_groups)
     runtime.serve(api.put_group_member, groups.put_group_member)
     runtime.serve(api.remove_group_member, groups.remove_group_member)
 

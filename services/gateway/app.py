@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
+from services.web import app as web
 from shared import natsmetrics
 from shared.logging import configure_logging
 from shared.messaging.credentials import broker_options
@@ -82,8 +83,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     access.install(app)
+    # The web app under / (pages, sign-in, static files), a client of the API above; its
+    # forms post urlencoded bodies, which the API's JSON checks leave alone.
+    web.install(app, settings)
     # Outermost last: metrics see every answer, the size limit holds before anything buffers.
-    app.add_middleware(InputHygiene, exempt=(webhooks.PREFIX,))
+    app.add_middleware(InputHygiene, exempt=(webhooks.PREFIX, *web.form_paths(app)))
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,

@@ -1,4 +1,5 @@
-"""The development issuer's HTTP endpoints: discovery document, JWKS and a token endpoint.
+"""The development issuer's HTTP endpoints: discovery document, JWKS, a token endpoint and the
+authorization code flow (services/issuer/authorize.py) that the web app signs in with.
 
 It listens on loopback only, whatever RAPPORT_HOST says: anyone who can reach it can have a
 token for anyone.
@@ -6,19 +7,22 @@ token for anyone.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, ValidationError
 
 from services.gateway.auth import DEVELOPMENT_CLAIM
 from shared.contracts.api.profiles import Handle
 from shared.contracts.fields import PlainText
 from shared.settings import Settings
 
+from . import authorize as code_flow
 from .keys import ALGORITHM, KeyRing
 
 LOOPBACK = "127.0.0.1"
@@ -111,8 +115,13 @@ def create_app(minter: Minter) -> FastAPI:
         return {
             "issuer": minter.issuer,
             "jwks_uri": f"{minter.issuer}/jwks",
+            "authorization_endpoint": f"{minter.issuer}/authorize",
             "token_endpoint": f"{minter.issuer}/token",
-            "response_types_supported": ["token"],
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": ["openid", "email", "profile"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [ALGORITHM],
             "claims_supported": ["sub", "email", "email_verified", "team", "roles"],
@@ -122,9 +131,36 @@ def create_app(minter: Minter) -> FastAPI:
     def jwks() -> dict[str, Any]:
         return minter.ring.jwks()  # read on every request: a rotation shows at once
 
-    @app.post("/token")
-    def token(request: TokenRequest) -> TokenReply:
-        signed = minter.mint(request.handle, request.roles, team=request.team, email=request.email)
-        return TokenReply(access_token=signed, expires_in=int(minter.lifetime))
+    codes = code_flow.Codes()
+
+    @app.get("/authorize", include_in_schema=False)
+    async def authorize_page(request: Request) -> Response:
+        return await code_flow.authorize_form(request)
+
+    @app.post("/authorize", include_in_schema=False)
+    async def authorize(request: Request) -> Response:
+        return await code_flow.authorize(request, codes, TokenRequest)
+
+    @app.post("/token", response_model=TokenReply)
+    async def token(request: Request) -> Response:
+        """JSON {handle, roles, team, email}: a token at once (`make token`, tests); a form
+        with grant_type=authorization_code: the code flow's exchange, PKCE checked."""
+        if request.headers.get("content-type", "").startswith("application/x-www-form"):
+            form = {k: str(v) for k, v in (await request.form()).items()}
+            grant = code_flow.redeem(form, codes)
+            if isinstance(grant, Response):
+                return grant
+            signed = minter.mint(grant.handle, grant.roles, team=grant.team)
+            reply = TokenReply(access_token=signed, expires_in=int(minter.lifetime))
+            return JSONResponse(reply.model_dump(), headers={"Cache-Control": "no-store"})
+        try:
+            asked = TokenRequest.model_validate_json(await request.body())
+        except ValidationError as error:
+            return JSONResponse(
+                {"detail": json.loads(error.json(include_url=False))}, status_code=422
+            )
+        signed = minter.mint(asked.handle, asked.roles, team=asked.team, email=asked.email)
+        reply = TokenReply(access_token=signed, expires_in=int(minter.lifetime))
+        return JSONResponse(reply.model_dump())
 
     return app

@@ -557,3 +557,38 @@ async def _all_pages(content: Content, member_id: str, order: str, limit: int) -
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+# --- a member's groups ------------------------------------------------------------------
+
+
+async def test_a_members_groups_are_those_they_are_in_or_invited_to_by_name(content: Content):
+    owner, member, invitee, outsider = await content.members("owner", "member", "invitee", "out")
+    open_group = await content.ask(api.create_group, {"owner_id": owner, "name": "b open"})
+    private = await content.ask(
+        api.create_group, {"owner_id": owner, "name": "A private", "privacy": "private"}
+    )
+    await content.ask(
+        api.put_group_member,
+        {"group_id": open_group["id"], "member_id": member, "actor_id": member},
+    )
+    await content.ask(
+        api.put_group_member,
+        {"group_id": private["id"], "member_id": invitee, "actor_id": owner},
+    )
+
+    async def groups_of(member_id: str) -> list[tuple[str, str, int]]:
+        answer = await content.ask(api.list_member_groups, {"member_id": member_id})
+        return [(g["name"], g["status"], g["member_count"]) for g in answer["items"]]
+
+    assert await groups_of(owner) == [("A private", "member", 1), ("b open", "member", 2)]
+    assert await groups_of(member) == [("b open", "member", 2)]
+    assert await groups_of(invitee) == [("A private", "invited", 1)]
+    assert await groups_of(outsider) == []
+    await content.ask(
+        api.remove_group_member,
+        {"group_id": open_group["id"], "member_id": member, "actor_id": member},
+    )
+    assert await groups_of(member) == []
+    unknown = await content.problem(api.list_member_groups, {"member_id": str(uuid.uuid4())})
+    assert unknown.status == 404

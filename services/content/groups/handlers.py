@@ -11,7 +11,10 @@ from shared.contracts.api.content import (
     GroupMembership,
     GroupMemberView,
     GroupQuery,
+    GroupSummary,
     GroupView,
+    MemberGroups,
+    MemberQuery,
     MembershipView,
 )
 from shared.contracts.operations import Done
@@ -45,6 +48,27 @@ class GroupHandlers:
         its members and invitees only."""
         group = await visible_group(uow.session, query.group_id, query.member_id)
         return await self._view(uow, group, query.member_id)
+
+    async def list_member_groups(self, query: MemberQuery, uow: UnitOfWork) -> MemberGroups:
+        """The groups a member is in or invited to (a member's groups are few), by name."""
+        await Members(uow.session).require(query.member_id, "member_id")
+        store = Groups(uow.session)
+        items = []
+        for group_id in await store.of_member(query.member_id):
+            group = await store.get(group_id, [query.member_id])
+            if group is not None and group.status_of(query.member_id) != "none":
+                items.append(
+                    GroupSummary(
+                        id=group.id,
+                        name=group.name,
+                        topic=group.topic,
+                        privacy=group.privacy,
+                        member_count=group.member_count,
+                        status=group.status_of(query.member_id),
+                    )
+                )
+        items.sort(key=lambda g: (g.name.casefold(), g.id))
+        return MemberGroups(member_id=query.member_id, items=items)
 
     async def put_group_member(self, command: GroupMembership, uow: UnitOfWork) -> MembershipView:
         """Join a group (open, or private when invited), or, as the owner of a private group,

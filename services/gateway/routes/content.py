@@ -317,6 +317,19 @@ async def remove_group_member(
     return Response(status_code=NO_CONTENT)
 
 
+@router.get(
+    "/v1/members/{member_id}/groups",
+    summary=api.list_member_groups.summary,
+    responses=responses(api.list_member_groups),
+)
+async def list_member_groups(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_member_groups))],
+) -> api.MemberGroups:
+    return await backends.call(api.list_member_groups, api.MemberQuery(member_id=member_id))
+
+
 @router.post(
     "/v1/groups/{group_id}/messages",
     status_code=CREATED,

@@ -339,6 +339,20 @@ class MembershipView(Answer):
     role: Literal["owner", "member"] | None
 
 
+class GroupSummary(Answer):
+    id: str
+    name: str
+    topic: str
+    privacy: Privacy
+    member_count: int
+    status: Literal["member", "invited"]
+
+
+class MemberGroups(Answer):
+    member_id: str
+    items: list[GroupSummary]
+
+
 class GroupMessageView(Answer):
     id: str
     group_id: str
@@ -552,6 +566,15 @@ remove_group_member = operation(
     "Leave a group or decline an invitation; as its owner, remove or uninvite a member",
     errors=(403, 404, 409),
     access=SELF("actor_id"),
+)
+list_member_groups = operation(
+    SERVICE,
+    "list_member_groups",
+    MemberQuery,
+    MemberGroups,
+    "The groups a member is in or invited to, by name",
+    errors=(404,),
+    access=SELF(),
 )
 post_group_message = operation(
     SERVICE,
