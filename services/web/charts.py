@@ -179,18 +179,31 @@ def trend(weeks: Sequence[dict]) -> Markup:
         middle = left + step * max(1, len(weeks)) / 2
         body.append(_text(middle, top + plot_h / 2, "no activity", size=12, anchor="middle"))
     said = []
+    # a week withheld for too few active members is a gap in the lines, labelled as such
+    shown = [i for i, w in enumerate(weeks) if not w.get("suppressed")]
+    runs: list[list[int]] = []
+    for i in shown:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
     for channel, colour, dash in (("online", ONLINE, None), ("offline", OFFLINE, "6 4")):
-        points = [(x(i), y(float(w.get(channel) or 0))) for i, w in enumerate(weeks)]
-        path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
-        body.append(
-            f'<polyline class="{channel}" points="{path}" fill="none" stroke="{colour}" '
-            f'stroke-width="2"{_dash(dash)}/>'
-        )
-        for (px, py), week in zip(points, weeks, strict=True):
-            body.append(_mark(channel, px, py, colour, float(week.get(channel) or 0)))
+        for run in runs:
+            points = [(x(i), y(float(weeks[i].get(channel) or 0))) for i in run]
+            path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
+            body.append(
+                f'<polyline class="{channel}" points="{path}" fill="none" stroke="{colour}" '
+                f'stroke-width="2"{_dash(dash)}/>'
+            )
+            for i, (px, py) in zip(run, points, strict=True):
+                body.append(_mark(channel, px, py, colour, float(weeks[i].get(channel) or 0)))
     for index, week in enumerate(weeks):
         when = _week_label(week.get("week"))
         body.append(_text(x(index), base + 16, when, size=11, anchor="middle"))
+        if week.get("suppressed"):
+            body.append(_text(x(index), base - 8, "withheld", size=10, anchor="middle"))
+            said.append(f"week of {when}: withheld ({week['suppressed']})")
+            continue
         said.append(
             f"week of {when}: {_number(week.get('online') or 0)} online, "
             f"{_number(week.get('offline') or 0)} offline"

@@ -206,3 +206,20 @@ def test_one_of_a_unit_is_singular():
 def test_a_trend_without_activity_says_so():
     root = parse(charts.trend([{"week": "2026-01-05", "online": 0, "offline": 0}]))
     assert "no activity" in texts(root)
+
+
+def test_a_withheld_week_is_a_gap_in_the_trend_with_its_reason():
+    reason = "fewer than 5 members were active this week"
+    data = [
+        {"week": "2026-01-05", "online": 8.0, "offline": 2.0},
+        {"week": "2026-01-12", "online": None, "offline": None, "suppressed": reason},
+        {"week": "2026-01-19", "online": 4.0, "offline": 6.0},
+    ]
+    root = parse(charts.trend(data))
+    # two marks per channel (the withheld week has none) and each line broken at the gap
+    assert len(all_of(root, "circle", "online-mark")) == 2
+    assert len(all_of(root, "polyline", "online")) == 2
+    assert "withheld" in texts(root)
+    desc = root.find(SVG + "desc").text
+    assert f"week of 12 Jan: withheld ({reason})" in desc
+    assert "12 Jan: 0 online" not in desc
