@@ -58,7 +58,12 @@ def test_an_analyst_sees_insights_and_a_suppressed_small_team(page_as, system, a
     for n in range(2):
         system.register(f"{small}-{n}", team=small)
     met_in_person(system, team[0], team[1])
-    wait_until(lambda: thriving_pairs(system, large) >= 1, timeout=20)
+    # a team's figures are released once 5 of its members are active: the others post
+    for member in team[2:]:
+        for n in range(2):
+            posted = system.as_id(member).post("/v1/posts", json={"body": f"note {n}"})
+            assert posted.status_code == 201, posted.text
+    wait_until(lambda: thriving_pairs(system, large) >= 1, timeout=30)
     members = system.analyst().get("/v1/insights/org").json()["members"]
 
     page = page_as("people-lead", role="analyst", team="people")
