@@ -40,6 +40,8 @@ import nats
 from sqlalchemy import insert
 
 from services.connections.store import Base, PairRow
+from services.issuer.app import Minter, development_environment
+from services.issuer.keys import KeyRing
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -59,6 +61,8 @@ from shared.messaging.provisioning import provision
 from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
 from shared.settings import Settings
+
+from .identities import bearer, bind
 
 CLUSTER = 200
 INDUSTRIES = {
@@ -303,6 +307,14 @@ class Processes:
             self.stop(name)
 
 
+def profiles_ready(http: httpx.Client) -> bool:
+    """Profiles answers (its tables are made), as the gateway's readiness reports it."""
+    try:
+        return http.get("/readyz").json()["services"]["profiles"] == "ok"
+    except (httpx.TransportError, ValueError, KeyError):
+        return False
+
+
 def wait_for(probe, *, timeout: float, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -339,6 +351,8 @@ def main() -> None:
         config = write_server_config(secrets, passwords, unrestricted=("bench",))
         server = start_nats_server(root / "nats", config=config)
         url = f"nats://bench:{passwords['bench']}@127.0.0.1:{server.port}"
+        # the development issuer signs the readers' tokens; profiles finds their members
+        issuer = Settings(nats_url=server.url, issuer_port=free_port())
         processes = Processes(
             root,
             dict(
@@ -347,10 +361,13 @@ def main() -> None:
                 RAPPORT_DATA_DIR=str(root / "var"),
                 RAPPORT_CONNECTIONS_DATABASE_URL=database_url,
                 RAPPORT_CONNECTIONS_PORT=str(free_port()),
+                RAPPORT_PROFILES_PORT=str(free_port()),
                 RAPPORT_GATEWAY_PORT=str(gateway_port := free_port()),
+                RAPPORT_ISSUER_PORT=str(issuer.issuer_port),
                 RAPPORT_LOG_FORMAT="text",
                 RAPPORT_LOG_LEVEL="WARNING",
                 RAPPORT_REQUEST_TIMEOUT="30",
+                **development_environment(issuer),
             ),
         )
         try:
@@ -358,10 +375,31 @@ def main() -> None:
             asyncio.run(seed_connections(database_url, pairs))
             asyncio.run(publish(url, facts))
             http = httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=60)
-            processes.start("gateway")
+            for name in ("issuer", "profiles", "gateway"):
+                processes.start(name)
+            wait_for(lambda: profiles_ready(http), timeout=60)
+            # every member of the org signs in as m<n> (bench/identities.py)
+            handles = {member_id: f"m{n}" for n, member_id in enumerate(ids)}
+            asyncio.run(bind(f"sqlite+aiosqlite:///{root / 'var' / 'profiles.sqlite3'}", handles))
+            minter = Minter(
+                KeyRing(root / "var" / "issuer" / "keys"),
+                development_environment(issuer)["RAPPORT_AUTH_ISSUER"],
+                issuer.auth_audience,
+                3600,
+            )
+            tokens: dict[str, dict[str, str]] = {}
+
+            def signed_in(member_id: str) -> dict[str, str]:
+                if member_id not in tokens:
+                    tokens[member_id] = bearer(minter.mint(handles[member_id], ["member"]))
+                return tokens[member_id]
 
             def suggestions(member_id: str) -> httpx.Response:
-                return http.get(f"/v1/members/{member_id}/suggestions", params={"limit": 10})
+                return http.get(
+                    f"/v1/members/{member_id}/suggestions",
+                    params={"limit": 10},
+                    headers=signed_in(member_id),
+                )
 
             def answered() -> bool:
                 try:
@@ -414,7 +452,7 @@ def main() -> None:
             baseline = []  # the same path with a trivial query: the floor of any read
             for member_id in sample:
                 begun = time.perf_counter()
-                http.get(f"/v1/members/{member_id}/connections")
+                http.get(f"/v1/members/{member_id}/connections", headers=signed_in(member_id))
                 baseline.append((time.perf_counter() - begun) * 1000)
             print(
                 f"\nsuggestions benchmark ({args.members:,} members, {args.connections:,} "

@@ -1,0 +1,45 @@
+"""Signing in for the benchmarks whose members are synthetic.
+
+Benchmarks seed an org straight into a service's database or its streams, with member ids
+of their own; the gateway finds a caller's member from the token's subject through profiles
+(`member_of_subject`). `bind` writes those members into profiles' own table, each bound to
+the subject `handle`, while profiles runs (no event is published: the benchmark's facts
+carry the members to the other services), so that a token minted for the handle acts as
+that member, exactly as for a member registered through the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from sqlalchemy import insert
+
+from services.profiles.store import MemberRow
+from shared.db import make_engine
+
+
+async def bind(database_url: str, handles: Mapping[str, str]) -> None:
+    """Members `member id -> handle` in profiles' database, each bound to the subject
+    `handle` (tokens minted for the handle act as the member)."""
+    engine = make_engine(database_url)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "id": member_id,
+            "handle": handle[:30],
+            "name": handle,
+            "email": f"{handle}@bench.example.org",
+            "registered_at": now,
+            "subject": handle,
+        }
+        for member_id, handle in handles.items()
+    ]
+    async with engine.begin() as db:
+        for start in range(0, len(rows), 5_000):
+            await db.execute(insert(MemberRow.__table__), rows[start : start + 5_000])
+    await engine.dispose()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
