@@ -10,7 +10,7 @@ that member, exactly as for a member registered through the API.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import insert
@@ -43,3 +43,18 @@ async def bind(database_url: str, handles: Mapping[str, str]) -> None:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+class SignedIn:
+    """The Authorization header of each synthetic member, a token minted once per member
+    (`mint`: handle -> token, e.g. System.mint)."""
+
+    def __init__(self, mint: Callable[[str], str], handles: Mapping[str, str]) -> None:
+        self.mint = mint
+        self.handles = handles
+        self._headers: dict[str, dict[str, str]] = {}
+
+    def __call__(self, member_id: str) -> dict[str, str]:
+        if member_id not in self._headers:
+            self._headers[member_id] = bearer(self.mint(self.handles[member_id]))
+        return self._headers[member_id]

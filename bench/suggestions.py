@@ -39,7 +39,7 @@ import httpx
 import nats
 from sqlalchemy import insert
 
-from services.connections.store import Base, PairRow
+from services.connections.store import PairRow
 from services.issuer.app import Minter, development_environment
 from services.issuer.keys import KeyRing
 from shared.contracts.envelope import Envelope, Event
@@ -53,16 +53,17 @@ from shared.contracts.events import (
 )
 from shared.contracts.streams import consumers_of
 from shared.contracts.subjects import event_subject
-from shared.db import create_schema, make_engine
+from shared.db import make_engine
 from shared.messaging.consumer import consumer_config
 from shared.messaging.credentials import ensure_credentials, write_server_config
 from shared.messaging.permissions import IDENTITIES
 from shared.messaging.provisioning import provision
+from shared.migrations import upgrade
 from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
 from shared.settings import Settings
 
-from .identities import bearer, bind
+from .identities import SignedIn, bind
 
 CLUSTER = 200
 INDUSTRIES = {
@@ -207,7 +208,7 @@ def groups_and_events(ids: list[str], rng: random.Random) -> list[tuple[Event, d
 
 async def seed_connections(database_url: str, pairs: list[tuple[str, str]]) -> None:
     engine = make_engine(database_url)
-    await create_schema(engine, Base.metadata)
+    await upgrade(engine, "connections")  # its migrations, as the service itself would run
     since = datetime.now(UTC) - timedelta(days=100)
     async with engine.begin() as connection:
         for start in range(0, len(pairs), 20_000):
@@ -387,12 +388,7 @@ def main() -> None:
                 issuer.auth_audience,
                 3600,
             )
-            tokens: dict[str, dict[str, str]] = {}
-
-            def signed_in(member_id: str) -> dict[str, str]:
-                if member_id not in tokens:
-                    tokens[member_id] = bearer(minter.mint(handles[member_id], ["member"]))
-                return tokens[member_id]
+            signed_in = SignedIn(lambda handle: minter.mint(handle, ["member"]), handles)
 
             def suggestions(member_id: str) -> httpx.Response:
                 return http.get(
