@@ -9,8 +9,8 @@ and associative up to rounding, so the batches of any number of instances, in an
 give the same sums (1e-15 relative), without reading the rows first.
 
 Rebasing needs 2^(-seconds/H) in SQL: `power` (SQLite's math functions, built in since
-3.35; PostgreSQL), with the exponent floored at -1000 (2^-1000 ~ 1e-301) since PostgreSQL
-raises on a float underflow where SQLite gives 0. Seconds between two stored times:
+3.35; PostgreSQL), taken as 0 below 2^-1000 (~1e-301), since PostgreSQL raises on a float
+underflow where Python and SQLite give 0. Seconds between two stored times:
 `julianday` differences on SQLite (about 0.1 ms of resolution: 1e-10 relative on a decay
 factor), `EXTRACT(EPOCH ...)` on PostgreSQL.
 
@@ -39,8 +39,7 @@ def seconds_between(earlier, later, dialect: str):
 def decay(earlier, later, half_life_seconds: float, dialect: str):
     """2^(-(later - earlier)/H), for later >= earlier."""
     exponent = -seconds_between(earlier, later, dialect) / half_life_seconds
-    floored = case((exponent < LOWEST_EXPONENT, LOWEST_EXPONENT), else_=exponent)
-    return func.power(2.0, floored)
+    return case((exponent < LOWEST_EXPONENT, 0.0), else_=func.power(2.0, exponent))
 
 
 def _insert(table: Table, dialect: str):
