@@ -21,7 +21,7 @@ from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.messaging.consumer import Unreadable
 
-from .domain import TrustWeights, ties_between
+from .domain import Ties, TrustWeights, ties_between, ties_of
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums, components
 from .projection import Projection, ProjectionTables
@@ -139,9 +139,11 @@ class Partials:
         if model.uses_attention:
             totals = await p.attention.of([member, *others])
         handles = {} if q.ranking else await p.members.handles(sorted(others))
+        ties_with = ties_of(member, facts)
+        no_ties = Ties()
         ranking, views = [], []
         for other in others:
-            ties = ties_between(member, other, facts)
+            ties = ties_with.get(other, no_ties)
             pair = sums.get(other)
             no_interactions = pair is None or pair.count == 0
             if ties.blocked or (no_interactions and ties.trust(self.weights) == 0):
