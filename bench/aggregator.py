@@ -295,23 +295,27 @@ def relationships_beside_plain_read(system: System, rounds: int = 60) -> None:
     wait_until(lambda: client.get(hub).status_code == 200, timeout=30)
     client.get(hub, params={"limit": 200})  # warm up
     client.get(f"/v1/members/{HUB}")
-    timings, plain = [], []
+    timings, plain, refused = [], [], 0
+    total = 0
     for _ in range(rounds):
         t = time.perf_counter()
         response = client.get(hub, params={"limit": 200})
         timings.append(time.perf_counter() - t)
-        assert response.status_code == 200, response.text
+        if response.status_code == 200:
+            total = response.json()["total"]
+        else:
+            refused += 1
         t = time.perf_counter()
         member = client.get(f"/v1/members/{HUB}")
         plain.append(time.perf_counter() - t)
-        assert member.status_code == 200, member.text
-    total = response.json()["total"]
+        refused += member.status_code != 200
     p95, plain_p95 = percentile(timings, 0.95), percentile(plain, 0.95)
     say(
         f"(e) GET relationships of a member with {total} pairs (limit 200): "
         f"p50 {percentile(timings, 0.5) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms; "
         f"plain GET /v1/members/{{id}} p50 {percentile(plain, 0.5) * 1000:.1f} ms, "
         f"p95 {plain_p95 * 1000:.1f} ms; p95 ratio {p95 / plain_p95:.2f}x"
+        f"{f'; {refused} not answered 200' if refused else ''} (load {os.getloadavg()[0]:.2f})"
     )
 
 
@@ -332,6 +336,9 @@ def run_on(backend: str, args, envelopes: list[Envelope], postgres: str | None) 
     with tempfile.TemporaryDirectory() as root:
         system = System(Path(root), databases, aggregator_instances=args.instances)
         aggregators = [n for n, s in system.specs.items() if s.service == "aggregator"]
+        # the gateway waits as long as for any read on a loaded machine (the tests' 2 s would
+        # turn slow answers into 503s, which the figures then leave out)
+        system.env["RAPPORT_REQUEST_TIMEOUT"] = "10"
         try:
             system.start_all()
             # only the aggregator, the gateway and profiles (the callers' lookup and the

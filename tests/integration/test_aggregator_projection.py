@@ -406,8 +406,9 @@ def reference(log: list[tuple[Event, datetime]], at: datetime, version: str = "v
             continue
         total = i_ab + i_ba
         s = 1 - math.exp(-total / 10)
-        r = 2 * min(ab, ba) / (ab + ba) if mine or theirs else 0
-        d = 2 * min(on, off) / (ab + ba) if mine or theirs else 0
+        # (a pair's only interactions may weigh 0: a meeting of 0 minutes under v2)
+        r = 2 * min(ab, ba) / (ab + ba) if ab + ba > 0 else 0
+        d = 2 * min(on, off) / (ab + ba) if ab + ba > 0 else 0
         k = s
         if version == "v2":
             c = (total / max(attention[a], 10) + total / max(attention[b], 10)) / 2
