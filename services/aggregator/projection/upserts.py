@@ -20,7 +20,8 @@ them in the same order and cannot deadlock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Float, Table, and_, case, cast, extract, func, or_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -49,6 +50,14 @@ def _insert(table: Table, dialect: str):
 def later_of(stored, incoming):
     """The later of two times (a stored one may be NULL: no contribution yet)."""
     return case((or_(stored.is_(None), incoming > stored), incoming), else_=stored)
+
+
+def earliest(stored, incoming):
+    """The earlier of two times, either of which may be NULL."""
+    return case(
+        (or_(stored.is_(None), and_(incoming.is_not(None), incoming < stored)), incoming),
+        else_=stored,
+    )
 
 
 def rebased_sums(
@@ -86,7 +95,7 @@ async def upsert(
     table: Table,
     rows: Iterable[dict],
     key: Sequence[str],
-    set_: callable,
+    set_: Callable[[Table, Any, str], dict],
 ) -> None:
     """Insert the rows, or add them to the stored ones: `set_(table, excluded, dialect)`
     gives the SET clauses. Rows are sorted by key (a lock order across instances)."""
@@ -100,10 +109,3 @@ async def upsert(
         set_=set_(table, statement.excluded, dialect),
     )
     await session.execute(statement, ordered)
-
-
-def earliest(stored, incoming):
-    return case(
-        (or_(stored.is_(None), and_(incoming.is_not(None), incoming < stored)), incoming),
-        else_=stored,
-    )
