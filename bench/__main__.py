@@ -1,7 +1,7 @@
 """python -m bench: every benchmark, one after the other, each printing its figures beside
 their own baselines (the ratios are what to compare between runs), with the machine's load
-before each. bench.throughput runs on SQLite and, when TEST_DATABASE_URL names a server, on
-PostgreSQL too (with two replicas of content); the others run on SQLite."""
+before each. bench.throughput and bench.aggregator run on SQLite and, when TEST_DATABASE_URL
+names a server, on PostgreSQL too (with two replicas of content); the others run on SQLite."""
 
 import os
 import sys

@@ -4,25 +4,34 @@
 (b) the aggregator's sustained throughput applying them, until caught up; (b)/(a);
 (c) freshness p50/p99, publish to queryable, at a steady 1,000 interactions/s;
 (d) storage and memory per million pairs;
-(e) p50/p95 of GET /v1/members/{id}/relationships for a member with 1,000 pairs.
+(e) p50/p95 of GET /v1/members/{id}/relationships for a member with 1,000 pairs, beside a
+    plain GET /v1/members/{id} (profiles) interleaved with it in the same run.
+
+On SQLite, and on PostgreSQL with `--postgres URL` (or TEST_DATABASE_URL; `--backends`
+picks); `--instances 2` runs two aggregator instances on the one projection (PostgreSQL).
+The members are synthetic: the ones read through the API are bound to a token's subject in
+profiles' table (bench/identities.py), and every read sends its token.
 
     python -m bench.aggregator [--members 10000] [--interactions 100000]
+        [--steady-seconds 15] [--postgres URL] [--backends sqlite,postgresql] [--instances N]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
-import sqlite3
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig
+from sqlalchemy import func, select, table
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
@@ -35,7 +44,12 @@ from shared.contracts.events import (
     ReactionSet,
 )
 from shared.contracts.subjects import event_subject
+from shared.db import make_engine
+from shared.settings import SERVICES
+from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.system import System, wait_until
+
+from .identities import bearer, bind
 
 HUB = "member-00000"
 
@@ -82,11 +96,13 @@ def synthetic_org(members: int, interactions: int, seed: int = 2026) -> list[Env
                 target="post", post_id=f"p{n}", actor_id=a, target_author_id=b, kind="like"
             )
         elif roll < 0.95:
+            minutes = rng.randint(10, 90)
+            # logged when it ended (a meeting ending after it was logged is refused)
             event = MeetingLogged(
                 meeting_id=f"g{n}",
                 participant_ids=[a, b],
-                started_at=at,
-                duration_minutes=rng.randint(10, 90),
+                started_at=at - timedelta(minutes=minutes),
+                duration_minutes=minutes,
             )
         else:
             event = AttendeeCheckedIn(
@@ -241,7 +257,7 @@ async def steady_load_freshness(
 
 
 def pair_count(system: System, a: str, b: str) -> int:
-    response = system.http.get(f"/v1/relationships/{a}/{b}")
+    response = signed_in(system, a).get(f"/v1/relationships/{a}/{b}")
     if response.status_code != 200:
         return 0
     return response.json()["relationship"]["interaction_count"]
@@ -254,30 +270,91 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--members", type=int, default=10_000)
-    parser.add_argument("--interactions", type=int, default=100_000)
-    parser.add_argument("--steady-seconds", type=float, default=15.0)
-    args = parser.parse_args()
+def signed_in(system: System, member_id: str) -> httpx.Client:
+    """A client acting as one of the synthetic members bound in profiles (`READERS`)."""
+    if member_id not in CLIENTS:
+        token = system.mint(READERS[member_id])
+        CLIENTS[member_id] = httpx.Client(
+            base_url=system.base_url, timeout=30, headers=bearer(token)
+        )
+    return CLIENTS[member_id]
 
-    say(f"aggregator benchmark: {args.members} members, {args.interactions} interactions")
-    envelopes = synthetic_org(args.members, args.interactions)
-    say(f"  generated {len(envelopes)} facts (seed 2026)")
+
+CLIENTS: dict[str, httpx.Client] = {}  # of the running system
+# the synthetic members read through the API, and their handles (token subjects)
+READERS = {HUB: "m00000", "member-00001": "m00001", "member-00002": "m00002"}
+
+
+def relationships_beside_plain_read(system: System, rounds: int = 60) -> None:
+    """(e): the hub's relationships (limit 200), each request followed by a plain
+    GET /v1/members/{id} of the same member (profiles: one indexed row), same client."""
+    client = signed_in(system, HUB)
+    hub = f"/v1/members/{HUB}/relationships"
+    wait_until(lambda: client.get(hub).status_code == 200, timeout=30)
+    client.get(hub, params={"limit": 200})  # warm up
+    client.get(f"/v1/members/{HUB}")
+    timings, plain, refused = [], [], 0
+    total = 0
+    for _ in range(rounds):
+        t = time.perf_counter()
+        response = client.get(hub, params={"limit": 200})
+        timings.append(time.perf_counter() - t)
+        if response.status_code == 200:
+            total = response.json()["total"]
+        else:
+            refused += 1
+        t = time.perf_counter()
+        member = client.get(f"/v1/members/{HUB}")
+        plain.append(time.perf_counter() - t)
+        refused += member.status_code != 200
+    p95, plain_p95 = percentile(timings, 0.95), percentile(plain, 0.95)
+    say(
+        f"(e) GET relationships of a member with {total} pairs (limit 200): "
+        f"p50 {percentile(timings, 0.5) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms; "
+        f"plain GET /v1/members/{{id}} p50 {percentile(plain, 0.5) * 1000:.1f} ms, "
+        f"p95 {plain_p95 * 1000:.1f} ms; p95 ratio {p95 / plain_p95:.2f}x"
+        f"{f'; {refused} not answered 200' if refused else ''} (load {os.getloadavg()[0]:.2f})"
+    )
+
+
+async def projection_size(url: str) -> int:
+    engine = make_engine(url)
+    async with engine.connect() as db:
+        pairs = await db.scalar(select(func.count()).select_from(table("pairs_g1")))
+    await engine.dispose()
+    return pairs
+
+
+def run_on(backend: str, args, envelopes: list[Envelope], postgres: str | None) -> None:
+    say(f"\n== {backend}, {args.instances} aggregator instance(s), load {os.getloadavg()[0]:.2f}")
+    databases = {}
+    if backend == "postgresql":
+        os.environ["TEST_DATABASE_URL"] = postgres or ""
+        databases = {name: asyncio.run(create_postgres_database()) for name in SERVICES}
     with tempfile.TemporaryDirectory() as root:
-        system = System(Path(root), {})
+        system = System(Path(root), databases, aggregator_instances=args.instances)
+        aggregators = [n for n, s in system.specs.items() if s.service == "aggregator"]
+        # the gateway waits as long as for any read on a loaded machine (the tests' 2 s would
+        # turn slow answers into 503s, which the figures then leave out)
+        system.env["RAPPORT_REQUEST_TIMEOUT"] = "10"
         try:
             system.start_all()
-            # only the aggregator and the gateway are measured: the other services would
-            # spend the same two cores consuming the same facts for their own copies
-            for name in ("profiles", "connections", "content", "events", "aggregator"):
+            # only the aggregator, the gateway and profiles (the callers' lookup and the
+            # plain read) run: the other services would spend the same two cores consuming
+            # the same facts for their own copies
+            for name in ("connections", "content", "events", *aggregators):
                 system.stop(name)
+            profiles = databases.get("profiles") or (
+                f"sqlite+aiosqlite:///{Path(root) / 'var' / 'profiles.sqlite3'}"
+            )
+            asyncio.run(bind(profiles, READERS))
             raw = asyncio.run(raw_pull_and_ack(system.nats_url, envelopes))
             say(f"(a) raw nats-py pull (batch 200) and ack: {raw:,.0f} msgs/s")
 
             asyncio.run(publish_all(system.nats_url, envelopes, label="streams"))
             started = time.perf_counter()
-            system.start("aggregator")
+            for name in aggregators:
+                system.start(name)
             last_report = 0.0
             while (left := asyncio.run(pending(system.nats_url))) > 0:
                 if time.perf_counter() - last_report > 5:
@@ -287,35 +364,28 @@ def main() -> None:
             applied = time.perf_counter() - started
             rate = len(envelopes) / applied
             say(
-                f"(b) aggregator applied {len(envelopes)} events in {applied:.1f}s: "
-                f"{rate:,.0f} events/s; (b)/(a) = {rate / raw:.2f}"
+                f"(b) {len(aggregators)} aggregator instance(s) applied {len(envelopes)} events "
+                f"in {applied:.1f}s: {rate:,.0f} events/s; (b)/(a) = {rate / raw:.2f} "
+                f"(load {os.getloadavg()[0]:.2f})"
             )
 
-            hub = f"/v1/members/{HUB}/relationships"
-            wait_until(lambda: system.http.get(hub).status_code == 200, timeout=30)
-            system.http.get(hub, params={"limit": 200})  # warm up
-            timings = []
-            for _ in range(60):
-                t = time.perf_counter()
-                response = system.http.get(hub, params={"limit": 200})
-                timings.append(time.perf_counter() - t)
-            total = response.json()["total"]
-            say(
-                f"(e) GET relationships of a member with {total} pairs: "
-                f"p50 {percentile(timings, 0.5) * 1000:.1f} ms, "
-                f"p95 {percentile(timings, 0.95) * 1000:.1f} ms"
-            )
+            relationships_beside_plain_read(system)
 
-            database = Path(root) / "var" / "aggregator.sqlite3"
-            with sqlite3.connect(database) as db:
-                pairs = db.execute("select count(*) from pairs_g1").fetchone()[0]
-            size = sum(p.stat().st_size for p in database.parent.glob("aggregator.sqlite3*"))
+            aggregator_db = databases.get("aggregator") or (
+                f"sqlite+aiosqlite:///{Path(root) / 'var' / 'aggregator.sqlite3'}"
+            )
+            pairs = asyncio.run(projection_size(aggregator_db))
             rss = rss_kib(system.processes["aggregator"].pid)
-            say(
-                f"(d) {pairs:,} pairs: database {size / 2**20:.1f} MiB "
-                f"({size / pairs * 1e6 / 2**30:.2f} GiB per million pairs, with members' "
-                f"sums, weeks and inboxes); aggregator RSS {rss / 1024:.0f} MiB"
-            )
+            if backend == "sqlite":
+                database = Path(root) / "var" / "aggregator.sqlite3"
+                size = sum(p.stat().st_size for p in database.parent.glob("aggregator.sqlite3*"))
+                say(
+                    f"(d) {pairs:,} pairs: database {size / 2**20:.1f} MiB "
+                    f"({size / pairs * 1e6 / 2**30:.2f} GiB per million pairs, with members' "
+                    f"sums, weeks and inboxes); aggregator RSS {rss / 1024:.0f} MiB"
+                )
+            else:
+                say(f"(d) {pairs:,} pairs; aggregator RSS {rss / 1024:.0f} MiB")
 
             latencies = asyncio.run(
                 steady_load_freshness(system, 1000, args.steady_seconds, args.members)
@@ -324,10 +394,34 @@ def main() -> None:
                 f"(c) freshness at 1,000 interactions/s, publish to queryable through the "
                 f"API ({len(latencies)} probes): p50 {percentile(latencies, 0.5) * 1000:.0f} "
                 f"ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms, mean "
-                f"{statistics.fmean(latencies) * 1000:.0f} ms"
+                f"{statistics.fmean(latencies) * 1000:.0f} ms (load {os.getloadavg()[0]:.2f})"
             )
         finally:
+            for client in CLIENTS.values():
+                client.close()
+            CLIENTS.clear()
             system.shutdown()
+            for url in databases.values():
+                asyncio.run(drop_postgres_database(url))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--interactions", type=int, default=100_000)
+    parser.add_argument("--steady-seconds", type=float, default=15.0)
+    parser.add_argument("--postgres", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--instances", type=int, default=1)
+    args = parser.parse_args()
+
+    say(f"aggregator benchmark: {args.members} members, {args.interactions} interactions")
+    envelopes = synthetic_org(args.members, args.interactions)
+    say(f"  generated {len(envelopes)} facts (seed 2026)")
+    if "sqlite" in args.backends and args.instances == 1:
+        run_on("sqlite", args, envelopes, None)
+    if args.postgres and "postgresql" in args.backends:
+        run_on("postgresql", args, envelopes, args.postgres)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,6 @@ from services.content.copies.tables import AudienceRow, FactRow, MemberRow
 from services.content.engagement.tables import CommentRow, ReactionRow, ShareRow
 from services.content.groups.tables import GroupMemberRow, GroupRow
 from services.content.posts.tables import PostRow
-from services.content.schema import Base
 from services.content.startup import StateRow
 from services.content.value import (
     COMMENT,
@@ -43,8 +42,11 @@ from services.content.value import (
     audience_log2,
     credits,
 )
-from shared.db import create_schema, make_engine, messaging_tables
+from shared.db import make_engine
+from shared.migrations import upgrade
 from tests.e2e.system import System, wait_until
+
+from .identities import SignedIn, bind
 
 KINDS = ("like", "celebrate", "insightful", "support")
 CHUNK = 5_000
@@ -104,8 +106,7 @@ class Org:
 
 async def seed(database_url: str, org: Org) -> None:
     engine = make_engine(database_url)
-    messaging_tables(Base.metadata)
-    await create_schema(engine, Base.metadata)
+    await upgrade(engine, "content")  # its migrations, as the service itself would run
     rng, now, rules = org.rng, org.now, ValueRules()
     audiences = org.audiences()
     async with engine.begin() as db:
@@ -259,16 +260,17 @@ async def seed(database_url: str, org: Org) -> None:
 
 
 async def concurrently(base_url: str, requests: list[tuple], workers: int) -> tuple[list, float]:
-    """Send (method, path, json) requests with `workers` in flight; latencies and wall time."""
+    """Send (method, path, json, headers) requests with `workers` in flight; latencies and
+    wall time."""
     latencies: list[float] = []
     queue = list(reversed(requests))
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
 
         async def worker() -> None:
             while queue:
-                method, path, body = queue.pop()
+                method, path, body, headers = queue.pop()
                 started = time.perf_counter()
-                response = await client.request(method, path, json=body)
+                response = await client.request(method, path, json=body, headers=headers)
                 latencies.append(time.perf_counter() - started)
                 assert response.status_code in (200, 201), response.text
 
@@ -277,29 +279,31 @@ async def concurrently(base_url: str, requests: list[tuple], workers: int) -> tu
         return latencies, time.perf_counter() - started
 
 
-def writes(system: System, org: Org, count: int, workers: int) -> None:
+def writes(system: System, org: Org, count: int, workers: int, signed_in: SignedIn) -> None:
     """Each kind of write with one client (latency), then with `workers` (throughput)."""
     rng = random.Random(11)
     base = str(system.http.base_url)
     targets = [
         system.http.post(
-            "/v1/posts", json={"author_id": a, "body": "target", "visibility": "org"}
+            "/v1/posts", json={"body": "target", "visibility": "org"}, headers=signed_in(a)
         ).json()["id"]
         for a in org.ids[1:21]
     ]
 
     def post(n: int) -> tuple:
         author = rng.choice(org.ids)
-        body = {"author_id": author, "body": f"Benchmark post {n} @m{n}", "visibility": "org"}
-        return ("POST", "/v1/posts", body)
+        body = {"body": f"Benchmark post {n} @m{n}", "visibility": "org"}
+        return ("POST", "/v1/posts", body, signed_in(author))
 
     def comment(n: int) -> tuple:
-        body = {"author_id": rng.choice(org.ids), "body": f"Comment {n}"}
-        return ("POST", f"/v1/posts/{rng.choice(targets)}/comments", body)
+        author = rng.choice(org.ids)
+        body = {"body": f"Comment {n}"}
+        return ("POST", f"/v1/posts/{rng.choice(targets)}/comments", body, signed_in(author))
 
     def reaction(n: int) -> tuple:
-        path = f"/v1/posts/{rng.choice(targets)}/reactions/{rng.choice(org.ids)}"
-        return ("PUT", path, {"kind": rng.choice(KINDS)})
+        member = rng.choice(org.ids)
+        path = f"/v1/posts/{rng.choice(targets)}/reactions/{member}"
+        return ("PUT", path, {"kind": rng.choice(KINDS)}, signed_in(member))
 
     for name, request in (
         ("POST /v1/posts", post),
@@ -313,13 +317,15 @@ def writes(system: System, org: Org, count: int, workers: int) -> None:
             report(f"{name} ({clients} client{'s' if clients > 1 else ''})", latencies, wall)
 
 
-def feed_reads(system: System, org: Org, count: int) -> None:
+def feed_reads(system: System, org: Org, count: int, signed_in: SignedIn) -> None:
     path = f"/v1/members/{org.viewer}/feed"
     for order in ("recent", "value"):
         first, deeper = [], []
         for n in range(count):
             started = time.perf_counter()
-            page = system.http.get(path, params={"order": order, "limit": 20})
+            page = system.http.get(
+                path, params={"order": order, "limit": 20}, headers=signed_in(org.viewer)
+            )
             first.append(time.perf_counter() - started)
             assert page.status_code == 200 and len(page.json()["items"]) == 20, page.text
             if n % 4 == 0:  # follow the cursor four pages down
@@ -327,7 +333,9 @@ def feed_reads(system: System, org: Org, count: int) -> None:
                 for _ in range(4):
                     started = time.perf_counter()
                     page = system.http.get(
-                        path, params={"order": order, "limit": 20, "cursor": cursor}
+                        path,
+                        params={"order": order, "limit": 20, "cursor": cursor},
+                        headers=signed_in(org.viewer),
                     )
                     deeper.append(time.perf_counter() - started)
                     cursor = page.json()["next_cursor"]
@@ -335,14 +343,20 @@ def feed_reads(system: System, org: Org, count: int) -> None:
         report(f"GET feed ({order}), pages 2-5", deeper)
 
 
-def feed_under_load(system: System, org: Org, clients: int, seconds: float) -> None:
+def feed_under_load(
+    system: System, org: Org, clients: int, seconds: float, signed_in: SignedIn
+) -> None:
     """The feed at `clients` concurrent readers beside the gateway's bare route at as many,
     in the same run (closed loop, `seconds` per step): the ratio cancels the machine's noise."""
     base = str(system.http.base_url)
     path = f"/v1/members/{org.viewer}/feed"
     bare = asyncio.run(
         load(
-            base, "GET /healthz (bare route)", lambda n: ("GET", "/healthz", None), clients, seconds
+            base,
+            "GET /healthz (bare route)",
+            lambda n: ("GET", "/healthz", None, None),
+            clients,
+            seconds,
         )
     )
     print("  " + bare.line(), flush=True)
@@ -351,7 +365,12 @@ def feed_under_load(system: System, org: Org, clients: int, seconds: float) -> N
             load(
                 base,
                 f"GET feed ({order})",
-                lambda n, o=order: ("GET", f"{path}?order={o}&limit=20", None),
+                lambda n, o=order: (
+                    "GET",
+                    f"{path}?order={o}&limit=20",
+                    None,
+                    signed_in(org.viewer),
+                ),
                 clients,
                 seconds,
             )
@@ -387,10 +406,22 @@ def main() -> None:
             asyncio.run(seed(database, org))
             say(f"seeded in {time.perf_counter() - started:.1f} s")
             print("starting every service ...", flush=True)
-            system.start_all()
+            try:
+                system.start_all()
+            except AssertionError:
+                print(system.log_tail("content"), flush=True)
+                raise
+            # the org's members sign in as m<n>, their handles (bench/identities.py)
+            handles = {m: f"m{n}" for n, m in enumerate(org.ids)}
+            profiles = f"sqlite+aiosqlite:///{Path(root) / 'var' / 'profiles.sqlite3'}"
+            asyncio.run(bind(profiles, handles))
+            signed_in = SignedIn(system.mint, handles)
             wait_until(
                 lambda: (
-                    system.http.get(f"/v1/members/{org.viewer}/content-stats").status_code == 200
+                    system.http.get(
+                        f"/v1/members/{org.viewer}/content-stats", headers=signed_in(org.viewer)
+                    ).status_code
+                    == 200
                 ),
                 timeout=60,
             )
@@ -399,15 +430,15 @@ def main() -> None:
                 f"{args.workers} clients in flight for writes)",
                 flush=True,
             )
-            writes(system, org, args.writes, args.workers)
+            writes(system, org, args.writes, args.workers, signed_in)
             print(
                 f"\nfeed of a member with {args.connections} connections, 50 follows and 5 "
                 f"groups, in an org of {args.members} members ({args.posts_each} posts each)",
                 flush=True,
             )
-            feed_reads(system, org, args.reads)
+            feed_reads(system, org, args.reads, signed_in)
             print(f"\nthe same feed at {args.clients} concurrent readers", flush=True)
-            feed_under_load(system, org, args.clients, args.seconds)
+            feed_under_load(system, org, args.clients, args.seconds, signed_in)
         finally:
             system.shutdown()
 

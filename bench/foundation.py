@@ -116,10 +116,15 @@ def auth_overhead(system: System, ids: list[str], reads: int) -> None:
     """p50 of GET /v1/members/{id} with tokens checked, and on a baseline gateway of the same
     run that reads them unchecked; requests interleaved so that both see the same load."""
     port = free_port()
-    env = system.env | {
-        "RAPPORT_GATEWAY_PORT": str(port),
-        "RAPPORT_AUTH_UNVERIFIED_FOR_BENCH": "true",
-    }
+    # the gateway's own NATS identity, as the first gateway's
+    env = (
+        system.env
+        | system.process_env["gateway"]
+        | {
+            "RAPPORT_GATEWAY_PORT": str(port),
+            "RAPPORT_AUTH_UNVERIFIED_FOR_BENCH": "true",
+        }
+    )
     log = open(system.logs / "gateway-baseline.log", "ab")  # noqa: SIM115 - closed below
     baseline = subprocess.Popen(
         system.specs["gateway"].command, env=env, stdout=log, stderr=log, start_new_session=True

@@ -32,7 +32,6 @@ import random
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,7 +40,9 @@ import httpx
 import nats
 from sqlalchemy import insert
 
-from services.connections.store import Base, PairRow
+from services.connections.store import PairRow
+from services.issuer.app import Minter, development_environment
+from services.issuer.keys import KeyRing
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
@@ -53,15 +54,17 @@ from shared.contracts.events import (
 )
 from shared.contracts.streams import consumers_of
 from shared.contracts.subjects import event_subject
-from shared.db import create_schema, make_engine
+from shared.db import make_engine
 from shared.messaging.consumer import consumer_config
 from shared.messaging.credentials import ensure_credentials, write_server_config
 from shared.messaging.permissions import IDENTITIES
 from shared.messaging.provisioning import provision
+from shared.migrations import upgrade
 from shared.natsserver import free_port, start_nats_server
 from shared.runtime import command
 from shared.settings import Settings
-from tests.support import ProfilesStandIn
+
+from .identities import SignedIn, bind
 
 CLUSTER = 200
 INDUSTRIES = {
@@ -204,7 +207,7 @@ def groups_and_events(ids: list[str], rng: random.Random) -> list[tuple[Event, d
 
 async def seed_connections(database_url: str, pairs: list[tuple[str, str]]) -> None:
     engine = make_engine(database_url)
-    await create_schema(engine, Base.metadata)
+    await upgrade(engine, "connections")  # its migrations, as the service itself would run
     since = datetime.now(UTC) - timedelta(days=100)
     async with engine.begin() as connection:
         for start in range(0, len(pairs), 20_000):
@@ -304,6 +307,14 @@ class Processes:
             self.stop(name)
 
 
+def profiles_ready(http: httpx.Client) -> bool:
+    """Profiles answers (its tables are made), as the gateway's readiness reports it."""
+    try:
+        return http.get("/readyz").json()["services"]["profiles"] == "ok"
+    except (httpx.TransportError, ValueError, KeyError):
+        return False
+
+
 def wait_for(probe, *, timeout: float, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -340,7 +351,8 @@ def main() -> None:
         config = write_server_config(secrets, passwords, unrestricted=("bench",))
         server = start_nats_server(root / "nats", config=config)
         url = f"nats://bench:{passwords['bench']}@127.0.0.1:{server.port}"
-        profiles_part = ProfilesPart()
+        # the development issuer signs the readers' tokens; profiles finds their members
+        issuer = Settings(nats_url=server.url, issuer_port=free_port())
         processes = Processes(
             root,
             dict(
@@ -349,22 +361,42 @@ def main() -> None:
                 RAPPORT_DATA_DIR=str(root / "var"),
                 RAPPORT_CONNECTIONS_DATABASE_URL=database_url,
                 RAPPORT_CONNECTIONS_PORT=str(free_port()),
+                RAPPORT_PROFILES_PORT=str(free_port()),
                 RAPPORT_GATEWAY_PORT=str(gateway_port := free_port()),
+                RAPPORT_ISSUER_PORT=str(issuer.issuer_port),
                 RAPPORT_LOG_FORMAT="text",
                 RAPPORT_LOG_LEVEL="WARNING",
                 RAPPORT_REQUEST_TIMEOUT="30",
+                **development_environment(issuer),
             ),
         )
         try:
             asyncio.run(_provision(url))
             asyncio.run(seed_connections(database_url, pairs))
             asyncio.run(publish(url, facts))
-            profiles_part.start(url, profiles)
             http = httpx.Client(base_url=f"http://127.0.0.1:{gateway_port}", timeout=60)
-            processes.start("gateway")
+            for name in ("issuer", "profiles", "gateway"):
+                processes.start(name)
+            wait_for(lambda: profiles_ready(http), timeout=60)
+            # every member of the org signs in as m<n> (bench/identities.py)
+            handles = {member_id: f"m{n}" for n, member_id in enumerate(ids)}
+            # profiles holds their personal fields too, and answers connections' personal_data
+            profiles_url = f"sqlite+aiosqlite:///{root / 'var' / 'profiles.sqlite3'}"
+            asyncio.run(bind(profiles_url, handles, profiles))
+            minter = Minter(
+                KeyRing(root / "var" / "issuer" / "keys"),
+                development_environment(issuer)["RAPPORT_AUTH_ISSUER"],
+                issuer.auth_audience,
+                3600,
+            )
+            signed_in = SignedIn(lambda handle: minter.mint(handle, ["member"]), handles)
 
             def suggestions(member_id: str) -> httpx.Response:
-                return http.get(f"/v1/members/{member_id}/suggestions", params={"limit": 10})
+                return http.get(
+                    f"/v1/members/{member_id}/suggestions",
+                    params={"limit": 10},
+                    headers=signed_in(member_id),
+                )
 
             def answered() -> bool:
                 try:
@@ -417,7 +449,7 @@ def main() -> None:
             baseline = []  # the same path with a trivial query: the floor of any read
             for member_id in sample:
                 begun = time.perf_counter()
-                http.get(f"/v1/members/{member_id}/connections")
+                http.get(f"/v1/members/{member_id}/connections", headers=signed_in(member_id))
                 baseline.append((time.perf_counter() - begun) * 1000)
             print(
                 f"\nsuggestions benchmark ({args.members:,} members, {args.connections:,} "
@@ -454,29 +486,7 @@ def main() -> None:
             http.close()
         finally:
             processes.stop_all()
-            profiles_part.stop()
             server.stop()
-
-
-class ProfilesPart:
-    """Profiles' part: answers `personal_data` (the fields member facts do not carry) from the
-    synthetic org, on an event loop of its own beside the benchmark's synchronous steps."""
-
-    def __init__(self) -> None:
-        self.stand_in = ProfilesStandIn()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def start(self, url: str, profiles: dict[str, dict]) -> None:
-        self.stand_in.members = profiles
-        self.thread.start()
-        asyncio.run_coroutine_threadsafe(self.stand_in.start(url), self.loop).result()
-
-    def stop(self) -> None:
-        if self.thread.is_alive():
-            asyncio.run_coroutine_threadsafe(self.stand_in.stop(), self.loop).result()
-            say(f"profiles answered {len(self.stand_in.requests):,} personal_data requests")
-            self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 async def _provision(url: str) -> None:

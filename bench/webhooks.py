@@ -146,7 +146,7 @@ def main() -> None:
             print("  waiting until the events service has normalised them all ...", flush=True)
             with sampled(system, ["events"], args.profile):
                 wait_until(
-                    lambda: asyncio.run(pending(system.nats.url)) == 0, timeout=600, interval=0.5
+                    lambda: asyncio.run(pending(system.nats_url)) == 0, timeout=600, interval=0.5
                 )
             normalised_after = time.perf_counter() - started
 

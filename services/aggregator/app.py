@@ -21,6 +21,7 @@ from .handlers import Models, Partials, Queries, batch_handler, live_projection
 from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
 from .model import V1, V2, ChannelSums, HealthModel
 from .projection import ProjectionTables, metadata, service_state
+from .projection.pairs import carry_over_kinds
 from .state import (
     cursor_key,
     ensure_generation_row,
@@ -124,8 +125,14 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         async with runtime.engine.begin() as connection:
             await lock_schema(connection)
             for generation in generations:
-                tables = ProjectionTables.of(generation).all()
-                await connection.run_sync(lambda c, t=tables: metadata.create_all(c, tables=t))
+                tables = ProjectionTables.of(generation)
+                await connection.run_sync(
+                    lambda c, t=tables.all(): metadata.create_all(c, tables=t)
+                )
+                if carried := await carry_over_kinds(connection, tables):
+                    log.info(
+                        "generation %s: sums per kind of %s pairs carried over", generation, carried
+                    )
         if serving != settings.health_model:
             log.warning(
                 "the live projection was built with health model %s: RAPPORT_HEALTH_MODEL=%s "

@@ -79,3 +79,17 @@ def ties_between(member: str, other: str, active: set[tuple[str, str, str]]) -> 
         followed_by=(other, member, FOLLOWS) in active,
         blocked=(member, other, BLOCKS) in active or (other, member, BLOCKS) in active,
     )
+
+
+def ties_of(member: str, active: set[tuple[str, str, str]]) -> dict[str, Ties]:
+    """The ties of `member` towards every other member an active fact links them with, in
+    one pass over the facts (`ties_between` for each of them; others have no ties)."""
+    found: dict[str, dict[str, bool]] = {}
+    for one, other, aspect in active:
+        if one == member:
+            ties = found.setdefault(other, {})
+            ties[{CONNECTED: "connected", FOLLOWS: "following", BLOCKS: "blocked"}[aspect]] = True
+        elif other == member:
+            ties = found.setdefault(one, {})
+            ties[{CONNECTED: "connected", FOLLOWS: "followed_by", BLOCKS: "blocked"}[aspect]] = True
+    return {other: Ties(**ties) for other, ties in found.items()}

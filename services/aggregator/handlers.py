@@ -22,11 +22,11 @@ from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
 from shared.messaging.consumer import Unreadable
 
-from .domain import TrustWeights, ties_between
+from .domain import Ties, TrustWeights, ties_between, ties_of
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
 from .model import HealthModel, PairSums, components
 from .projection import Projection, ProjectionTables
-from .projector import ahead_of_arrival, project_batch
+from .projector import ahead_of_arrival, only_additive, project_batch
 from .state import generation_model, generation_state, lock_projection, rebuild_inbox
 from .views import (
     add_sums,
@@ -84,7 +84,7 @@ def batch_handler(models: Models, future_tolerance: timedelta):
             reason = ahead_of_arrival(event, envelope, model, future_tolerance)
             if reason is not None:
                 raise Unreadable(reason)
-        await lock_projection(uow.session)
+        await lock_projection(uow.session, shared=only_additive(items))
         live, building = await generation_state(uow.session)  # as of holding the lock
         model = await models.of(uow.session, live)
         applied = await project_batch(
@@ -128,7 +128,13 @@ class Partials:
         model = p.model
         member = q.member_id
         facts = await p.facts.active_of(member)
-        sums = {(s.b if s.a == member else s.a): s for s in await p.pairs.of_member(member)}
+        if q.others is None:
+            pairs = await p.pairs.of_member(member)
+        else:  # the full views of a page: its pairs only
+            pairs = await p.pairs.between(member, q.others)
+        if not q.ranking:  # full views explain by kind; a ranking needs no kinds
+            pairs = await p.pairs.with_kinds(pairs)
+        sums = {(s.b if s.a == member else s.a): s for s in pairs}
         others = ({o for m, o, _ in facts} | {m for m, o, _ in facts} | set(sums)) - {member}
         if q.others is not None:
             others &= set(q.others)
@@ -136,9 +142,11 @@ class Partials:
         if model.uses_attention:
             totals = await p.attention.of([member, *others])
         handles = {} if q.ranking else await p.members.handles(sorted(others))
+        ties_with = ties_of(member, facts)
+        no_ties = Ties()
         ranking, views = [], []
         for other in others:
-            ties = ties_between(member, other, facts)
+            ties = ties_with.get(other, no_ties)
             pair = sums.get(other)
             no_interactions = pair is None or pair.count == 0
             if ties.blocked or (no_interactions and ties.trust(self.weights) == 0):

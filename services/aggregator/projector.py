@@ -11,14 +11,22 @@ from datetime import datetime, timedelta
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (
     AttendeeCheckedIn,
+    CommentCreated,
     ConnectionAccepted,
+    ConnectionRequested,
+    DirectMessageSent,
     EventCancelled,
     EventCreated,
     EventUpdated,
+    GroupMessagePosted,
     MeetingLogged,
     MemberDeleted,
     MemberRegistered,
     MemberUpdated,
+    PostCreated,
+    PostEdited,
+    PostShared,
+    ReactionSet,
     RsvpChanged,
 )
 from shared.copies import Version
@@ -26,7 +34,7 @@ from shared.copies import Version
 from .domain import fact_changes
 from .interactions import activities_of, interactions_of, meeting_end
 from .model import HealthModel, Interaction, pair_key
-from .projection import Projection, week_of
+from .projection import Projection
 
 
 def ahead_of_arrival(
@@ -51,22 +59,39 @@ def ahead_of_arrival(
     return None
 
 
+# Events that only add interactions and activities (deltas to sums): batches of these
+# commute with one another (state.lock_projection).
+ADDITIVE = (
+    CommentCreated,
+    ConnectionRequested,
+    DirectMessageSent,
+    GroupMessagePosted,
+    MeetingLogged,
+    PostCreated,
+    PostEdited,
+    PostShared,
+    ReactionSet,
+)
+
+
+def only_additive(items: list[tuple[Event, Envelope]]) -> bool:
+    """Whether the batch only adds deltas (no fact, copy, check-in or erasure in it)."""
+    return all(isinstance(event, ADDITIVE) and not fact_changes(event) for event, _ in items)
+
+
 async def project_batch(
     projection: Projection, items: list[tuple[Event, Envelope]]
 ) -> list[Interaction]:
-    """Apply a batch: the rows it touches are loaded at once and written at once."""
+    """Apply a batch: what it needs to read is read at once, its deltas are added at once."""
     members: set[str] = set()
     pairs: set[tuple[str, str]] = set()
-    weeks: set[tuple[str, str]] = set()
     for event, envelope in items:
         for i in interactions_of(event, envelope.time, projection.model):
             members.update((i.actor, i.target))
             pairs.add(pair_key(i.actor, i.target))
-            weeks.update(((i.actor, week_of(i.time)), (i.target, week_of(i.time))))
         for a in activities_of(event, envelope.time, projection.model):
             members.add(a.member)
-            weeks.add((a.member, week_of(a.time)))
-    await projection.prefetch(members, pairs, weeks)
+    await projection.prefetch(members, pairs)
     applied: list[Interaction] = []
     for event, envelope in items:
         applied += await project(projection, event, envelope)

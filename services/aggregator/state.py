@@ -57,13 +57,20 @@ async def set_generations(session: AsyncSession, *, live: int, building: int | N
 PROJECTION_LOCK = 0x52_41_50_41  # "RAPA"
 
 
-async def lock_projection(session: AsyncSession) -> None:
-    """Serialize the projection's write transactions across instances sharing a PostgreSQL
-    database: a batch reads the rows it adds to and writes them back, so two at once could
-    lose an update. Held until commit or rollback; with SQLite (one instance, one writer)
-    there is nothing to do."""
+async def lock_projection(session: AsyncSession, *, shared: bool = False) -> None:
+    """Order the projection's write transactions across instances sharing a PostgreSQL
+    database; held until commit or rollback. With SQLite (one instance, one writer) there
+    is nothing to do.
+
+    A batch of interactions only (`shared`) adds deltas to sums (commutative upserts that
+    read nothing first), so such batches run at once under the shared lock. Anything that
+    reads what it then writes, or that interactions depend on (copies of members and facts,
+    blocks and erasures, check-ins and co-attendance, events), takes it exclusively: it then
+    sees every batch before it whole and no batch sees it half done (an interaction applied
+    while its member is being erased, or its pair being blocked)."""
     if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PROJECTION_LOCK})
+        lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        await session.execute(text(f"SELECT {lock}(:key)"), {"key": PROJECTION_LOCK})
 
 
 async def lock_schema(connection: AsyncConnection) -> None:

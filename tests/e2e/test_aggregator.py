@@ -181,6 +181,13 @@ def snapshot(system: System, ids: list[str]) -> dict:
     return result
 
 
+def drops_apart(mine: str | None, theirs: str | None) -> float:
+    """Seconds between two status drops (0 when both are never)."""
+    if mine is None or theirs is None:
+        return 0.0 if mine == theirs else float("inf")
+    return abs((datetime.fromisoformat(mine) - datetime.fromisoformat(theirs)).total_seconds())
+
+
 def assert_equal_snapshots(left: dict, right: dict) -> None:
     assert left.keys() == right.keys()
     assert left["org"] == right["org"]
@@ -197,9 +204,14 @@ def assert_equal_snapshots(left: dict, right: dict) -> None:
                 "at_risk",
                 "connected",
                 "last_interaction",
-                "status_drops_at",
             ):
                 assert view[key] == twin[key], (member, other, key)
+            # batches of different sizes add the same sums in another order (1e-16 relative
+            # apart), and model v2 finds the drop by bisection to a millisecond
+            assert drops_apart(view["status_drops_at"], twin["status_drops_at"]) < 0.01, (
+                member,
+                other,
+            )
         assert mine["balance"]["status"] == theirs["balance"]["status"]
         assert mine["balance"]["online"] == pytest.approx(
             theirs["balance"]["online"], rel=1e-9, abs=1e-12

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.aggregator.domain import TrustWeights
@@ -24,6 +24,7 @@ from services.aggregator.projection import (
     generations,
     service_state,
 )
+from services.aggregator.projection.pairs import carry_over_kinds
 from services.aggregator.projector import project_batch
 from services.aggregator.state import ensure_generation_row
 from shared.contracts.api.aggregator import PartialBalanceQuery, PartialRelationshipsQuery
@@ -222,7 +223,23 @@ def event_logs(
             case _:
                 event = MemberDeleted(member_id=a)
         log.append((event, at))
-    return log
+    return one_check_in_each(log)
+
+
+def one_check_in_each(log: list[tuple[Event, datetime]]) -> list[tuple[Event, datetime]]:
+    """The log with one check-in per member and event (as the events service publishes
+    them). A second check-in of a member to the same event makes co-attendance depend on
+    which arrives first (the projection keeps the first to arrive and times co-attendance by
+    it): a known order dependence (tests/e2e/test_aggregator.py filters the same way)."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for event, at in log:
+        if isinstance(event, AttendeeCheckedIn):
+            if (event.event_id, event.member_id) in seen:
+                continue
+            seen.add((event.event_id, event.member_id))
+        kept.append((event, at))
+    return kept
 
 
 def as_envelopes(log: list[tuple[Event, datetime]]) -> tuple[list[Envelope], list[Event]]:
@@ -390,8 +407,9 @@ def reference(log: list[tuple[Event, datetime]], at: datetime, version: str = "v
             continue
         total = i_ab + i_ba
         s = 1 - math.exp(-total / 10)
-        r = 2 * min(ab, ba) / (ab + ba) if mine or theirs else 0
-        d = 2 * min(on, off) / (ab + ba) if mine or theirs else 0
+        # (a pair's only interactions may weigh 0: a meeting of 0 minutes under v2)
+        r = 2 * min(ab, ba) / (ab + ba) if ab + ba > 0 else 0
+        d = 2 * min(on, off) / (ab + ba) if ab + ba > 0 else 0
         k = s
         if version == "v2":
             c = (total / max(attention[a], 10) + total / max(attention[b], 10)) / 2
@@ -578,3 +596,55 @@ def _fixed_log() -> list[tuple[Event, datetime]]:
             )
         )
     return log
+
+
+async def test_sums_per_kind_kept_in_the_pairs_json_are_carried_over_unchanged(database_factory):
+    """A projection made before `pair_kinds` kept the sums per kind in the pairs' JSON: at
+    start they move into `pair_kinds`, and the views explain exactly as before; later
+    batches add to them."""
+    log = _fixed_log()
+    envelopes, events = as_envelopes(log)
+    async with Harness(await database_factory("aggregator"), "v2") as harness:
+        await harness.feed(envelopes, events)
+        before = await harness.snapshot(AT)
+        tables = ProjectionTables.of(1)
+        async with harness.engine.begin() as connection:  # back to the old layout
+            kinds = tables.pair_kinds
+            rows = (await connection.execute(select(tables.pairs.c.a, tables.pairs.c.b))).all()
+            for a, b in rows:
+                pair = await Projection(connection, tables, harness.model).pairs.get(a, b)
+                await connection.execute(
+                    update(tables.pairs)
+                    .where(tables.pairs.c.a == a, tables.pairs.c.b == b)
+                    .values(by_kind=pair.by_kind)
+                )
+            await connection.execute(delete(kinds))
+        async with harness.engine.begin() as connection:
+            assert await carry_over_kinds(connection, tables) == len(rows)
+            assert await carry_over_kinds(connection, tables) == 0  # once
+        after = await harness.snapshot(AT)
+        assert_same(before, after)
+        for member, found in before.items():
+            for other, view in found["pairs"].items():
+                twin = after[member]["pairs"][other]["explanation"]
+                assert [c["kind"] for c in twin] == [c["kind"] for c in view["explanation"]]
+                for mine, theirs in zip(view["explanation"], twin, strict=True):
+                    # the shares' sums add the kinds in another order: the last bit may differ
+                    assert theirs["sum"] == pytest.approx(mine["sum"], rel=1e-12)
+                    assert theirs["share"] == pytest.approx(mine["share"], rel=1e-12)
+        # a later batch adds to the carried-over sums as to any others
+        a, b = next((m, o) for m in MEMBERS for o in before[m]["pairs"])
+
+        async def messages() -> float:
+            """The pair's direct messages, decayed to AT."""
+            async with harness.uow() as uow:
+                pair = await Projection(uow.session, tables, harness.model).pairs.get(a, b)
+            return pair.by_kind.get("direct_message", 0.0) * harness.model.decay(pair.last, AT)
+
+        earlier = await messages()
+        more = [DirectMessageSent(message_id="late", sender_id=a, recipient_id=b)]
+        await harness.feed([envelope_for(more[0], AT - timedelta(days=1), 9999)], more)
+        view = (await harness.snapshot(AT))[a]["pairs"][b]
+        assert view["interaction_count"] == before[a]["pairs"][b]["interaction_count"] + 1
+        # a direct message weighs 3, read a day later (half-life 30 days)
+        assert await messages() - earlier == pytest.approx(3.0 * 2 ** (-1 / 30), rel=1e-9)

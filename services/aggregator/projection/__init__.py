@@ -11,10 +11,13 @@
 - watermark.py   each member's latest interaction or activity applied
 - tables.py      the tables, one set per generation
 
+- upserts.py     the additive bulk upserts the sums are written with
+
 `Projection` is one generation of it in one transaction: the parts, and the writes that span
 several of them (an interaction, an activity, an erasure). Interactions and activities are
-accumulated in memory and written in bulk by `flush()`, once per batch; the writes that read
-what was applied (erasure, co-attendance) flush first.
+folded in memory into deltas (per pair, member, week) and added to the stored sums by
+`flush()`, once per batch, without reading them first; the writes that read what was applied
+(a block, an erasure, co-attendance) flush first.
 """
 
 from __future__ import annotations
@@ -67,15 +70,10 @@ class Projection:
         self.gatherings = Gatherings(session, tables)
         self.watermarks = Watermarks(session, tables)
 
-    async def prefetch(
-        self, members: set[str], pairs: set[tuple[str, str]], weeks: set[tuple[str, str]]
-    ) -> None:
-        """Load the rows a batch will touch, a query per table."""
+    async def prefetch(self, members: set[str], pairs: set[tuple[str, str]]) -> None:
+        """Learn, a query per few hundred, which of a batch's members are erased and which
+        of its pairs a block hides (the only reads an interaction needs)."""
         await self.members.load_erased(members)
-        await self.pairs.prefetch(pairs)
-        await self.balances.prefetch(members)
-        await self.attention.prefetch(members)
-        await self.weeks.prefetch(weeks)
         await self._load_hidden(pairs)
 
     async def _load_hidden(self, pairs: set[tuple[str, str]]) -> None:
@@ -88,8 +86,7 @@ class Projection:
         """Add one interaction to its pair, both members' balances (and so watermarks),
         attention and trends."""
         a, b, t = interaction.actor, interaction.target, interaction.time
-        week = week_of(t)
-        await self.prefetch({a, b}, {pair_key(a, b)}, {(a, week), (b, week)})
+        await self._load_hidden({pair_key(a, b)})
         await self.pairs.add(interaction)
         visible = not self._hidden[pair_key(a, b)]
         for member in (a, b):
@@ -138,12 +135,7 @@ class Projection:
     async def erase(self, member_id: str, version: Version) -> None:
         """Remove every pair, balance and trace of the member; keep a tombstone."""
         await self.flush()
-        # rows are deleted and partners' sums change below: the caches would be stale
-        self.pairs.forget()
-        self.balances.forget()
-        self.attention.forget()
-        self.weeks.forget()
-        self._hidden.clear()
+        self._hidden.clear()  # the member's pairs go
         await self.members.erase(member_id, version)
         pairs = await self.pairs.of_member(member_id)
         hidden = await self.facts.blocked({(p.a, p.b) for p in pairs})
@@ -152,7 +144,7 @@ class Projection:
             await self.balances.remove_pair(partner, pair)
             if (pair.a, pair.b) not in hidden and pair.last is not None:
                 await self.attention.remove(partner, pair.ab + pair.ba, pair.last)
-        await self.attention.flush()
+        await self.flush()
         await self.pairs.erase_member(member_id)
         await self.facts.erase_member(member_id)
         await self.balances.erase_member(member_id)

@@ -6,24 +6,19 @@ interaction of a visible pair adds to both members' totals; a block (or an erasu
 pair's whole sum away from both, an unblock puts it back. So the total is always the sum of I
 over the member's visible pairs, whatever order the facts arrive in.
 
-Accumulated in memory and written in bulk by `flush()`, once per batch."""
+A batch is folded in memory into one delta per member (negative for a pair taken away)
+and added to the stored totals by `flush()` in one bulk upsert (upserts.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..model import DecayedSum, HealthModel
 from .tables import ProjectionTables, chunks
-
-
-class _Cached:
-    def __init__(self, sums: DecayedSum, *, exists: bool) -> None:
-        self.sums = sums
-        self.exists = exists
-        self.dirty = False
+from .upserts import rebased_sums, upsert
 
 
 class AttentionTotals:
@@ -31,54 +26,46 @@ class AttentionTotals:
         self.session = session
         self.table = tables.attention
         self.model = model
-        self._cache: dict[str, _Cached] = {}
+        self._deltas: dict[str, DecayedSum] = {}
 
-    async def prefetch(self, members: set[str]) -> None:
-        t = self.table
-        wanted = [m for m in members if m not in self._cache]
-        for chunk in chunks(wanted):
-            for row in await self.session.execute(select(t).where(t.c.member_id.in_(chunk))):
-                self._cache[row.member_id] = _Cached(_sum(row), exists=True)
-        for member in wanted:
-            self._cache.setdefault(member, _Cached(DecayedSum(), exists=False))
+    def _delta(self, member_id: str) -> DecayedSum:
+        delta = self._deltas.get(member_id)
+        if delta is None:
+            delta = self._deltas[member_id] = DecayedSum()
+        return delta
 
     async def add(self, member_id: str, weight: float, t: datetime) -> None:
-        await self.prefetch({member_id})
-        cached = self._cache[member_id]
-        cached.sums.add(weight, t, self.model)
-        cached.dirty = True
+        self._delta(member_id).add(weight, t, self.model)
 
     async def remove(self, member_id: str, value: float, as_of: datetime) -> None:
-        """Take a pair's sum (as it stood at `as_of`) away from the member's total."""
-        await self.prefetch({member_id})
-        cached = self._cache[member_id]
-        cached.sums.remove(value, as_of, self.model)
-        cached.dirty = True
+        """Take away a pair's sum (as it stood at `as_of`) from the member's total."""
+        self._delta(member_id).add(-value, as_of, self.model)
 
     async def flush(self) -> None:
-        t = self.table
-        inserts, updates = [], []
-        for member, cached in self._cache.items():
-            if not cached.dirty:
-                continue
-            values = {"total": cached.sums.value, "as_of": cached.sums.as_of}
-            if cached.exists:
-                updates.append({"k_member_id": member} | values)
-            else:
-                inserts.append({"member_id": member} | values)
-            cached.exists, cached.dirty = True, False
-        if inserts:
-            await self.session.execute(insert(t), inserts)
-        if updates:
-            await self.session.execute(
-                update(t)
-                .where(t.c.member_id == bindparam("k_member_id"))
-                .values(total=bindparam("total"), as_of=bindparam("as_of")),
-                updates,
+        if not self._deltas:
+            return
+        deltas, self._deltas = self._deltas, {}
+        half_life = self.model.half_life_seconds
+
+        def total(table, excluded, dialect: str) -> dict:
+            return rebased_sums(
+                table, excluded, ("total",), "as_of", half_life, dialect, floor_at_zero=True
             )
 
+        await upsert(
+            self.session,
+            self.table,
+            (
+                {"member_id": m, "total": d.value, "as_of": d.as_of}
+                for m, d in deltas.items()
+                if d.as_of is not None
+            ),
+            ("member_id",),
+            total,
+        )
+
     def forget(self) -> None:
-        self._cache.clear()
+        self._deltas.clear()
 
     async def of(self, members: list[str]) -> dict[str, DecayedSum]:
         """The members' totals (a member with none is left out), a query per few hundred."""
@@ -93,7 +80,7 @@ class AttentionTotals:
         return {r.member_id: _sum(r) for r in await self.session.execute(select(self.table))}
 
     async def erase_member(self, member_id: str) -> None:
-        self._cache.pop(member_id, None)
+        self._deltas.pop(member_id, None)
         t = self.table
         await self.session.execute(delete(t).where(t.c.member_id == member_id))
 

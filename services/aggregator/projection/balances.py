@@ -1,24 +1,19 @@
 """Each member's decayed online and offline sums (their balance), as they stood at their
 latest contribution: the interactions they take part in plus their own activity.
 
-Accumulated in memory and written in bulk by `flush()`, once per batch."""
+A batch is folded in memory into one delta per member and added to the stored sums by
+`flush()` in one bulk upsert (upserts.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..model import ChannelSums, HealthModel, PairSums
-from .tables import ProjectionTables, chunks
-
-
-class _Cached:
-    def __init__(self, sums: ChannelSums, *, exists: bool) -> None:
-        self.sums = sums
-        self.exists = exists
-        self.dirty = False
+from .tables import ProjectionTables
+from .upserts import rebased_sums, upsert
 
 
 class Balances:
@@ -26,55 +21,57 @@ class Balances:
         self.session = session
         self.table = tables.member_sums
         self.model = model
-        self._cache: dict[str, _Cached] = {}
+        self._deltas: dict[str, ChannelSums] = {}
 
-    async def prefetch(self, members: set[str]) -> None:
-        s = self.table
-        wanted = [m for m in members if m not in self._cache]
-        for chunk in chunks(wanted):
-            for row in await self.session.execute(select(s).where(s.c.member_id.in_(chunk))):
-                self._cache[row.member_id] = _Cached(_channel_sums(row), exists=True)
-        for member in wanted:
-            self._cache.setdefault(member, _Cached(ChannelSums(), exists=False))
+    def _delta(self, member_id: str) -> ChannelSums:
+        delta = self._deltas.get(member_id)
+        if delta is None:
+            delta = self._deltas[member_id] = ChannelSums()
+        return delta
 
     async def add(self, member_id: str, channel: str, weight: float, t: datetime) -> None:
-        await self.prefetch({member_id})
-        cached = self._cache[member_id]
-        cached.sums.add(channel, weight, t, self.model)
-        cached.dirty = True
+        self._delta(member_id).add(channel, weight, t, self.model)
+
+    async def remove_pair(self, member_id: str, pair: PairSums) -> None:
+        """The member's balance loses what they did with an erased partner (a negative
+        delta, as the pair's sums stood at its last interaction)."""
+        if pair.last is None:
+            return
+        self._delta(member_id).merge(
+            ChannelSums(-pair.online, -pair.offline, pair.last), self.model
+        )
 
     async def flush(self) -> None:
-        s = self.table
-        inserts, updates = [], []
-        for member, cached in self._cache.items():
-            if not cached.dirty:
-                continue
-            values = {
-                "online": cached.sums.online,
-                "offline": cached.sums.offline,
-                "as_of": cached.sums.as_of,
-            }
-            if cached.exists:
-                updates.append({"k_member_id": member} | values)
-            else:
-                inserts.append({"member_id": member} | values)
-            cached.exists, cached.dirty = True, False
-        if inserts:
-            await self.session.execute(insert(s), inserts)
-        if updates:
-            await self.session.execute(
-                update(s)
-                .where(s.c.member_id == bindparam("k_member_id"))
-                .values(
-                    online=bindparam("online"),
-                    offline=bindparam("offline"),
-                    as_of=bindparam("as_of"),
-                ),
-                updates,
+        if not self._deltas:
+            return
+        deltas, self._deltas = self._deltas, {}
+        half_life = self.model.half_life_seconds
+
+        def sums(table, excluded, dialect: str) -> dict:
+            return rebased_sums(
+                table,
+                excluded,
+                ("online", "offline"),
+                "as_of",
+                half_life,
+                dialect,
+                floor_at_zero=True,
             )
 
+        await upsert(
+            self.session,
+            self.table,
+            (
+                {"member_id": m, "online": d.online, "offline": d.offline, "as_of": d.as_of}
+                for m, d in deltas.items()
+                if d.as_of is not None
+            ),
+            ("member_id",),
+            sums,
+        )
+
     def forget(self) -> None:
-        self._cache.clear()
+        self._deltas.clear()
 
     async def of(self, member_id: str) -> ChannelSums:
         s = self.table
@@ -86,20 +83,8 @@ class Balances:
             r.member_id: _channel_sums(r) for r in await self.session.execute(select(self.table))
         }
 
-    async def remove_pair(self, member_id: str, pair: PairSums) -> None:
-        """The member's balance loses what they did with an erased partner."""
-        if pair.last is None:
-            return
-        sums = await self.of(member_id)
-        sums.remove(pair.online, pair.offline, pair.last, self.model)
-        s = self.table
-        await self.session.execute(
-            update(s)
-            .where(s.c.member_id == member_id)
-            .values(online=sums.online, offline=sums.offline)
-        )
-
     async def erase_member(self, member_id: str) -> None:
+        self._deltas.pop(member_id, None)
         s = self.table
         await self.session.execute(delete(s).where(s.c.member_id == member_id))
 

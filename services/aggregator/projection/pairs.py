@@ -1,107 +1,144 @@
-"""The pairs' interaction sums (per direction, channel and kind, as they stood at the pair's
-last interaction), and whether a pair was ever connected (for co-attendance).
+"""The pairs' interaction sums (per direction and channel, as they stood at the pair's last
+interaction; per kind in `pair_kinds`, each as it stood at its own last interaction), and
+whether a pair was ever connected (for co-attendance).
 
-Interactions are accumulated in memory and written in bulk by `flush()`, once per batch;
-every read flushes first."""
+A batch's interactions are folded in memory into one delta per pair and added to the stored
+rows by `flush()` in two bulk upserts (upserts.py): nothing is read first, so instances
+sharing the projection can add at once. Every read flushes first."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, insert, or_, select, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import delete, insert, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..model import HealthModel, Interaction, PairSums, pair_key
 from .tables import ProjectionTables, chunks
+from .upserts import earliest, rebased_sums, upsert
 
-_UPDATED = ("ab", "ba", "online", "offline", "count", "first", "last", "by_kind")
-
-
-class _CachedPair:
-    def __init__(self, sums: PairSums, *, exists: bool) -> None:
-        self.sums = sums
-        self.exists = exists
-        self.dirty = False
-
-    def row(self) -> dict:
-        s = self.sums
-        return dict(
-            a=s.a,
-            b=s.b,
-            ab=s.ab,
-            ba=s.ba,
-            online=s.online,
-            offline=s.offline,
-            count=s.count,
-            first=s.first,
-            last=s.last,
-            by_kind=dict(s.by_kind),
-        )
+_SUMS = ("ab", "ba", "online", "offline")
+# every column but by_kind (a legacy column, carried over into pair_kinds at start)
+_COLUMNS = ("a", "b", *_SUMS, "count", "first", "last")
 
 
 class Pairs:
     def __init__(self, session: AsyncSession, tables: ProjectionTables, model: HealthModel):
         self.session = session
         self.table = tables.pairs
+        self.kinds = tables.pair_kinds
         self.model = model
-        self._cache: dict[tuple[str, str], _CachedPair] = {}
-
-    async def prefetch(self, keys: set[tuple[str, str]]) -> None:
-        """Load the pairs a batch will touch, a query per few hundred pairs."""
-        p = self.table
-        wanted = [k for k in keys if k not in self._cache]
-        for chunk in chunks(wanted):
-            # a row-value IN: one cached statement whatever the batch (an OR would not be)
-            for row in await self.session.execute(select(p).where(tuple_(p.c.a, p.c.b).in_(chunk))):
-                self._cache[(row.a, row.b)] = _CachedPair(_sums(row), exists=True)
-        for key in wanted:
-            self._cache.setdefault(key, _CachedPair(PairSums(*key), exists=False))
+        self._deltas: dict[tuple[str, str], PairSums] = {}
 
     async def add(self, interaction: Interaction) -> None:
         key = pair_key(interaction.actor, interaction.target)
-        await self.prefetch({key})
-        cached = self._cache[key]
-        cached.sums.add(interaction, self.model)
-        cached.dirty = True
+        delta = self._deltas.get(key)
+        if delta is None:
+            delta = self._deltas[key] = PairSums(*key)
+        delta.add(interaction, self.model)
 
     async def flush(self) -> None:
-        p = self.table
-        dirty = [c for c in self._cache.values() if c.dirty]
-        inserts = [c.row() | {"ever_connected": False} for c in dirty if not c.exists]
-        updates = [c.row() | {"ka": c.sums.a, "kb": c.sums.b} for c in dirty if c.exists]
-        if inserts:
-            await self.session.execute(insert(p), inserts)
-        if updates:
-            await self.session.execute(
-                update(p)
-                .where(p.c.a == bindparam("ka"), p.c.b == bindparam("kb"))
-                .values({k: bindparam(k) for k in _UPDATED}),
-                updates,
-            )
-        # the cached rows stay (now written) for the rest of the transaction
-        for cached in dirty:
-            cached.exists, cached.dirty = True, False
+        """Add the batch's deltas to the stored pairs and kinds."""
+        if not self._deltas:
+            return
+        deltas, self._deltas = self._deltas, {}
+        half_life = self.model.half_life_seconds
+
+        def pair_sums(table, excluded, dialect: str) -> dict:
+            values = rebased_sums(table, excluded, _SUMS, "last", half_life, dialect)
+            values["count"] = table.c["count"] + excluded["count"]
+            values["first"] = earliest(table.c.first, excluded.first)
+            return values
+
+        def kind_sums(table, excluded, dialect: str) -> dict:
+            return rebased_sums(table, excluded, ("sum",), "as_of", half_life, dialect)
+
+        await upsert(
+            self.session,
+            self.table,
+            (
+                {
+                    "a": d.a,
+                    "b": d.b,
+                    "ab": d.ab,
+                    "ba": d.ba,
+                    "online": d.online,
+                    "offline": d.offline,
+                    "count": d.count,
+                    "first": d.first,
+                    "last": d.last,
+                    "by_kind": {},
+                    "ever_connected": False,
+                }
+                for d in deltas.values()
+            ),
+            ("a", "b"),
+            pair_sums,
+        )
+        await upsert(
+            self.session,
+            self.kinds,
+            (
+                {"a": d.a, "b": d.b, "kind": kind, "sum": value, "as_of": d.last}
+                for d in deltas.values()
+                for kind, value in d.by_kind.items()
+            ),
+            ("a", "b", "kind"),
+            kind_sums,
+        )
 
     def forget(self) -> None:
-        self._cache.clear()
+        self._deltas.clear()
+
+    def _select(self):
+        return select(*(self.table.c[name] for name in _COLUMNS))
 
     async def get(self, a: str, b: str) -> PairSums | None:
+        """The pair's sums, with its kinds."""
         a, b = pair_key(a, b)
         p = self.table
-        row = (await self.session.execute(select(p).where(p.c.a == a, p.c.b == b))).first()
-        return _sums(row) if row else None
+        row = (await self.session.execute(self._select().where(p.c.a == a, p.c.b == b))).first()
+        return (await self.with_kinds([_sums(row)]))[0] if row else None
 
     async def of_member(self, member_id: str) -> list[PairSums]:
+        """The member's pairs, without their kinds (see `with_kinds`)."""
         p = self.table
         rows = await self.session.execute(
-            select(p).where(or_(p.c.a == member_id, p.c.b == member_id))
+            self._select().where(or_(p.c.a == member_id, p.c.b == member_id))
         )
         return [_sums(r) for r in rows]
 
+    async def between(self, member_id: str, others: list[str]) -> list[PairSums]:
+        """The member's pairs with these others, without their kinds."""
+        p = self.table
+        found: list[PairSums] = []
+        for chunk in chunks(sorted({pair_key(member_id, other) for other in others})):
+            rows = await self.session.execute(self._select().where(tuple_(p.c.a, p.c.b).in_(chunk)))
+            found += [_sums(r) for r in rows]
+        return found
+
+    async def with_kinds(self, pairs: list[PairSums]) -> list[PairSums]:
+        """Fill the pairs' sums per kind, rebased to each pair's last interaction."""
+        k = self.kinds
+        by_key = {(s.a, s.b): s for s in pairs}
+        for chunk in chunks(sorted(by_key)):
+            rows = await self.session.execute(
+                select(k.c.a, k.c.b, k.c.kind, k.c.sum, k.c.as_of).where(
+                    tuple_(k.c.a, k.c.b).in_(chunk)
+                )
+            )
+            for row in rows:
+                pair = by_key[(row.a, row.b)]
+                factor = self.model.decay(row.as_of, pair.last) if pair.last else 0.0
+                pair.by_kind[row.kind] = row.sum * factor if row.sum else 0.0
+        return pairs
+
     async def all(self) -> list[PairSums]:
-        return [_sums(r) for r in await self.session.execute(select(self.table))]
+        """Every pair, without their kinds."""
+        return [_sums(r) for r in await self.session.execute(self._select())]
 
     async def erase_member(self, member_id: str) -> None:
-        p = self.table
+        p, k = self.table, self.kinds
         await self.session.execute(delete(p).where(or_(p.c.a == member_id, p.c.b == member_id)))
+        await self.session.execute(delete(k).where(or_(k.c.a == member_id, k.c.b == member_id)))
 
     async def mark_connected(self, a: str, b: str) -> bool:
         """Record that the pair has been connected; True the first time. Written straight
@@ -158,5 +195,30 @@ def _sums(row) -> PairSums:
         count=row.count,
         first=row.first,
         last=row.last,
-        by_kind=dict(row.by_kind or {}),
     )
+
+
+async def carry_over_kinds(connection: AsyncConnection, tables: ProjectionTables) -> int:
+    """Move the sums per kind that a projection made before `pair_kinds` kept in the pairs'
+    `by_kind` (as they stood at the pair's last interaction) into `pair_kinds`; returns how
+    many pairs had some. Once, at start: later writes leave `by_kind` empty."""
+    p = tables.pairs
+    if (await connection.execute(select(tables.pair_kinds.c.a).limit(1))).first():
+        return 0  # carried over before
+    rows = [
+        row
+        for row in await connection.execute(select(p.c.a, p.c.b, p.c.last, p.c.by_kind))
+        if row.by_kind and row.last is not None
+    ]
+    kinds = [
+        {"a": row.a, "b": row.b, "kind": kind, "sum": value, "as_of": row.last}
+        for row in rows
+        for kind, value in row.by_kind.items()
+    ]
+    for start in range(0, len(kinds), 5_000):
+        await connection.execute(insert(tables.pair_kinds), kinds[start : start + 5_000])
+    for chunk in chunks([(row.a, row.b) for row in rows]):
+        await connection.execute(
+            update(p).where(tuple_(p.c.a, p.c.b).in_(chunk)).values(by_kind={})
+        )
+    return len(rows)

@@ -101,8 +101,19 @@ class ProjectionTables:
             Column("count", Integer, nullable=False, default=0),
             Column("first", UTCDateTime, nullable=True),
             Column("last", UTCDateTime, nullable=True),
+            # legacy: the sums per kind are in pair_kinds (carried over at start)
             Column("by_kind", JSON, nullable=False, default=dict),
             Column("ever_connected", Boolean, nullable=False, default=False),
+        )
+        self.pair_kinds = Table(
+            f"pair_kinds{g}",
+            metadata,
+            Column("a", String(64), primary_key=True),
+            Column("b", String(64), primary_key=True, index=True),
+            Column("kind", String(32), primary_key=True),
+            # the pair's sum of this kind as it stood at `as_of`, its latest contribution
+            Column("sum", Float, nullable=False),
+            Column("as_of", UTCDateTime, nullable=False),
         )
         self.member_sums = Table(
             f"member_sums{g}",
@@ -176,6 +187,7 @@ class ProjectionTables:
             self.members,
             self.facts,
             self.pairs,
+            self.pair_kinds,
             self.member_sums,
             self.attention,
             self.weeks,

@@ -1,16 +1,18 @@
 """The weekly trend: each member's raw (undecayed) online and offline weight per ISO week.
 
-Accumulated in memory and written in bulk by `flush()`, once per batch."""
+A batch is folded in memory into one delta per member and week and added to the stored
+weights by `flush()` in one bulk upsert."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, delete, distinct, func, insert, select, tuple_, update
+from sqlalchemy import case, delete, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..model import ONLINE
-from .tables import ProjectionTables, chunks
+from .tables import ProjectionTables
+from .upserts import upsert
 
 WeekKey = tuple[str, str]  # (member, ISO Monday)
 
@@ -20,54 +22,43 @@ def week_of(t: datetime) -> str:
     return (t - timedelta(days=t.weekday())).date().isoformat()
 
 
+def _added(table, excluded, dialect: str) -> dict:
+    return {
+        "online": table.c.online + excluded.online,
+        "offline": table.c.offline + excluded.offline,
+    }
+
+
 class WeeklyTrend:
     def __init__(self, session: AsyncSession, tables: ProjectionTables) -> None:
         self.session = session
         self.table = tables.weeks
-        self._cache: dict[WeekKey, list] = {}  # -> [online, offline, exists, dirty]
-
-    async def prefetch(self, keys: set[WeekKey]) -> None:
-        w = self.table
-        wanted = [k for k in keys if k not in self._cache]
-        for chunk in chunks(wanted):
-            condition = tuple_(w.c.member_id, w.c.week).in_(chunk)
-            for row in await self.session.execute(select(w).where(condition)):
-                self._cache[(row.member_id, row.week)] = [row.online, row.offline, True, False]
-        for key in wanted:
-            self._cache.setdefault(key, [0.0, 0.0, False, False])
+        self._deltas: dict[WeekKey, list[float]] = {}  # -> [online, offline]
 
     async def add(self, member_id: str, channel: str, weight: float, t: datetime) -> None:
         key = (member_id, week_of(t))
-        await self.prefetch({key})
-        cell = self._cache[key]
+        cell = self._deltas.get(key)
+        if cell is None:
+            cell = self._deltas[key] = [0.0, 0.0]
         cell[0 if channel == ONLINE else 1] += weight
-        cell[3] = True
 
     async def flush(self) -> None:
-        w = self.table
-        inserts, updates = [], []
-        for (member, week), cell in self._cache.items():
-            online, offline, exists, dirty = cell
-            if not dirty:
-                continue
-            values = {"online": online, "offline": offline}
-            if exists:
-                updates.append({"k_member_id": member, "k_week": week} | values)
-            else:
-                inserts.append({"member_id": member, "week": week} | values)
-            cell[2], cell[3] = True, False
-        if inserts:
-            await self.session.execute(insert(w), inserts)
-        if updates:
-            await self.session.execute(
-                update(w)
-                .where(w.c.member_id == bindparam("k_member_id"), w.c.week == bindparam("k_week"))
-                .values(online=bindparam("online"), offline=bindparam("offline")),
-                updates,
-            )
+        if not self._deltas:
+            return
+        deltas, self._deltas = self._deltas, {}
+        await upsert(
+            self.session,
+            self.table,
+            (
+                {"member_id": member, "week": week, "online": online, "offline": offline}
+                for (member, week), (online, offline) in deltas.items()
+            ),
+            ("member_id", "week"),
+            _added,
+        )
 
     def forget(self) -> None:
-        self._cache.clear()
+        self._deltas.clear()
 
     async def since(self, week: str, member_ids: list[str] | None) -> dict[str, tuple]:
         """Per week from `week` on: (online, offline, active members), the raw weights summed
