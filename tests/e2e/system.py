@@ -139,7 +139,9 @@ class System:
         wait_until(ready, timeout=timeout, interval=0.1)
 
     def shutdown(self) -> None:
-        for name in list(self.processes):
+        # the reverse of the start: profiles, which the others ask for personal data while
+        # they take in member facts, stops last
+        for name in reversed(list(self.processes)):
             self.stop(name)
         self.http.close()
         for client in self._clients.values():

@@ -18,6 +18,7 @@ from shared.contracts.events import (
     DirectMessageSent,
     MeetingLogged,
     MemberRegistered,
+    PostCreated,
 )
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import _running_system
@@ -60,9 +61,11 @@ def queries() -> list[str]:
 
 def facts_at(t: datetime) -> list:
     """Five members of team edge; Ana and Ben connect, Ana writes, they meet (no duration:
-    the meeting ends at `t`, weight 1)."""
+    the meeting ends at `t`, weight 1); the other three post (the team's figures need five
+    active members)."""
     return [
         *((MemberRegistered(member_id=m, handle=m, team="edge"), t) for m in TEAM),
+        *((PostCreated(post_id=f"p-{m}", author_id=m, visibility="org"), t) for m in TEAM[2:]),
         (ConnectionAccepted(request_id="r", requester_id=ANA, addressee_id=BEN), t),
         (DirectMessageSent(message_id="d", sender_id=ANA, recipient_id=BEN), t),
         (
@@ -118,10 +121,12 @@ def test_facts_at_the_start_of_the_range_read_at_its_start_and_end(weekly_system
         )
         assert view["health"] == pytest.approx(health(ab, ba, online, offline, 1.0), rel=1e-9)
 
-    # 130 years later, 6,783 half-lives: every sum has decayed to nothing, the ratios stay
+    # 130 years later, 6,783 half-lives: every sum has decayed to nothing, the ratios stay;
+    # nobody is active any more, so the team's figures are withheld
     at = NEAR_END.isoformat()
     for path in queries():
-        assert get(system, path, at).status_code == 200, path
+        expected = 403 if path.startswith("/v1/insights/teams/") else 200
+        assert get(system, path, at).status_code == expected, path
     view = get(system, f"/v1/relationships/{ANA}/{BEN}", at).json()["relationship"]
     assert view["sums"]["total"] == pytest.approx(0.0, abs=1e-300)
     assert view["health"] == pytest.approx(health(ab, ba, online, offline, 0.0), rel=1e-9)

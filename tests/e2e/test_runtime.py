@@ -116,6 +116,7 @@ def test_the_supervisor_runs_restarts_and_stops_everything(tmp_path):
         assert {p.name: p.stat().st_mode & 0o777 for p in secrets.iterdir()} == {
             "nats-auth.conf": 0o600,
             **{f"nats-{identity}.password": 0o600 for identity in IDENTITIES},
+            "web-session.secret": 0o600,  # the web app's session key
         }
         said = (tmp_path / "supervisor.log").read_text()
         url = re.search(r"nats-server with JetStream at (\S+)", said)
