@@ -67,10 +67,10 @@ class RawDeliveries:
             ),
         )
         erased = 0
+        subscription = await js.pull_subscribe_bind(
+            WEBHOOK_DEAD_LETTER_READER, DEAD_LETTERS, inbox_prefix=self.inbox_prefix
+        )
         try:
-            subscription = await js.pull_subscribe_bind(
-                WEBHOOK_DEAD_LETTER_READER, DEAD_LETTERS, inbox_prefix=self.inbox_prefix
-            )
             while True:
                 try:
                     messages = await subscription.fetch(DEAD_LETTER_BATCH, timeout=1.0)
@@ -87,8 +87,10 @@ class RawDeliveries:
                     erased += 1
                 if not messages or messages[-1].metadata.num_pending == 0:
                     break
-            await subscription.unsubscribe()
         finally:
+            # a subscription left behind would hold the connection's drain at shutdown
+            with contextlib.suppress(Exception):
+                await subscription.unsubscribe()
             with contextlib.suppress(NotFoundError):
                 await js.delete_consumer(DEAD_LETTERS, WEBHOOK_DEAD_LETTER_READER)
         return erased
