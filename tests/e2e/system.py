@@ -122,7 +122,7 @@ class System:
     def stop(self, name: str) -> None:
         process = self.processes.pop(name)
         process.terminate()
-        process.wait(30)
+        process.wait(45)  # beyond NATS's drain timeout (30 s): a slow drain is logged, not fatal
 
     def start_all(self) -> None:
         for name in self.specs:
