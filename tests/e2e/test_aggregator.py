@@ -160,9 +160,9 @@ def mixed_log(ids: list[str], size: int, seed: int) -> list[tuple[Event, datetim
     return log
 
 
-def snapshot(system: System, ids: list[str]) -> dict:
-    """Everything the API says about these members at AT."""
-    at = AT.isoformat()
+def snapshot(system: System, ids: list[str], moment: datetime = AT) -> dict:
+    """Everything the API says about these members at one fixed moment (AT by default)."""
+    at = moment.isoformat()
     result = {}
     for member in ids:
         response = Projection(system).get(

@@ -23,9 +23,8 @@ import nats
 
 from shared.contracts.streams import CONSUMERS
 from shared.messaging.permissions import PROVISIONING
-from tests.e2e.projection import Projection
 from tests.e2e.system import System, wait_until
-from tests.e2e.test_aggregator import assert_equal_snapshots
+from tests.e2e.test_aggregator import assert_equal_snapshots, snapshot
 from tests.support import WEBHOOK_SECRETS, identity_env, signed
 
 RAPPORT = WEBHOOK_SECRETS["rapport"][0]
@@ -357,24 +356,3 @@ def test_an_erased_member_leaves_nothing_readable_and_replay_rebuilds_the_projec
     assert_equal_snapshots(snapshot(system, [ben, chen], at), live)
 
     assert hits == [], f"the marker {ana.marker} is still in: {hits}"
-
-
-def snapshot(system: System, ids: list[str], moment: datetime) -> dict:
-    """Everything the aggregator says about these members, at one fixed moment."""
-    at = moment.isoformat()
-    result = {}
-    for member in ids:
-        response = Projection(system).get(
-            f"/v1/members/{member}/relationships", params={"at": at, "limit": 200}
-        )
-        assert response.status_code == 200, response.text
-        balance = Projection(system).get(f"/v1/members/{member}/balance", params={"at": at}).json()
-        result[member] = {
-            "relationships": {r["member_id"]: r for r in response.json()["items"]},
-            "balance": {k: balance[k] for k in ("online", "offline", "status", "weeks")},
-        }
-    org = system.analyst().get("/v1/insights/org", params={"at": at}).json()
-    result["org"] = {
-        k: org[k] for k in ("pairs_by_status", "members_by_balance", "isolated_members", "members")
-    }
-    return result
