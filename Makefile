@@ -26,8 +26,17 @@ token: $(STAMP)  ## print a development token: make token HANDLE=ana ROLE=member
 rotate-keys: $(STAMP)  ## the development issuer signs with a new key; the previous one stays published
 	$(BIN)/python -m services.issuer rotate
 
+# The browser tests run beside the others (they mostly wait on chromium and the services);
+# their report follows the others' so the two never interleave.
+BROWSER_LOG = test-artifacts/browser-tests.log
 test: $(STAMP)  ## unit, integration, end-to-end and browser tests (PostgreSQL too when TEST_DATABASE_URL is set)
-	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e tests/browser
+	@mkdir -p test-artifacts
+	@echo "browser tests run in parallel; their report follows (log: $(BROWSER_LOG))"
+	@$(BIN)/python -m pytest -q -p no:cacheprovider tests/browser > $(BROWSER_LOG) 2>&1 & browser=$$!; \
+	$(BIN)/python -m pytest -q tests/unit tests/integration tests/e2e; others=$$?; \
+	wait $$browser; browser_status=$$?; \
+	echo "--- browser tests ---"; cat $(BROWSER_LOG); \
+	test $$others -eq 0 -a $$browser_status -eq 0
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest -q tests/unit
