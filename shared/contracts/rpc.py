@@ -6,9 +6,10 @@ passes through as application/problem+json.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from shared.errors import DomainError
 
@@ -58,6 +59,15 @@ class Problem(BaseModel):
         )
 
     @classmethod
+    def internal(cls, service: str, operation: str) -> Problem:
+        return cls(
+            type="/problems/internal",
+            title="Internal error",
+            status=500,
+            detail=f"the {service} service failed to handle {operation}; it was logged",
+        )
+
+    @classmethod
     def from_validation(cls, error: ValidationError) -> Problem:
         errors = [
             FieldProblem(field=".".join(str(p) for p in e["loc"]) or "body", message=e["msg"])
@@ -70,3 +80,9 @@ class Reply(BaseModel):
     ok: bool
     result: Any = None
     problem: Problem | None = None
+
+    @staticmethod
+    @cache
+    def of(result: type[BaseModel]) -> type[Reply]:
+        """The reply with `result` typed, so a caller parses and validates it in one pass."""
+        return create_model(f"{result.__name__}Reply", __base__=Reply, result=(result | None, None))
