@@ -46,7 +46,8 @@ from .store import (
     PairRow,
     RsvpRow,
 )
-from .suggestions import ATTENDED, GOING, Gathering, Profile, SuggestionIndex
+from .suggestions.index import SuggestionIndex
+from .suggestions.model import ATTENDED, GOING, Gathering, Profile
 
 log = logging.getLogger(__name__)
 
