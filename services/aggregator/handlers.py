@@ -23,11 +23,13 @@ from shared.errors import Forbidden, Invalid, NotFound
 from shared.messaging.consumer import Unreadable
 
 from .domain import Ties, TrustWeights, ties_between, ties_of
+from .health import components
 from .metrics import FRESHNESS, INTERACTIONS_APPLIED
-from .model import HealthModel, PairSums, components
+from .model import HealthModel
 from .projection import Projection, ProjectionTables
 from .projector import ahead_of_arrival, only_additive, project_batch
 from .state import generation_model, generation_state, lock_projection, rebuild_inbox
+from .sums import PairSums
 from .views import (
     add_sums,
     add_weeks,
