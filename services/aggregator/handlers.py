@@ -20,7 +20,7 @@ from shared.contracts.events import MemberDeleted
 from shared.cursors import BadCursor, Cursors
 from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
-from shared.messaging.consumer import Unreadable
+from shared.messaging.consumer.durable import Unreadable
 
 from .domain import Ties, TrustWeights, ties_between, ties_of
 from .health import components
