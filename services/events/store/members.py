@@ -3,10 +3,7 @@ is matched to a member."""
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    String,
-    select,
-)
+from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
