@@ -40,7 +40,7 @@ import httpx
 import nats
 from sqlalchemy import insert
 
-from services.connections.store import PairRow
+from services.connections.store.pairs import PairRow
 from services.issuer.app import Minter, development_environment
 from services.issuer.keys import KeyRing
 from shared.contracts.envelope import Envelope, Event
