@@ -9,23 +9,22 @@ exported here, so that they read `api.create_post`, `api.PostView`.
 
 from __future__ import annotations
 
-from .chats import (
-    Conversation,
-    ConversationPage,
-    DirectMessageText,
-    DirectMessageView,
-    GroupMessages,
-    GroupMessagesPage,
-    GroupMessageText,
-    GroupMessageView,
-    PostGroupMessage,
-    SendDirectMessage,
-    list_conversation,
-    list_group_messages,
-    post_group_message,
-    send_direct_message,
-)
+# Operations are declared in the order of these imports (the order services list them).
+# isort: off
 from .common import REACTION_KINDS, Cursor, FeedOrder, MemberCard, MemberQuery, ReactionCounts, ping
+from .posts import (
+    CreatePost,
+    EditPost,
+    NewPost,
+    PostAction,
+    PostChanges,
+    PostEdits,
+    PostView,
+    create_post,
+    delete_post,
+    edit_post,
+    get_post,
+)
 from .engagement import (
     CommentAction,
     Comments,
@@ -47,18 +46,6 @@ from .engagement import (
     set_reaction,
     share_post,
 )
-from .feed_and_mutes import (
-    Feed,
-    FeedItem,
-    FeedPage,
-    Mute,
-    MuteList,
-    MuteView,
-    feed,
-    list_mutes,
-    mute,
-    unmute,
-)
 from .groups import (
     CreateGroup,
     GroupMembership,
@@ -75,20 +62,36 @@ from .groups import (
     put_group_member,
     remove_group_member,
 )
-from .posts import (
-    CreatePost,
-    EditPost,
-    NewPost,
-    PostAction,
-    PostChanges,
-    PostEdits,
-    PostView,
-    create_post,
-    delete_post,
-    edit_post,
-    get_post,
+from .chats import (
+    Conversation,
+    ConversationPage,
+    DirectMessageText,
+    DirectMessageView,
+    GroupMessages,
+    GroupMessagesPage,
+    GroupMessageText,
+    GroupMessageView,
+    PostGroupMessage,
+    SendDirectMessage,
+    list_conversation,
+    list_group_messages,
+    post_group_message,
+    send_direct_message,
+)
+from .feed_and_mutes import (
+    Feed,
+    FeedItem,
+    FeedPage,
+    Mute,
+    MuteList,
+    MuteView,
+    feed,
+    list_mutes,
+    mute,
+    unmute,
 )
 from .stats import ContentStats, Engagement, content_stats
+# isort: on
 
 __all__ = [
     "REACTION_KINDS",
