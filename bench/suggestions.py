@@ -40,7 +40,7 @@ import httpx
 import nats
 from sqlalchemy import insert
 
-from services.connections.store import PairRow
+from services.connections.store.pairs import PairRow
 from services.issuer.app import Minter, development_environment
 from services.issuer.keys import KeyRing
 from shared.contracts.envelope import Envelope, Event
@@ -55,7 +55,7 @@ from shared.contracts.events import (
 from shared.contracts.streams import consumers_of
 from shared.contracts.subjects import event_subject
 from shared.db import make_engine
-from shared.messaging.consumer import consumer_config
+from shared.messaging.consumer.durable import consumer_config
 from shared.messaging.credentials import ensure_credentials, write_server_config
 from shared.messaging.permissions import IDENTITIES
 from shared.messaging.provisioning import provision

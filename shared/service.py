@@ -32,13 +32,8 @@ from shared.contracts.subjects import event_subject
 from shared.db import UnitOfWork, make_engine, messaging_tables
 from shared.errors import Conflict
 from shared.logging import configure_logging
-from shared.messaging.consumer import (
-    BatchHandler,
-    EventConsumer,
-    EventHandler,
-    MessageConsumer,
-    MessageHandler,
-)
+from shared.messaging.consumer.events import BatchHandler, EventConsumer, EventHandler
+from shared.messaging.consumer.messages import MessageConsumer, MessageHandler
 from shared.messaging.credentials import broker_options
 from shared.messaging.outbox import OutboxRelay
 from shared.messaging.rpc import checked_reply, fingerprint, rpc_endpoint

@@ -17,19 +17,23 @@ from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
 from .domain import TrustWeights
-from .handlers import Models, Partials, Queries, batch_handler, live_projection
+from .handlers import batch_handler
 from .metrics import CONSUMER_LAG, ISOLATED_MEMBERS, MEMBERS_BY_BALANCE, PAIRS_BY_STATUS
-from .model import V1, V2, ChannelSums, HealthModel
+from .model import V1, V2, HealthModel
 from .projection import ProjectionTables, metadata, service_state
 from .projection.pairs import carry_over_kinds
+from .queries import Partials, Queries
 from .state import (
+    Models,
     cursor_key,
     ensure_generation_row,
     generation_model,
     generation_state,
+    live_projection,
     lock_projection,
     lock_schema,
 )
+from .sums import ChannelSums
 
 NAME = "aggregator"
 # `metadata` (imported above) is every table of the service: the runtime and the schema

@@ -32,7 +32,7 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.events import parse_event
 from shared.contracts.streams import consumers_of
 from shared.db import UnitOfWork, make_engine, messaging_tables
-from shared.messaging.consumer import refusal
+from shared.messaging.consumer.fact_checks import refusal
 from shared.messaging.credentials import connect_options
 from shared.messaging.permissions import PROVISIONING
 from shared.settings import Settings, get_settings

@@ -11,8 +11,10 @@ import secrets
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from .model import V1
-from .projection import generations, service_state
+from shared.db import UnitOfWork
+
+from .model import V1, HealthModel
+from .projection import Projection, ProjectionTables, generations, service_state
 
 
 async def generation_state(session: AsyncSession) -> tuple[int, int | None]:
@@ -97,3 +99,26 @@ async def cursor_key(session: AsyncSession, secret: str | None) -> bytes:
         key = secrets.token_hex(32)
         await session.execute(insert(s).values(name="cursor_key", value=key))
     return bytes.fromhex(key)
+
+
+class Models:
+    """The health model of each generation: the one it was built with (recorded by the
+    first start or by the rebuild that made it), whatever the configuration says now, so a
+    rebuild can turn a projection into another model while the old one keeps serving."""
+
+    def __init__(self, by_version: dict[str, HealthModel]) -> None:
+        self.by_version = by_version
+        self._of: dict[int, HealthModel] = {}  # a generation's model never changes
+
+    async def of(self, session, generation: int) -> HealthModel:
+        if generation not in self._of:
+            self._of[generation] = self.by_version[await generation_model(session, generation)]
+        return self._of[generation]
+
+    def forget(self, generation: int) -> None:
+        self._of.pop(generation, None)
+
+
+async def live_projection(uow: UnitOfWork, models: Models) -> Projection:
+    live, _ = await generation_state(uow.session)
+    return Projection(uow.session, ProjectionTables.of(live), await models.of(uow.session, live))

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from shared.contracts.api import aggregator as api
 
 from .domain import Ties, TrustWeights
+from .health import Attention, Components, at_risk, components, explanation, status_drops_at
 from .model import (
     BALANCED,
     FADING,
@@ -21,18 +22,10 @@ from .model import (
     STATUS_ORDER,
     STEADY,
     THRIVING,
-    Attention,
-    ChannelSums,
-    Components,
-    DecayedSum,
     HealthModel,
-    PairSums,
-    at_risk,
-    components,
-    explanation,
-    status_drops_at,
 )
 from .projection import week_of
+from .sums import ChannelSums, DecayedSum, PairSums
 
 STATUSES = (THRIVING, STEADY, FADING, "dormant")
 BALANCE_STATUSES = (ONLINE_HEAVY, BALANCED, OFFLINE_HEAVY, INACTIVE)

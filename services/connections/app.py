@@ -22,7 +22,7 @@ from shared.settings import Settings, get_settings
 from . import handlers
 from .index_feed import IndexFeed
 from .store import PERSONAL_FIELDS, Base
-from .suggestions import SuggestionRules
+from .suggestions.rules import SuggestionRules
 
 NAME = "connections"
 # every table of the service: the runtime and the schema migrations (shared.migrations) read it

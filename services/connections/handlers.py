@@ -50,7 +50,7 @@ from .store import (
     Pairs,
     not_to_suggest,
 )
-from .suggestions import SuggestionRules, check_dismissal
+from .suggestions.rules import SuggestionRules, check_dismissal
 
 
 async def _require_members(uow: UnitOfWork, **ids: str) -> None:

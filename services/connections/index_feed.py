@@ -30,23 +30,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.metrics import SUGGESTION_INDEX_CHANGES, SUGGESTION_INDEX_SIZE
 
-from .store import (
+from .store.gatherings import CheckInRow, GatheringRow, RsvpRow
+from .store.groups import GroupMembershipRow, GroupRow
+from .store.index_changes import (
     ATTENDANCE,
     GATHERING,
     GROUP,
     MEMBER,
     MEMBERSHIP,
     PAIR,
-    CheckInRow,
-    GatheringRow,
-    GroupMembershipRow,
-    GroupRow,
     IndexChangeRow,
-    KnownMember,
-    PairRow,
-    RsvpRow,
 )
-from .suggestions import ATTENDED, GOING, Gathering, Profile, SuggestionIndex
+from .store.members import KnownMember
+from .store.pairs import PairRow
+from .suggestions.index import SuggestionIndex
+from .suggestions.model import ATTENDED, GOING, Gathering, Profile
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 WEBHOOKS_STREAM, DEAD_LETTERS = "WEBHOOKS", "DEADLETTER"
 DEAD_LETTER_BATCH = 100
-# headers of a dead letter (shared.messaging.consumer)
+# headers of a dead letter (shared.messaging.consumer.durable)
 ORIGINAL_STREAM, ORIGINAL_SEQUENCE = "Rapport-Original-Stream", "Rapport-Original-Sequence"
 
 

@@ -21,7 +21,8 @@ from shared.contracts.envelope import Event
 from shared.cursors import Cursors
 from shared.db import UnitOfWork
 from shared.errors import DomainError, NotFound
-from shared.messaging.consumer import HandleAlone, Unreadable
+from shared.messaging.consumer.durable import Unreadable
+from shared.messaging.consumer.messages import HandleAlone
 from shared.metrics import WEBHOOK_DELIVERIES, WEBHOOK_INGESTION_LATENCY
 from shared.webhooks.adapters import ADAPTERS, PayloadInvalid, UnsupportedType, normalise
 from shared.webhooks.intents import AnswerRsvp, CheckIn, Intent, LogMeeting, UpsertEvent

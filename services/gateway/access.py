@@ -1,7 +1,7 @@
 """Access control: every route applies its operation's rule (`Access`, declared with the
 operation in shared/contracts) through one dependency, `allowed(operation)`.
 
-The dependency verifies the token (services/gateway/auth.py), checks the rule's role, finds
+The dependency verifies the token (services/gateway/auth/), checks the rule's role, finds
 the caller's member from the token's subject (profiles' `member_of_subject`, remembered a
 few seconds) and, for a `self` rule, checks that a path parameter naming the acting member
 is the caller (403 otherwise). Request fields naming the acting member that are not in the

@@ -1,5 +1,5 @@
 """The OpenAPI document: FastAPI's, with every error response as application/problem+json
-and the bearer token scheme (services/gateway/auth.py).
+and the bearer token scheme (services/gateway/auth/).
 
 Beside what each route declares (its operation's errors), the document states what the edge
 itself answers on any route: 400 for a malformed path, 404 for a path naming nothing, 500;

@@ -31,17 +31,15 @@ from shared.db import UnitOfWork
 from shared.errors import Conflict, NotFound
 
 from .domain import Member, ensure_unique, new_member
-from .store import Members as MemberStore
-from .strength import (
+from .industry_keywords import (
     IndustryKeywords,
     ProfileChange,
     Standing,
-    StrengthRules,
-    assess,
     industry_item_moves,
     normalise_industry,
-    strength_changes,
 )
+from .store import Members as MemberStore
+from .strength import StrengthRules, assess, strength_changes
 
 
 class ProfileHandlers:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from shared.db import UTCDateTime
 
 from .domain import Member
-from .strength import normalise_industry
+from .industry_keywords import normalise_industry
 
 
 class Base(DeclarativeBase):

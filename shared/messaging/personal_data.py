@@ -36,7 +36,7 @@ from shared.contracts.api.profiles import (
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import MemberDeleted, MemberProfile
 from shared.db import UnitOfWork
-from shared.messaging.consumer import BatchHandler
+from shared.messaging.consumer.events import BatchHandler
 from shared.messaging.rpc import call
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfi
 from nats.js.errors import NotFoundError
 
 from shared.contracts.streams import STREAMS, StreamSpec, all_consumers
-from shared.messaging.consumer import consumer_config
+from shared.messaging.consumer.durable import consumer_config
 from shared.messaging.credentials import connect_options
 from shared.messaging.permissions import PROVISIONING
 from shared.settings import Settings, get_settings

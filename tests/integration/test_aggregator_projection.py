@@ -16,8 +16,7 @@ from sqlalchemy import MetaData, delete, select, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from services.aggregator.domain import TrustWeights
-from services.aggregator.handlers import Models, Partials
-from services.aggregator.model import ChannelSums, HealthModel
+from services.aggregator.model import HealthModel
 from services.aggregator.projection import (
     Projection,
     ProjectionTables,
@@ -26,7 +25,9 @@ from services.aggregator.projection import (
 )
 from services.aggregator.projection.pairs import carry_over_kinds
 from services.aggregator.projector import project_batch
-from services.aggregator.state import ensure_generation_row
+from services.aggregator.queries import Partials
+from services.aggregator.state import Models, ensure_generation_row
+from services.aggregator.sums import ChannelSums
 from shared.contracts.api.aggregator import PartialBalanceQuery, PartialRelationshipsQuery
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import (

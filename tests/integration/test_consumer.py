@@ -15,7 +15,8 @@ from shared.contracts.events import MemberDeleted
 from shared.contracts.streams import ConsumerSpec
 from shared.contracts.subjects import event_subject
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
-from shared.messaging.consumer import EventConsumer, consumer_config
+from shared.messaging.consumer.durable import consumer_config
+from shared.messaging.consumer.events import EventConsumer
 from tests.support import eventually, test_settings
 
 SPEC = ConsumerSpec("test-members-v1", "PROFILES", "test", ("member.deleted",), batch_size=1)

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.contracts.streams import ConsumerSpec
 from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
-from shared.messaging.consumer import HandleAlone, MessageConsumer, consumer_config
+from shared.messaging.consumer.durable import consumer_config
+from shared.messaging.consumer.messages import HandleAlone, MessageConsumer
 from tests.support import eventually, test_settings
 
 SUBJECT = "rapport.webhooks.test"

@@ -29,7 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.copies import Version
 
 from ..domain import BLOCKS
-from ..model import Activity, HealthModel, Interaction, PairSums, pair_key
+from ..model import Activity, HealthModel, Interaction, pair_key
+from ..sums import PairSums
 from .attendance import Attendance
 from .attention import AttentionTotals
 from .balances import Balances

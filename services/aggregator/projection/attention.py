@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..model import DecayedSum, HealthModel
+from ..model import HealthModel
+from ..sums import DecayedSum
 from .tables import ProjectionTables, chunks
 from .upserts import rebased_sums, upsert
 

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..model import ChannelSums, HealthModel, PairSums
+from ..model import HealthModel
+from ..sums import ChannelSums, PairSums
 from .tables import ProjectionTables
 from .upserts import rebased_sums, upsert
 

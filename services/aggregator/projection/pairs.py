@@ -11,7 +11,8 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from ..model import HealthModel, Interaction, PairSums, pair_key
+from ..model import HealthModel, Interaction, pair_key
+from ..sums import PairSums
 from .tables import ProjectionTables, chunks
 from .upserts import earliest, rebased_sums, upsert
 

@@ -7,16 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from services.aggregator.health import at_risk, components, explanation, status_drops_at
 from services.aggregator.interactions import activities_of, interactions_of
-from services.aggregator.model import (
-    HealthModel,
-    Interaction,
-    PairSums,
-    at_risk,
-    components,
-    explanation,
-    status_drops_at,
-)
+from services.aggregator.model import HealthModel, Interaction
+from services.aggregator.sums import PairSums
 from shared.contracts.events import (
     AttendeeCheckedIn,
     CommentCreated,

@@ -10,15 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.aggregator.app import health_model
-from services.aggregator.model import (
-    Attention,
-    DecayedSum,
-    HealthModel,
-    Interaction,
-    PairSums,
-    components,
-    status_drops_at,
-)
+from services.aggregator.health import Attention, components, status_drops_at
+from services.aggregator.model import HealthModel, Interaction
+from services.aggregator.sums import DecayedSum, PairSums
 from shared.settings import Settings
 
 MODEL = HealthModel.v2()

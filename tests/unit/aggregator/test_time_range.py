@@ -11,15 +11,9 @@ from datetime import datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.aggregator.model import (
-    ChannelSums,
-    HealthModel,
-    Interaction,
-    PairSums,
-    components,
-    explanation,
-    status_drops_at,
-)
+from services.aggregator.health import components, explanation, status_drops_at
+from services.aggregator.model import HealthModel, Interaction
+from services.aggregator.sums import ChannelSums, PairSums
 from shared.contracts.api import aggregator as api
 from shared.contracts.fields import EARLIEST, LATEST
 

@@ -11,15 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.connections.suggestions import (
-    FIT,
-    GOING,
-    MUTUAL,
-    Gathering,
-    Profile,
-    SuggestionIndex,
-    SuggestionRules,
-)
+from services.connections.suggestions.index import SuggestionIndex
+from services.connections.suggestions.model import GOING, Gathering, Profile
+from services.connections.suggestions.rules import FIT, MUTUAL, SuggestionRules
 from shared.settings import Settings
 
 RULES = SuggestionRules.from_settings(Settings())

@@ -7,21 +7,18 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.connections.suggestions import (
-    ATTENDED,
+from services.connections.suggestions.index import SuggestionIndex
+from services.connections.suggestions.model import ATTENDED, GOING, Gathering, Profile
+from services.connections.suggestions.rules import (
     EVENTS,
     FIT,
-    GOING,
     GROUPS,
     MUTUAL,
     SIGNALS,
-    Gathering,
-    Profile,
-    SuggestionIndex,
     SuggestionRules,
     check_dismissal,
-    terms,
 )
+from services.connections.suggestions.text import terms
 from shared.errors import Conflict, OutOfRange
 from shared.settings import Settings
 

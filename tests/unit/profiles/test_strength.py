@@ -7,16 +7,13 @@ import random
 import pytest
 
 from services.profiles.domain import Member
-from services.profiles.strength import (
-    ITEMS,
+from services.profiles.industry_keywords import (
     IndustryKeywords,
     ProfileChange,
     Standing,
-    StrengthRules,
-    assess,
     industry_item_moves,
-    strength_changes,
 )
+from services.profiles.strength import ITEMS, StrengthRules, assess, strength_changes
 from shared.settings import Settings
 
 RULES = StrengthRules.from_settings(Settings())

@@ -9,7 +9,7 @@ from nats.aio.msg import Msg
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import MeetingLogged, MemberDeleted
 from shared.contracts.subjects import event_subject
-from shared.messaging.consumer import refusal
+from shared.messaging.consumer.fact_checks import refusal
 from shared.settings import Settings
 
 ARRIVAL = datetime(2026, 6, 1, 12, tzinfo=UTC)
