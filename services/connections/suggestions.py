@@ -70,8 +70,8 @@ class SuggestionRules:
     def from_settings(cls, settings: Settings) -> SuggestionRules:
         names = {FIT: "fit", MUTUAL: "mutual", GROUPS: "groups", EVENTS: "events"}
         return cls(
-            weights={s: getattr(settings, f"suggestion_weight_{n}") for s, n in names.items()},
-            scales={s: getattr(settings, f"suggestion_scale_{n}") for s, n in names.items()},
+            weights={s: getattr(settings.suggestion, f"weight_{n}") for s, n in names.items()},
+            scales={s: getattr(settings.suggestion, f"scale_{n}") for s, n in names.items()},
             bm25_k1=settings.suggestion_bm25_k1,
             bm25_b=settings.suggestion_bm25_b,
             limit_default=settings.suggestion_limit_default,

@@ -67,7 +67,7 @@ class StrengthRules:
     @classmethod
     def from_settings(cls, settings: Settings) -> StrengthRules:
         return cls(
-            weights={item: getattr(settings, f"strength_weight_{item}") for item in ITEMS},
+            weights={item: getattr(settings.strength, f"weight_{item}") for item in ITEMS},
             min_keywords=settings.strength_min_keywords,
             min_skills=settings.strength_min_skills,
             min_accomplishments=settings.strength_min_accomplishments,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from operator import attrgetter
 
 import nats
 from nats.js import JetStreamContext
@@ -27,7 +28,7 @@ DAY = 86_400.0
 
 def max_age_days(spec: StreamSpec, settings: Settings) -> float | None:
     if spec.max_age_setting is not None:
-        return getattr(settings, spec.max_age_setting)
+        return attrgetter(spec.max_age_setting)(settings)
     return spec.max_age_days
 
 

@@ -20,6 +20,7 @@ from services.gateway.auth import Caller, CallerDep, KeySet, TokenVerifier, requ
 from services.issuer.keys import KeyRing
 from shared.natsserver import free_port
 from shared.settings import Settings
+from tests.support import deep_merge
 from tests.tokens import DevIssuer, dev_issuer, forge, hmac_signer, tampered
 
 PROBLEM = "application/problem+json"
@@ -27,12 +28,10 @@ PROBLEM = "application/problem+json"
 
 def settings_for(issuer: DevIssuer, **overrides) -> Settings:
     defaults = dict(
-        auth_issuer=issuer.url,
-        auth_development=True,
-        auth_jwks_refresh_interval=0,
-        log_format="text",
+        auth={"issuer": issuer.url, "development": True, "jwks_refresh_interval": 0},
+        log={"format": "text"},
     )
-    return Settings(**(defaults | overrides))
+    return Settings(**deep_merge(defaults, overrides))
 
 
 def tiny_app(settings: Settings) -> FastAPI:

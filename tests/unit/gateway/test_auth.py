@@ -14,10 +14,12 @@ from services.issuer.app import development_environment, issuer_url
 from services.issuer.keys import KeyRing
 from shared.runtime import processes
 from shared.settings import Settings
+from tests.support import deep_merge
 
 
 def caller_of(claims: dict, **settings):
-    return TokenVerifier(Settings(auth_issuer="https://idp.example.org", **settings)).caller(claims)
+    defaults = {"auth": {"issuer": "https://idp.example.org"}}
+    return TokenVerifier(Settings(**deep_merge(defaults, settings))).caller(claims)
 
 
 def test_the_caller_is_the_subject_with_its_verified_email_team_and_roles():
