@@ -72,11 +72,11 @@ class SuggestionRules:
         return cls(
             weights={s: getattr(settings.suggestion, f"weight_{n}") for s, n in names.items()},
             scales={s: getattr(settings.suggestion, f"scale_{n}") for s, n in names.items()},
-            bm25_k1=settings.suggestion_bm25_k1,
-            bm25_b=settings.suggestion_bm25_b,
-            limit_default=settings.suggestion_limit_default,
-            limit_max=settings.suggestion_limit_max,
-            reason_names=settings.suggestion_reason_names,
+            bm25_k1=settings.suggestion.bm25_k1,
+            bm25_b=settings.suggestion.bm25_b,
+            limit_default=settings.suggestion.limit_default,
+            limit_max=settings.suggestion.limit_max,
+            reason_names=settings.suggestion.reason_names,
         )
 
     def limit(self, requested: int | None) -> int:

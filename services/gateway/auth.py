@@ -2,8 +2,8 @@
 
 The provider is found by its issuer URL (discovery document, then its JWKS); its public keys
 are cached by `kid` and fetched again when a token names a key we do not know (at most once
-per `auth_jwks_refresh_interval`, so a flood of made-up kids cannot hammer the provider) or
-when they are older than `auth_jwks_max_age` (so a withdrawn key stops being trusted).
+per `auth.jwks_refresh_interval`, so a flood of made-up kids cannot hammer the provider) or
+when they are older than `auth.jwks_max_age` (so a withdrawn key stops being trusted).
 PyJWT checks the signature, issuer, audience, exp, nbf and iat; only asymmetric algorithms
 are accepted, and the key a token is checked with is bound to the token's algorithm, so a
 public key can never be used as an HMAC secret.
@@ -98,11 +98,11 @@ class KeySet:
     """The provider's signing keys by kid, fetched without blocking the event loop."""
 
     def __init__(self, settings: Settings) -> None:
-        self.issuer = settings.auth_issuer or ""
-        self.development = settings.auth_development
-        self.timeout = settings.auth_fetch_timeout
-        self.refresh_interval = settings.auth_jwks_refresh_interval
-        self.max_age = settings.auth_jwks_max_age
+        self.issuer = settings.auth.issuer or ""
+        self.development = settings.auth.development
+        self.timeout = settings.auth.fetch_timeout
+        self.refresh_interval = settings.auth.jwks_refresh_interval
+        self.max_age = settings.auth.jwks_max_age
         self._jwks_uri: str | None = None
         self._keys: dict[str, dict[str, Any]] = {}  # kid -> JWK, as published
         self._bound: dict[tuple[str, str], jwt.PyJWK] = {}  # (kid, alg) -> key for that alg
@@ -206,8 +206,8 @@ class TokenVerifier:
     def __init__(self, settings: Settings, keys: KeySet | None = None) -> None:
         self.settings = settings
         self.keys = keys or KeySet(settings)
-        self.algorithms = list(settings.auth_algorithms)
-        self.cache_size = settings.auth_token_cache_size
+        self.algorithms = list(settings.auth.algorithms)
+        self.cache_size = settings.auth.token_cache_size
         # token -> (caller, accepted until, key generation), least recently used first
         self._verified: OrderedDict[str, tuple[Caller, float, int]] = OrderedDict()
 
@@ -215,7 +215,7 @@ class TokenVerifier:
         """The token's caller. A token verified before is answered from memory until it
         expires or the provider's keys change: a front end sends the same token with every
         request, and checking its signature each time would be a sizeable share of a read."""
-        if self.settings.auth_unverified_for_bench:  # the bench's baseline: nothing checked
+        if self.settings.auth.unverified_for_bench:  # the bench's baseline: nothing checked
             try:
                 claims = jwt.decode(token, options={"verify_signature": False})
             except jwt.PyJWTError:
@@ -231,7 +231,7 @@ class TokenVerifier:
         generation = self.keys.generation
         caller, expires = await self._verify(token)
         if self.cache_size:
-            self._verified[token] = (caller, expires + self.settings.auth_leeway, generation)
+            self._verified[token] = (caller, expires + self.settings.auth.leeway, generation)
             if len(self._verified) > self.cache_size:
                 self._verified.popitem(last=False)
         return caller
@@ -249,9 +249,9 @@ class TokenVerifier:
                 token,
                 key=key,
                 algorithms=[algorithm],
-                audience=self.settings.auth_audience,
-                issuer=self.settings.auth_issuer,
-                leeway=self.settings.auth_leeway,
+                audience=self.settings.auth.audience,
+                issuer=self.settings.auth.issuer,
+                leeway=self.settings.auth.leeway,
                 options={"require": ["exp", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
@@ -266,22 +266,22 @@ class TokenVerifier:
             raise NotAuthenticated("the token's signature does not verify") from None
         except jwt.PyJWTError as error:
             raise NotAuthenticated(f"the token is invalid: {error}") from None
-        if claims.get(DEVELOPMENT_CLAIM) and not self.settings.auth_development:
+        if claims.get(DEVELOPMENT_CLAIM) and not self.settings.auth.development:
             raise NotAuthenticated("development tokens are refused outside development mode")
-        for name, value in self.settings.auth_required_claims.items():
+        for name, value in self.settings.auth.required_claims.items():
             if claim(claims, name) != value:
                 raise NotAuthenticated(f"the token's {name} claim is not {value!r}")
         return self.caller(claims), claims["exp"]
 
     def caller(self, claims: dict[str, Any]) -> Caller:
         s = self.settings
-        subject = _label(claim(claims, s.auth_subject_claim), "subject")
+        subject = _label(claim(claims, s.auth.subject_claim), "subject")
         if subject is None:
-            raise NotAuthenticated(f"the token has no subject ({s.auth_subject_claim})")
-        email = _label(claim(claims, s.auth_email_claim), "email")
-        if s.auth_email_verified_claim and claim(claims, s.auth_email_verified_claim) is not True:
+            raise NotAuthenticated(f"the token has no subject ({s.auth.subject_claim})")
+        email = _label(claim(claims, s.auth.email_claim), "email")
+        if s.auth.email_verified_claim and claim(claims, s.auth.email_verified_claim) is not True:
             email = None  # an unverified email names nobody
-        roles = claim(claims, s.auth_roles_claim)
+        roles = claim(claims, s.auth.roles_claim)
         if isinstance(roles, str):
             roles = roles.split()  # a space-separated list, as scopes are
         if not isinstance(roles, list):
@@ -290,9 +290,9 @@ class TokenVerifier:
         return Caller(
             subject=subject,
             email=email,
-            team=_label(claim(claims, s.auth_team_claim), "team"),
+            team=_label(claim(claims, s.auth.team_claim), "team"),
             # Only Rapport's roles: providers add their own (offline_access, ...).
-            roles=frozenset(s.auth_default_roles).union(named).intersection(ROLES),
+            roles=frozenset(s.auth.default_roles).union(named).intersection(ROLES),
         )
 
 
@@ -341,10 +341,10 @@ def _acceptable_url(url: str, development: bool) -> bool:
 def check_settings(settings: Settings) -> None:
     """Refuse, at start, an issuer the gateway must not trust: OpenID Connect issuers are
     https URLs; only development mode trusts a plain-http one (the development issuer)."""
-    issuer = settings.auth_issuer
-    if settings.auth_unverified_for_bench and not settings.auth_development:
+    issuer = settings.auth.issuer
+    if settings.auth.unverified_for_bench and not settings.auth.development:
         raise ValueError("RAPPORT_AUTH_UNVERIFIED_FOR_BENCH is for the bench, in development mode")
-    if issuer and not _acceptable_url(issuer, settings.auth_development):
+    if issuer and not _acceptable_url(issuer, settings.auth.development):
         raise ValueError(
             f"RAPPORT_AUTH_ISSUER {issuer!r} is not an https URL "
             "(only RAPPORT_AUTH_DEVELOPMENT=true trusts a plain-http issuer)"
@@ -429,17 +429,17 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(ProviderUnavailable, _unavailable)
-    if not settings.auth_issuer:
+    if not settings.auth.issuer:
         app.state.verifier = None
         log.warning("no token issuer configured (RAPPORT_AUTH_ISSUER): every token is refused")
         return
     app.state.verifier = TokenVerifier(settings)
     log.info(
         "trusting bearer tokens from issuer %s for audience %s",
-        settings.auth_issuer,
-        settings.auth_audience,
+        settings.auth.issuer,
+        settings.auth.audience,
     )
-    if settings.auth_development:
+    if settings.auth.development:
         log.warning("development mode: tokens of the development issuer are accepted")
-    if settings.auth_unverified_for_bench:
+    if settings.auth.unverified_for_bench:
         log.warning("BENCH BASELINE: tokens are read without being checked")

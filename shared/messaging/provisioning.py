@@ -75,7 +75,7 @@ async def provision(js: JetStreamContext, settings: Settings) -> None:
 
 async def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level)
+    logging.basicConfig(level=settings.log.level)
     nc = await nats.connect(**connect_options(settings, PROVISIONING))
     try:
         await provision(nc.jetstream(), settings)

@@ -295,7 +295,7 @@ async def test_a_stored_delivery_breaking_the_schema_is_kept_with_the_field_in_i
 
 
 async def test_a_source_over_its_rate_gets_429_with_retry_after(clean_nats, database_factory):
-    harness = await make_harness(clean_nats, database_factory, webhook_rate=0.5, webhook_burst=2)
+    harness = await make_harness(clean_nats, database_factory, webhook={"rate": 0.5, "burst": 2})
     async with harness.gateway.router.lifespan_context(harness.gateway):
         answers = [await harness.deliver(check_in(f"r{n}@example.org")) for n in range(3)]
         assert [a.status_code for a in answers] == [202, 202, 429]

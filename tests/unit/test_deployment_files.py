@@ -102,7 +102,7 @@ def test_compose_environment_loads_into_settings(
     for key, value in _environment(services[app]).items():
         monkeypatch.setenv(key, value)
     settings = Settings()
-    assert settings.nats_url.startswith("nats://") and "127.0.0.1" not in settings.nats_url
+    assert settings.nats.url.startswith("nats://") and "127.0.0.1" not in settings.nats.url
     assert settings.host == "0.0.0.0"
     if app in SERVICES:
         assert settings.database_url(app).startswith("postgresql+asyncpg://"), (
