@@ -99,7 +99,7 @@ async def request_rate(server: NatsServer, authenticated: bool, count: int, wind
 
 async def provisioned(server: NatsServer, authenticated: bool) -> None:
     setup = await connect(server, "provisioning", authenticated)
-    await provision(setup.jetstream(), Settings(nats_url=server.url))
+    await provision(setup.jetstream(), Settings(nats={"url": server.url}))
     await setup.close()
 
 

@@ -352,7 +352,7 @@ def main() -> None:
         server = start_nats_server(root / "nats", config=config)
         url = f"nats://bench:{passwords['bench']}@127.0.0.1:{server.port}"
         # the development issuer signs the readers' tokens; profiles finds their members
-        issuer = Settings(nats_url=server.url, issuer_port=free_port())
+        issuer = Settings(nats={"url": server.url}, issuer={"port": free_port()})
         processes = Processes(
             root,
             dict(
@@ -363,7 +363,7 @@ def main() -> None:
                 RAPPORT_CONNECTIONS_PORT=str(free_port()),
                 RAPPORT_PROFILES_PORT=str(free_port()),
                 RAPPORT_GATEWAY_PORT=str(gateway_port := free_port()),
-                RAPPORT_ISSUER_PORT=str(issuer.issuer_port),
+                RAPPORT_ISSUER_PORT=str(issuer.issuer.port),
                 RAPPORT_LOG_FORMAT="text",
                 RAPPORT_LOG_LEVEL="WARNING",
                 RAPPORT_REQUEST_TIMEOUT="30",
@@ -386,7 +386,7 @@ def main() -> None:
             minter = Minter(
                 KeyRing(root / "var" / "issuer" / "keys"),
                 development_environment(issuer)["RAPPORT_AUTH_ISSUER"],
-                issuer.auth_audience,
+                issuer.auth.audience,
                 3600,
             )
             signed_in = SignedIn(lambda handle: minter.mint(handle, ["member"]), handles)
@@ -405,7 +405,7 @@ def main() -> None:
                     return False
 
             raw_count, raw_seconds = asyncio.run(
-                raw_pull_and_ack(url, Settings(nats_url=server.url))
+                raw_pull_and_ack(url, Settings(nats={"url": server.url}))
             )
             raw_rate = raw_count / raw_seconds
             say(f"raw nats-py pull+ack: {raw_count:,} messages at {raw_rate:,.0f}/s")
@@ -491,7 +491,7 @@ def main() -> None:
 
 async def _provision(url: str) -> None:
     nc = await nats.connect(url)
-    await provision(nc.jetstream(), Settings(nats_url=url))
+    await provision(nc.jetstream(), Settings(nats={"url": url}))
     await nc.close()
 
 

@@ -29,7 +29,7 @@ def document(service: str) -> str:
     # a fixed server address, so the document does not depend on the local environment
     from shared.settings import Settings
 
-    asgi = app.create_app(Settings(nats_url="nats://nats:4222", log_level="WARNING"))
+    asgi = app.create_app(Settings(nats={"url": "nats://nats:4222"}, log={"level": "WARNING"}))
     spec = json.loads(asgi.schema.to_specification().to_json())
     for operation in operations_of(service):
         add_operation(spec, operation)

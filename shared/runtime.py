@@ -67,7 +67,7 @@ def command(service: str) -> list[str]:
 def processes(settings: Settings) -> list[Process]:
     """Every process of the system, one per service (more aggregator instances are more
     replicas of the same process, sharing its durables and its PostgreSQL database)."""
-    found = [] if settings.auth_issuer else [Process(ISSUER, ISSUER, {})]
+    found = [] if settings.auth.issuer else [Process(ISSUER, ISSUER, {})]
     return found + [Process(service, service, {}) for service in (*SERVICES, "gateway")]
 
 
@@ -193,7 +193,12 @@ async def _provision(url: str, settings: Settings) -> None:
     while True:
         try:
             nc = await nats.connect(
-                **connect_options(settings.model_copy(update={"nats_url": url}), PROVISIONING),
+                **connect_options(
+                    settings.model_copy(
+                        update={"nats": settings.nats.model_copy(update={"url": url})}
+                    ),
+                    PROVISIONING,
+                ),
                 connect_timeout=2,
                 max_reconnect_attempts=1,
             )
@@ -211,7 +216,7 @@ async def _provision(url: str, settings: Settings) -> None:
 def bus_authorization(settings: Settings, data_dir: Path) -> Path | None:
     """The server's authorization file, with credentials made on first use under
     <data_dir>/secrets, where each child finds its own (RAPPORT_NATS_AUTH=off: none)."""
-    if not settings.nats_auth:
+    if not settings.nats.auth:
         say("NATS authentication is off (RAPPORT_NATS_AUTH): any client may do anything")
         return None
     directory = data_dir / "secrets"
@@ -245,7 +250,7 @@ def main() -> None:
     say("streams and consumers provisioned")
 
     env |= {"RAPPORT_NATS_URL": url, "RAPPORT_DATA_DIR": str(data_dir)}
-    if settings.web_session_secret is None:
+    if settings.web.session_secret is None:
         ensure_secret(data_dir / "secrets")  # the web's session key, made once
     env |= development_environment(settings)
     children = [Supervised(spec, env, pid_dir) for spec in processes(settings)]
@@ -262,11 +267,11 @@ def main() -> None:
     for child in children:
         child.start()
     base = f"http://{settings.host}"
-    say(f"web app      {base}:{settings.gateway_port}/  (sign in with the provider below)")
-    say(f"API          {base}:{settings.gateway_port}/v1  (OpenAPI at /openapi.json, docs /docs)")
-    say(f"readiness    {base}:{settings.gateway_port}/readyz")
-    if settings.auth_issuer:
-        say(f"tokens       trusted from {settings.auth_issuer}")
+    say(f"web app      {base}:{settings.gateway.port}/  (sign in with the provider below)")
+    say(f"API          {base}:{settings.gateway.port}/v1  (OpenAPI at /openapi.json, docs /docs)")
+    say(f"readiness    {base}:{settings.gateway.port}/readyz")
+    if settings.auth.issuer:
+        say(f"tokens       trusted from {settings.auth.issuer}")
     else:
         say(f"tokens       {issuer_url(settings)} (development): make token HANDLE=ana ROLE=member")
     for child in children:

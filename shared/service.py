@@ -61,7 +61,7 @@ class ServiceRuntime:
         consumers (for projections whose rows several streams update)."""
         self.name = name
         self.settings = settings
-        configure_logging(name, level=settings.log_level, fmt=settings.log_format)
+        configure_logging(name, level=settings.log.level, fmt=settings.log.format)
         self.engine = make_engine(
             settings.database_url(name), pool_size=settings.database_pool_size
         )
@@ -92,8 +92,8 @@ class ServiceRuntime:
             self.outbox,
             self._publish,
             service=name,
-            batch_size=settings.outbox_batch_size,
-            poll_interval=settings.outbox_poll_interval,
+            batch_size=settings.outbox.batch_size,
+            poll_interval=settings.outbox.poll_interval,
         )
         # handlers are registered by a durable's base name; a partition reads its own copy
         self._consumers = dict(

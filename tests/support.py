@@ -70,16 +70,17 @@ def without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port}"))
 
 
-def identity(name: str) -> dict[str, str]:
-    """Settings overrides (or, with `env`, environment) connecting as identity `name`."""
-    return {"nats_user": name, "nats_password": bus_passwords()[name]}
+def identity(name: str) -> dict[str, dict[str, str]]:
+    """Settings overrides connecting as identity `name` (`identity_env`: the environment)."""
+    return {"nats": {"user": name, "password": bus_passwords()[name]}}
 
 
 def as_identity(settings: Settings, name: str) -> Settings:
     """`settings` for an in-process part that connects as identity `name`."""
-    return settings.model_copy(
-        update={"nats_user": name, "nats_password": SecretStr(bus_passwords()[name])}
+    nats = settings.nats.model_copy(
+        update={"user": name, "password": SecretStr(bus_passwords()[name])}
     )
+    return settings.model_copy(update={"nats": nats})
 
 
 def identity_env(name: str) -> dict[str, str]:
@@ -89,19 +90,31 @@ def identity_env(name: str) -> dict[str, str]:
 def test_settings(nats_url: str, **overrides) -> Settings:
     """Settings for in-process parts of the system; on the bus they are the harness unless
     `**identity(name)` says otherwise."""
-    defaults = dict(
-        nats_url=without_credentials(nats_url),  # the identity is the settings' own
-        **identity(HARNESS),
-        max_deliveries=3,
-        retry_backoff=[0.05, 0.1],
-        ack_wait=5.0,
-        outbox_poll_interval=0.2,
-        log_format="text",
+    defaults = deep_merge(
+        identity(HARNESS),
+        dict(
+            nats={"url": without_credentials(nats_url)},  # the identity is the settings' own
+            max_deliveries=3,
+            retry_backoff=[0.05, 0.1],
+            ack_wait=5.0,
+            outbox={"poll_interval": 0.2},
+            log={"format": "text"},
+        ),
     )
-    return Settings(**(defaults | overrides))
+    return Settings(**deep_merge(defaults, overrides))
 
 
 test_settings.__test__ = False  # a helper, not a test
+
+
+def deep_merge(base: dict, changes: dict) -> dict:
+    """`base` with `changes`, section by section: {"nats": {"user": ...}} keeps nats' url."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = deep_merge(merged[key], value)
+        merged[key] = value
+    return merged
 
 
 async def eventually(

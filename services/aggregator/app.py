@@ -46,34 +46,34 @@ def health_model(settings: Settings, version: str | None = None) -> HealthModel:
     """The configured model (or `version` with the configured numbers): v2 unless
     RAPPORT_HEALTH_MODEL=v1; a meeting's numbers left unset take the chosen model's
     defaults."""
-    thriving, steady, fading = settings.health_thresholds
-    online_heavy, offline_heavy = settings.balance_bounds
+    thriving, steady, fading = settings.health.thresholds
+    online_heavy, offline_heavy = settings.balance.bounds
     meeting = {
         name: value
         for name, value in (
-            ("meeting_base", settings.health_meeting_base),
-            ("meeting_minutes_per_point", settings.health_meeting_minutes_per_point),
-            ("meeting_cap", settings.health_meeting_cap),
+            ("meeting_base", settings.health.meeting_base),
+            ("meeting_minutes_per_point", settings.health.meeting_minutes_per_point),
+            ("meeting_cap", settings.health.meeting_cap),
         )
         if value is not None
     }
     numbers = dict(
-        half_life_days=settings.health_half_life_days,
-        weights=dict(settings.health_weights),
-        meeting_default_minutes=settings.health_meeting_default_minutes,
-        activity_weights=dict(settings.health_activity_weights),
+        half_life_days=settings.health.half_life_days,
+        weights=dict(settings.health.weights),
+        meeting_default_minutes=settings.health.meeting_default_minutes,
+        activity_weights=dict(settings.health.activity_weights),
         thriving_at=thriving,
         steady_at=steady,
         fading_at=fading,
-        at_risk_gap_factor=settings.health_at_risk_gap_factor,
+        at_risk_gap_factor=settings.health.at_risk_gap_factor,
         online_heavy_below=online_heavy,
         offline_heavy_above=offline_heavy,
-        attention_floor=settings.health_attention_floor,
-        attention_full_share=settings.health_attention_full_share,
-        attention_weight=settings.health_attention_weight,
+        attention_floor=settings.health.attention_floor,
+        attention_full_share=settings.health.attention_full_share,
+        attention_weight=settings.health.attention_weight,
         **meeting,
     )
-    if (version or settings.health_model) == V1:
+    if (version or settings.health.model) == V1:
         return HealthModel(**numbers)
     return HealthModel.v2(**numbers)
 
@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime = ServiceRuntime(NAME, metadata, settings, serialize_events=True)
     model = health_model(settings)
     models = Models({version: health_model(settings, version) for version in (V1, V2)})
-    weights = TrustWeights(connected=settings.trust_connected, follow=settings.trust_follow)
+    weights = TrustWeights(connected=settings.trust.connected, follow=settings.trust.follow)
 
     on_batch = batch_handler(models, timedelta(seconds=settings.meeting_future_tolerance))
     for spec in CONSUMERS:
@@ -99,8 +99,8 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
         weights,
         models=models,
         partials=partials,
-        reciprocate=(settings.nudge_reciprocate_ratio, settings.nudge_reciprocate_minimum),
-        min_group=settings.insights_min_group,
+        reciprocate=(settings.nudge.reciprocate_ratio, settings.nudge.reciprocate_minimum),
+        min_group=settings.insights.min_group,
         cursors=cursors,
     )
     runtime.serve(api.relationships, queries.relationships)
@@ -121,7 +121,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             await connection.run_sync(lambda c: metadata.create_all(c, tables=[service_state]))
         async with runtime.unit_of_work() as uow:
             await lock_projection(uow.session)
-            await ensure_generation_row(uow.session, settings.health_model)
+            await ensure_generation_row(uow.session, settings.health.model)
             live, building = await generation_state(uow.session)
             serving = await generation_model(uow.session, live)
             generations = {live} | ({building} if building else set())
@@ -137,12 +137,12 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
                     log.info(
                         "generation %s: sums per kind of %s pairs carried over", generation, carried
                     )
-        if serving != settings.health_model:
+        if serving != settings.health.model:
             log.warning(
                 "the live projection was built with health model %s: RAPPORT_HEALTH_MODEL=%s "
                 "takes effect once `make rebuild` has replayed the streams into a new one",
                 serving,
-                settings.health_model,
+                settings.health.model,
             )
         try:
             async with runtime.unit_of_work() as uow:

@@ -313,7 +313,7 @@ class Queries:
         return api.OrgInsights(at=at, **dict(figures))
 
     async def team(self, q: api.TeamInsightsQuery, uow: UnitOfWork) -> api.TeamInsights:
-        """A team's aggregates; only for teams with at least `insights_min_group` members,
+        """A team's aggregates; only for teams with at least `insights.min_group` members,
         that many of them active (idle members would leave one member's figures bare), and
         each week of the trend only when that many were active in it."""
         projection = await live_projection(uow, self.models)

@@ -85,12 +85,12 @@ async def rebuild(settings: Settings) -> int:
         await connection.run_sync(lambda c: metadata.create_all(c, tables=new_tables))
     async with unit_of_work() as uow:
         # recorded before the live instances start writing into it: they use its model
-        await record_generation_model(uow.session, new, settings.health_model)
+        await record_generation_model(uow.session, new, settings.health.model)
         await set_generations(uow.session, live=live, building=new)
         await uow.session.execute(inbox.delete().where(inbox.c.consumer == rebuild_inbox(new)))
         await uow.commit()
     say(
-        f"generation {new} created (health model {settings.health_model}); the live "
+        f"generation {new} created (health model {settings.health.model}); the live "
         "aggregator now also writes into it"
     )
 
@@ -160,7 +160,7 @@ async def rebuild(settings: Settings) -> int:
         await uow.commit()
     await engine.dispose()
     say(
-        f"generation {new} is live (health model {settings.health_model}): {total} events in "
+        f"generation {new} is live (health model {settings.health.model}): {total} events in "
         f"{time.monotonic() - started:.1f}s"
     )
     return new

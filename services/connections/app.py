@@ -66,9 +66,9 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
     feed = IndexFeed(
         runtime.sessions,
-        grace=settings.suggestion_change_grace,
-        retention=settings.suggestion_change_retention,
-        refresh_interval=settings.suggestion_refresh_interval,
+        grace=settings.suggestion.change_grace,
+        retention=settings.suggestion.change_retention,
+        refresh_interval=settings.suggestion.refresh_interval,
     )
     suggestions = handlers.SuggestionQueries(feed, SuggestionRules.from_settings(settings))
     runtime.serve(api.suggestions, suggestions.suggestions)

@@ -3,16 +3,16 @@
 The index is a cache of the tables. It is built from them at startup; after that, every
 transaction that changes what the index holds also writes a row to `index_changes` (kind and
 key of what changed), and the index *catches up* by reading the rows it has not applied and
-reloading those entities from the tables. It catches up every `suggestion_refresh_interval`
+reloading those entities from the tables. It catches up every `suggestion.refresh_interval`
 seconds in the background (and at once when a query names a member it does not know yet),
 whichever replica wrote the change. What must be exact (exclusions, erasure) is read from the
 tables by the query itself.
 
 Change rows are numbered by the database, but a transaction may commit after a later-numbered
-one; so rows younger than `suggestion_change_grace` seconds are read again at each catch-up
+one; so rows younger than `suggestion.change_grace` seconds are read again at each catch-up
 (reloading is idempotent, and rows already applied are skipped), and the floor below which
 nothing is read again only passes rows older than that. Rows older than
-`suggestion_change_retention` are deleted.
+`suggestion.change_retention` are deleted.
 """
 
 from __future__ import annotations

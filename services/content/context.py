@@ -27,13 +27,13 @@ class ContentConfig:
     def from_settings(cls, settings: Settings) -> ContentConfig:
         return cls(
             rules=ValueRules(
-                half_life_days=settings.content_half_life_days,
-                reaction=settings.content_weight_reaction,
-                comment=settings.content_weight_comment,
-                share=settings.content_weight_share,
+                half_life_days=settings.content.half_life_days,
+                reaction=settings.content.weight_reaction,
+                comment=settings.content.weight_comment,
+                share=settings.content.weight_share,
             ),
-            max_mentions=settings.content_max_mentions,
-            stats_window_days=settings.content_stats_window_days,
+            max_mentions=settings.content.max_mentions,
+            stats_window_days=settings.content.stats_window_days,
             cursor_secret=(
                 settings.cursor_secret.get_secret_value() if settings.cursor_secret else None
             ),

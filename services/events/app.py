@@ -64,6 +64,6 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
 
     # after the schema exists, before the broker takes requests
     runtime.lifecycle(on_startup=load_cursor_key)
-    retention = RetentionTask(runtime.unit_of_work, settings.webhook_retention_days)
+    retention = RetentionTask(runtime.unit_of_work, settings.webhook.retention_days)
     runtime.lifecycle(on_shutdown=retention.stop)
     return runtime.asgi(after_startup=[retention.start])

@@ -11,7 +11,7 @@ settings = get_settings()
 uvicorn.run(
     create_app(settings),
     host=settings.host,
-    port=settings.gateway_port,
+    port=settings.gateway.port,
     log_config=None,
     http=ProblemH11Protocol,  # unparsable requests answered as problem+json too
     timeout_graceful_shutdown=int(settings.graceful_timeout),

@@ -35,8 +35,8 @@ NAME = "gateway"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(NAME, level=settings.log_level, fmt=settings.log_format)
-    unknown = {s: a for s, a in settings.webhook_sources().items() if a not in ADAPTERS}
+    configure_logging(NAME, level=settings.log.level, fmt=settings.log.format)
+    unknown = {s: a for s, a in settings.webhook.sources().items() if a not in ADAPTERS}
     if unknown:
         raise ValueError(f"webhook sources with no such payload adapter: {unknown}")
     broker = NatsBroker(
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await broker.connect()
         app.state.backends = Backends(broker, settings.request_timeout)
         # NATS and JetStream health for the dashboards and alerts (no other exporter)
-        servers = natsmetrics.monitor_urls(settings.nats_monitor_urls)
+        servers = natsmetrics.monitor_urls(settings.nats.monitor_urls)
         async with natsmetrics.watching(lambda: broker.connection, servers):
             yield
         await broker.stop()
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.webhook_limits = RateLimits(settings.webhook_rate, settings.webhook_burst)
+    app.state.webhook_limits = RateLimits(settings.webhook.rate, settings.webhook.burst)
     problems.install(app)
     auth.install(app, settings)
     openapi.install(app)
@@ -91,7 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimit,
         limit=settings.max_body_bytes,
-        path_limits={webhooks.PREFIX: settings.webhook_max_body_bytes},
+        path_limits={webhooks.PREFIX: settings.webhook.max_body_bytes},
         on_refused=webhooks.count_refused_body(settings),
     )
     app.add_middleware(RequestMetrics)

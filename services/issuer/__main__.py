@@ -44,13 +44,13 @@ def main(argv: list[str]) -> int:
         print(minter.mint(request.handle, request.roles, team=request.team))
         return 0
 
-    configure_logging("issuer", level=settings.log_level, fmt=settings.log_format)
+    configure_logging("issuer", level=settings.log.level, fmt=settings.log.format)
     kid = minter.ring.ensure()
     log.info("development issuer %s signing with key %s", minter.issuer, kid)
     uvicorn.run(
         create_app(minter),
         host=LOOPBACK,
-        port=settings.issuer_port,
+        port=settings.issuer.port,
         log_config=None,
         timeout_graceful_shutdown=int(settings.graceful_timeout),
     )

@@ -33,13 +33,13 @@ Team = Annotated[str, StringConstraints(min_length=1, max_length=100), PlainText
 
 
 def issuer_url(settings: Settings) -> str:
-    return f"http://{LOOPBACK}:{settings.issuer_port}"
+    return f"http://{LOOPBACK}:{settings.issuer.port}"
 
 
 def development_environment(settings: Settings) -> dict[str, str]:
     """What `make run` gives its processes when no issuer is configured: the gateway trusts
     the development issuer, in development mode."""
-    if settings.auth_issuer:
+    if settings.auth.issuer:
         return {}
     return {"RAPPORT_AUTH_ISSUER": issuer_url(settings), "RAPPORT_AUTH_DEVELOPMENT": "true"}
 
@@ -58,8 +58,8 @@ class Minter:
         return cls(
             KeyRing(settings.data_dir / "issuer" / "keys"),
             issuer_url(settings),
-            settings.auth_audience,
-            settings.issuer_token_lifetime,
+            settings.auth.audience,
+            settings.issuer.token_lifetime,
         )
 
     def claims(

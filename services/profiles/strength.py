@@ -37,7 +37,8 @@ STARTER, INTERMEDIATE, STRONG, ALL_STAR = "starter", "intermediate", "strong", "
 
 @dataclass(frozen=True)
 class StrengthRules:
-    """The weights and thresholds of the score (defaults and meaning in shared/settings.py)."""
+    """The weights and thresholds of the score (defaults and meaning:
+    shared/settings/scoring.py)."""
 
     weights: Mapping[str, int]
     min_keywords: int = 3
@@ -63,20 +64,20 @@ class StrengthRules:
     @classmethod
     def from_settings(cls, settings: Settings) -> StrengthRules:
         return cls(
-            weights={item: getattr(settings, f"strength_weight_{item}") for item in ITEMS},
-            min_keywords=settings.strength_min_keywords,
-            min_skills=settings.strength_min_skills,
-            min_accomplishments=settings.strength_min_accomplishments,
-            min_goals=settings.strength_min_goals,
-            min_values=settings.strength_min_values,
-            level_intermediate=settings.strength_level_intermediate,
-            level_strong=settings.strength_level_strong,
-            level_all_star=settings.strength_level_all_star,
-            industry_min_peers=settings.strength_industry_min_peers,
-            industry_keyword_share=settings.strength_industry_keyword_share,
-            industry_keyword_min_members=settings.strength_industry_keyword_min_members,
-            industry_keywords_needed=settings.strength_industry_keywords_needed,
-            industry_keywords_shown=settings.strength_industry_keywords_shown,
+            weights={item: getattr(settings.strength, f"weight_{item}") for item in ITEMS},
+            min_keywords=settings.strength.min_keywords,
+            min_skills=settings.strength.min_skills,
+            min_accomplishments=settings.strength.min_accomplishments,
+            min_goals=settings.strength.min_goals,
+            min_values=settings.strength.min_values,
+            level_intermediate=settings.strength.level_intermediate,
+            level_strong=settings.strength.level_strong,
+            level_all_star=settings.strength.level_all_star,
+            industry_min_peers=settings.strength.industry_min_peers,
+            industry_keyword_share=settings.strength.industry_keyword_share,
+            industry_keyword_min_members=settings.strength.industry_keyword_min_members,
+            industry_keywords_needed=settings.strength.industry_keywords_needed,
+            industry_keywords_shown=settings.strength.industry_keywords_shown,
         )
 
     def level(self, score: int) -> str:

@@ -6,7 +6,7 @@ key, so that any gateway replica can read it and no server-side store is needed.
 provider's access token, which every page sends to the API as the member's bearer token: the
 API decides what the member may see and do, exactly as for any other client. The cookie is
 HttpOnly, SameSite=Lax and Secure over TLS; it ends with the token or after
-`web_session_hours`, whichever is first.
+`web.session_hours`, whichever is first.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ SECRET_FILE = "web-session.secret"
 def session_secret(settings: Settings) -> str:
     """The configured key, or the one made once under <data_dir>/secrets (by `make run`, or
     by the first gateway to start)."""
-    if settings.web_session_secret is not None:
-        return settings.web_session_secret.get_secret_value()
+    if settings.web.session_secret is not None:
+        return settings.web.session_secret.get_secret_value()
     return ensure_secret(settings.data_dir / "secrets")
 
 
@@ -243,12 +243,12 @@ class Provider:
 
     async def endpoints(self) -> dict[str, Any]:
         if self.metadata is None:
-            issuer = (self.settings.auth_issuer or "").rstrip("/")
+            issuer = (self.settings.auth.issuer or "").rstrip("/")
             if not issuer:
                 raise SignInUnavailable("no OpenID Connect provider is configured")
             url = f"{issuer}/.well-known/openid-configuration"
             try:
-                async with httpx.AsyncClient(timeout=self.settings.auth_fetch_timeout) as c:
+                async with httpx.AsyncClient(timeout=self.settings.auth.fetch_timeout) as c:
                     response = await c.get(url)
                     response.raise_for_status()
                     metadata = response.json()
@@ -261,15 +261,15 @@ class Provider:
         return self.metadata
 
     def client(self, redirect_uri: str) -> AsyncOAuth2Client:
-        secret = self.settings.web_client_secret
+        secret = self.settings.web.client_secret
         return AsyncOAuth2Client(
-            client_id=self.settings.web_client_id,
+            client_id=self.settings.web.client_id,
             client_secret=secret.get_secret_value() if secret else None,
             token_endpoint_auth_method="client_secret_post" if secret else "none",
-            scope=self.settings.web_scopes,
+            scope=self.settings.web.scopes,
             redirect_uri=redirect_uri,
             code_challenge_method="S256",
-            timeout=self.settings.auth_fetch_timeout,
+            timeout=self.settings.auth.fetch_timeout,
         )
 
     async def authorization(self, redirect_uri: str) -> tuple[str, dict[str, str]]:

@@ -19,7 +19,8 @@ class StreamSpec:
     subjects: tuple[str, ...]
     description: str
     max_age_days: float | None = None  # None: history kept for replay
-    # a setting (in days) that overrides max_age_days: a retention operators choose
+    # a setting (in days, its path: "webhook.retention_days") that overrides max_age_days:
+    # a retention operators choose
     max_age_setting: str | None = None
 
 
@@ -63,7 +64,7 @@ STREAMS: tuple[StreamSpec, ...] = (
         "WEBHOOKS",
         (WEBHOOK_SUBJECTS,),
         "Raw signed webhook deliveries, stored by the gateway before it answers 202.",
-        max_age_setting="webhook_retention_days",  # personal data: kept as long as needed
+        max_age_setting="webhook.retention_days",  # personal data: kept as long as needed
     ),
     StreamSpec(
         "DEADLETTER",

@@ -74,10 +74,10 @@ def write_server_config(
 
 
 def nats_password(settings: Settings, user: str) -> str | None:
-    if settings.nats_password is not None:
-        return settings.nats_password.get_secret_value()
-    if settings.nats_password_file is not None:
-        return settings.nats_password_file.read_text().strip()
+    if settings.nats.password is not None:
+        return settings.nats.password.get_secret_value()
+    if settings.nats.password_file is not None:
+        return settings.nats.password_file.read_text().strip()
     generated = password_file(secrets_dir(settings), user)
     return generated.read_text().strip() if generated.exists() else None
 
@@ -86,10 +86,10 @@ def connect_options(settings: Settings, identity: str) -> dict[str, Any]:
     """Keyword arguments for `nats.connect`: the servers, and unless authentication is off,
     the identity (`identity` unless settings name another) with its password and its own
     inbox prefix."""
-    options: dict[str, Any] = {"servers": settings.nats_url.split(",")}
-    if not settings.nats_auth:
+    options: dict[str, Any] = {"servers": settings.nats.url.split(",")}
+    if not settings.nats.auth:
         return options
-    user = settings.nats_user or identity
+    user = settings.nats.user or identity
     password = nats_password(settings, user)
     if password is None:  # credentials in the URL, or none: the server decides
         return options
@@ -99,19 +99,19 @@ def connect_options(settings: Settings, identity: str) -> dict[str, Any]:
 def pull_inbox_prefix(settings: Settings, identity: str) -> bytes:
     """The inbox prefix a pull subscription's fetches use (nats-py does not take the
     connection's own for them)."""
-    if not settings.nats_auth:
+    if not settings.nats.auth:
         return b"_INBOX."
-    return f"{inbox_prefix(settings.nats_user or identity)}.".encode()
+    return f"{inbox_prefix(settings.nats.user or identity)}.".encode()
 
 
 def broker_options(settings: Settings, identity: str) -> dict[str, Any]:
     """The same for a FastStream `NatsBroker` (its AsyncAPI document then states that the
     bus takes a user and password). With no password found, the server refuses the
     connection: authentication is never dropped silently."""
-    options: dict[str, Any] = {"servers": settings.nats_url.split(",")}
-    if not settings.nats_auth:
+    options: dict[str, Any] = {"servers": settings.nats.url.split(",")}
+    if not settings.nats.auth:
         return options
-    user = settings.nats_user or identity
+    user = settings.nats.user or identity
     password = nats_password(settings, user) or ""
     return options | {
         "security": NatsUserPassword(user, password),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from operator import attrgetter
 
 import nats
 from nats.js import JetStreamContext
@@ -27,7 +28,7 @@ DAY = 86_400.0
 
 def max_age_days(spec: StreamSpec, settings: Settings) -> float | None:
     if spec.max_age_setting is not None:
-        return getattr(settings, spec.max_age_setting)
+        return attrgetter(spec.max_age_setting)(settings)
     return spec.max_age_days
 
 
@@ -74,7 +75,7 @@ async def provision(js: JetStreamContext, settings: Settings) -> None:
 
 async def main() -> None:
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level)
+    logging.basicConfig(level=settings.log.level)
     nc = await nats.connect(**connect_options(settings, PROVISIONING))
     try:
         await provision(nc.jetstream(), settings)

@@ -80,7 +80,9 @@ class System:
             **{f"RAPPORT_{name.upper()}_DATABASE_URL": url for name, url in database_urls.items()},
         )
         # as `make run`: the gateway trusts the development issuer, in development mode
-        issuer = settings.model_copy(update={"issuer_port": self.ports["issuer"]})
+        issuer = settings.model_copy(
+            update={"issuer": settings.issuer.model_copy(update={"port": self.ports["issuer"]})}
+        )
         self.env |= development_environment(issuer)
         self.issuer_url = self.env["RAPPORT_AUTH_ISSUER"]
         # further aggregator instances (they share the durables and the database)

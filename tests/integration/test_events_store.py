@@ -54,7 +54,9 @@ STATUSES = ("going", "maybe", "declined")
 
 @pytest.fixture
 async def runtime(database_factory) -> AsyncIterator[ServiceRuntime]:
-    settings = test_settings("nats://127.0.0.1:1", events_database_url=await database_factory(NAME))
+    settings = test_settings(
+        "nats://127.0.0.1:1", events={"database_url": await database_factory(NAME)}
+    )
     runtime = ServiceRuntime(NAME, Base.metadata, settings)
     await create_schema(runtime.engine, runtime.metadata)
     async with runtime.unit_of_work() as uow:

@@ -20,6 +20,7 @@ from services.gateway.auth import Caller, CallerDep, KeySet, TokenVerifier, requ
 from services.issuer.keys import KeyRing
 from shared.natsserver import free_port
 from shared.settings import Settings
+from tests.support import deep_merge
 from tests.tokens import DevIssuer, dev_issuer, forge, hmac_signer, tampered
 
 PROBLEM = "application/problem+json"
@@ -27,12 +28,10 @@ PROBLEM = "application/problem+json"
 
 def settings_for(issuer: DevIssuer, **overrides) -> Settings:
     defaults = dict(
-        auth_issuer=issuer.url,
-        auth_development=True,
-        auth_jwks_refresh_interval=0,
-        log_format="text",
+        auth={"issuer": issuer.url, "development": True, "jwks_refresh_interval": 0},
+        log={"format": "text"},
     )
-    return Settings(**(defaults | overrides))
+    return Settings(**deep_merge(defaults, overrides))
 
 
 def tiny_app(settings: Settings) -> FastAPI:
@@ -212,7 +211,7 @@ async def test_a_rotated_key_is_trusted_without_restarting_the_verifier(client, 
 
 
 async def test_unknown_kids_fetch_the_keys_at_most_once_per_refresh_interval(issuer, tmp_path):
-    app = tiny_app(settings_for(issuer, auth_jwks_refresh_interval=3600))
+    app = tiny_app(settings_for(issuer, auth={"jwks_refresh_interval": 3600}))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         assert (await client.get("/whoami", headers=bearer(issuer.token()))).status_code == 200
@@ -230,7 +229,7 @@ async def test_development_tokens_are_refused_outside_development_mode(issuer):
     # A verifier that is not in development mode but has this issuer's keys (outside
     # development mode it would not even fetch them over plain http).
     keys = KeySet(settings_for(issuer))
-    app.state.verifier = TokenVerifier(settings_for(issuer, auth_development=False), keys)
+    app.state.verifier = TokenVerifier(settings_for(issuer, auth={"development": False}), keys)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         response = await client.get("/whoami", headers=bearer(issuer.token()))
@@ -241,7 +240,7 @@ async def test_development_tokens_are_refused_outside_development_mode(issuer):
 
 def test_the_gateway_will_not_trust_a_plain_http_issuer_outside_development_mode(issuer):
     with pytest.raises(ValueError, match="https"):
-        tiny_app(settings_for(issuer, auth_development=False))
+        tiny_app(settings_for(issuer, auth={"development": False}))
 
 
 async def test_a_role_route_refuses_a_member_and_admits_an_operator(client, issuer):
@@ -268,7 +267,7 @@ async def test_the_issuers_token_endpoint_gives_a_token_the_gateway_accepts(clie
 
 async def test_an_unreachable_provider_is_a_503_not_a_401():
     settings = Settings(
-        auth_issuer=f"http://127.0.0.1:{free_port()}", auth_development=True, auth_fetch_timeout=2
+        auth={"issuer": f"http://127.0.0.1:{free_port()}", "development": True, "fetch_timeout": 2}
     )
     transport = httpx.ASGITransport(app=tiny_app(settings))
     token = forge({"alg": "RS256", "kid": "k1"}, {"sub": "ana"}, lambda _: b"x")
@@ -280,7 +279,7 @@ async def test_an_unreachable_provider_is_a_503_not_a_401():
 
 
 async def test_a_token_without_a_required_claim_value_is_refused(issuer):
-    settings = settings_for(issuer, auth_required_claims={"hd": "example.org"})
+    settings = settings_for(issuer, auth={"required_claims": {"hd": "example.org"}})
     transport = httpx.ASGITransport(app=tiny_app(settings))
     from_the_org = issuer.ring.sign(issuer.claims(hd="example.org"))
     from_elsewhere = issuer.ring.sign(issuer.claims(hd="gmail.com"))

@@ -152,4 +152,4 @@ async def test_the_webhooks_stream_keeps_messages_for_the_retention(harness: Har
         info = await nc.jetstream().stream_info("WEBHOOKS")
     finally:
         await nc.close()
-    assert info.config.max_age == harness.settings.webhook_retention_days * 86400
+    assert info.config.max_age == harness.settings.webhook.retention_days * 86400

@@ -27,6 +27,7 @@ from tests.support import (
     WEBHOOK_SECRETS,
     WEBHOOK_SOURCE_ADAPTERS,
     as_identity,
+    deep_merge,
     eventually,
     signed,
     test_settings,
@@ -105,15 +106,17 @@ def _issuer(tmp_path_factory) -> Iterator[None]:
 
 async def make_harness(clean_nats: str, database_factory, **overrides) -> Harness:
     assert ISSUER is not None
-    settings = test_settings(
-        clean_nats,
-        auth_issuer=ISSUER.url,
-        auth_development=True,
-        events_database_url=await database_factory("events"),
-        webhook_secrets=WEBHOOK_SECRETS,
-        webhook_source_adapters=WEBHOOK_SOURCE_ADAPTERS,
-        **({"webhook_rate": 100_000.0, "webhook_burst": 100_000} | overrides),
+    defaults = dict(
+        auth={"issuer": ISSUER.url, "development": True},
+        events={"database_url": await database_factory("events")},
+        webhook={
+            "secrets": WEBHOOK_SECRETS,
+            "source_adapters": WEBHOOK_SOURCE_ADAPTERS,
+            "rate": 100_000.0,
+            "burst": 100_000,
+        },
     )
+    settings = test_settings(clean_nats, **deep_merge(defaults, overrides))
     # each part connects as its own identity, with the permissions it has in production
     gateway = create_gateway(as_identity(settings, "gateway"))
     operator = {"Authorization": f"Bearer {ISSUER.token('ops', roles=('operator',))}"}
@@ -292,7 +295,7 @@ async def test_a_stored_delivery_breaking_the_schema_is_kept_with_the_field_in_i
 
 
 async def test_a_source_over_its_rate_gets_429_with_retry_after(clean_nats, database_factory):
-    harness = await make_harness(clean_nats, database_factory, webhook_rate=0.5, webhook_burst=2)
+    harness = await make_harness(clean_nats, database_factory, webhook={"rate": 0.5, "burst": 2})
     async with harness.gateway.router.lifespan_context(harness.gateway):
         answers = [await harness.deliver(check_in(f"r{n}@example.org")) for n in range(3)]
         assert [a.status_code for a in answers] == [202, 202, 429]

@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from pydantic import AliasChoices
 
-from shared.settings import SERVICES, Settings
+from shared.settings import SERVICES, Settings, variables
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -57,23 +56,12 @@ def _module_exists(module: str) -> bool:
 
 def _settings_env_names() -> set[str]:
     """Every environment variable Settings reads (upper-cased; reading is case-insensitive)."""
-    prefix = Settings.model_config.get("env_prefix", "")
-    names = set()
-    for field_name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names.update(str(choice).upper() for choice in alias.choices)
-        elif isinstance(alias, str):
-            names.add(alias.upper())
-        else:
-            names.add(f"{prefix}{field_name}".upper())
-    return names
+    return set(variables())
 
 
 def _port(service: str, env: dict[str, str]) -> int:
-    field = f"{service}_port"
-    override = {k.upper(): v for k, v in env.items()}.get(f"RAPPORT_{field.upper()}")
-    return int(override) if override else Settings.model_fields[field].default
+    override = {k.upper(): v for k, v in env.items()}.get(f"RAPPORT_{service.upper()}_PORT")
+    return int(override) if override else Settings.model_construct().http_port(service)
 
 
 def test_compose_file_parses(compose: dict) -> None:
@@ -114,7 +102,7 @@ def test_compose_environment_loads_into_settings(
     for key, value in _environment(services[app]).items():
         monkeypatch.setenv(key, value)
     settings = Settings()
-    assert settings.nats_url.startswith("nats://") and "127.0.0.1" not in settings.nats_url
+    assert settings.nats.url.startswith("nats://") and "127.0.0.1" not in settings.nats.url
     assert settings.host == "0.0.0.0"
     if app in SERVICES:
         assert settings.database_url(app).startswith("postgresql+asyncpg://"), (

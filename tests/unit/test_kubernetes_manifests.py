@@ -75,7 +75,7 @@ def test_every_process_has_a_deployment_with_probes_and_resources(
     assert deployment is not None, f"no Deployment for {app}"
     main = container(deployment)
     assert main["command"] == ["python", "-m", f"services.{app}"]
-    port = Settings.model_fields[f"{app}_port"].default
+    port = Settings.model_construct().http_port(app)  # its default
     assert [p["containerPort"] for p in main["ports"]] == [port]
     ready, alive = main["readinessProbe"]["httpGet"], main["livenessProbe"]["httpGet"]
     assert (ready["path"], alive["path"]) == (
@@ -175,13 +175,13 @@ def test_each_process_environment_loads_into_settings(
     settings = Settings()
     assert settings.host == "0.0.0.0"
     assert settings.stream_replicas == 3
-    assert re.fullmatch(rf"nats://{app}:[^@]+@nats:4222", settings.nats_url)
+    assert re.fullmatch(rf"nats://{app}:[^@]+@nats:4222", settings.nats.url)
     if app in SERVICES:
         url = settings.database_url(app)
         assert url.startswith("postgresql+asyncpg://") and url.endswith(f"/{app}")
     else:
         assert all(
-            isinstance(s, SecretStr) for keys in settings.webhook_secrets.values() for s in keys
+            isinstance(s, SecretStr) for keys in settings.webhook.secrets.values() for s in keys
         )
 
 

@@ -20,7 +20,8 @@ SIGNALS = (FIT, MUTUAL, GROUPS, EVENTS)
 
 @dataclass(frozen=True)
 class SuggestionRules:
-    """Weights, scales and limits of the ranking (defaults and meaning in shared/settings.py)."""
+    """Weights, scales and limits of the ranking (defaults and meaning:
+    shared/settings/scoring.py)."""
 
     weights: Mapping[str, float]
     scales: Mapping[str, float]
@@ -42,13 +43,13 @@ class SuggestionRules:
     def from_settings(cls, settings: Settings) -> SuggestionRules:
         names = {FIT: "fit", MUTUAL: "mutual", GROUPS: "groups", EVENTS: "events"}
         return cls(
-            weights={s: getattr(settings, f"suggestion_weight_{n}") for s, n in names.items()},
-            scales={s: getattr(settings, f"suggestion_scale_{n}") for s, n in names.items()},
-            bm25_k1=settings.suggestion_bm25_k1,
-            bm25_b=settings.suggestion_bm25_b,
-            limit_default=settings.suggestion_limit_default,
-            limit_max=settings.suggestion_limit_max,
-            reason_names=settings.suggestion_reason_names,
+            weights={s: getattr(settings.suggestion, f"weight_{n}") for s, n in names.items()},
+            scales={s: getattr(settings.suggestion, f"scale_{n}") for s, n in names.items()},
+            bm25_k1=settings.suggestion.bm25_k1,
+            bm25_b=settings.suggestion.bm25_b,
+            limit_default=settings.suggestion.limit_default,
+            limit_max=settings.suggestion.limit_max,
+            reason_names=settings.suggestion.reason_names,
         )
 
     def limit(self, requested: int | None) -> int:

@@ -2,8 +2,8 @@
 
 The provider is found by its issuer URL (discovery document, then its JWKS); its public keys
 are cached by `kid` and fetched again when a token names a key we do not know (at most once
-per `auth_jwks_refresh_interval`, so a flood of made-up kids cannot hammer the provider) or
-when they are older than `auth_jwks_max_age` (so a withdrawn key stops being trusted).
+per `auth.jwks_refresh_interval`, so a flood of made-up kids cannot hammer the provider) or
+when they are older than `auth.jwks_max_age` (so a withdrawn key stops being trusted).
 PyJWT checks the signature, issuer, audience, exp, nbf and iat; only asymmetric algorithms
 are accepted, and the key a token is checked with is bound to the token's algorithm, so a
 public key can never be used as an HMAC secret.

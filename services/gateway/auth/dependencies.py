@@ -110,17 +110,17 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(NotAuthenticated, _not_authenticated)
     app.add_exception_handler(Forbidden, _forbidden)
     app.add_exception_handler(ProviderUnavailable, _unavailable)
-    if not settings.auth_issuer:
+    if not settings.auth.issuer:
         app.state.verifier = None
         log.warning("no token issuer configured (RAPPORT_AUTH_ISSUER): every token is refused")
         return
     app.state.verifier = TokenVerifier(settings)
     log.info(
         "trusting bearer tokens from issuer %s for audience %s",
-        settings.auth_issuer,
-        settings.auth_audience,
+        settings.auth.issuer,
+        settings.auth.audience,
     )
-    if settings.auth_development:
+    if settings.auth.development:
         log.warning("development mode: tokens of the development issuer are accepted")
-    if settings.auth_unverified_for_bench:
+    if settings.auth.unverified_for_bench:
         log.warning("BENCH BASELINE: tokens are read without being checked")

@@ -1,8 +1,8 @@
 """The provider's signing keys, found by its issuer URL (discovery document, then its JWKS).
 
 Its public keys are cached by `kid` and fetched again when a token names a key we do not know
-(at most once per `auth_jwks_refresh_interval`, so a flood of made-up kids cannot hammer the
-provider) or when they are older than `auth_jwks_max_age` (so a withdrawn key stops being
+(at most once per `auth.jwks_refresh_interval`, so a flood of made-up kids cannot hammer the
+provider) or when they are older than `auth.jwks_max_age` (so a withdrawn key stops being
 trusted). Only an https issuer is trusted, but in development mode.
 """
 
@@ -28,11 +28,11 @@ class KeySet:
     """The provider's signing keys by kid, fetched without blocking the event loop."""
 
     def __init__(self, settings: Settings) -> None:
-        self.issuer = settings.auth_issuer or ""
-        self.development = settings.auth_development
-        self.timeout = settings.auth_fetch_timeout
-        self.refresh_interval = settings.auth_jwks_refresh_interval
-        self.max_age = settings.auth_jwks_max_age
+        self.issuer = settings.auth.issuer or ""
+        self.development = settings.auth.development
+        self.timeout = settings.auth.fetch_timeout
+        self.refresh_interval = settings.auth.jwks_refresh_interval
+        self.max_age = settings.auth.jwks_max_age
         self._jwks_uri: str | None = None
         self._keys: dict[str, dict[str, Any]] = {}  # kid -> JWK, as published
         self._bound: dict[tuple[str, str], jwt.PyJWK] = {}  # (kid, alg) -> key for that alg
@@ -138,10 +138,10 @@ def _acceptable_url(url: str, development: bool) -> bool:
 def check_settings(settings: Settings) -> None:
     """Refuse, at start, an issuer the gateway must not trust: OpenID Connect issuers are
     https URLs; only development mode trusts a plain-http one (the development issuer)."""
-    issuer = settings.auth_issuer
-    if settings.auth_unverified_for_bench and not settings.auth_development:
+    issuer = settings.auth.issuer
+    if settings.auth.unverified_for_bench and not settings.auth.development:
         raise ValueError("RAPPORT_AUTH_UNVERIFIED_FOR_BENCH is for the bench, in development mode")
-    if issuer and not _acceptable_url(issuer, settings.auth_development):
+    if issuer and not _acceptable_url(issuer, settings.auth.development):
         raise ValueError(
             f"RAPPORT_AUTH_ISSUER {issuer!r} is not an https URL "
             "(only RAPPORT_AUTH_DEVELOPMENT=true trusts a plain-http issuer)"

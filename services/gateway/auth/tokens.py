@@ -33,8 +33,8 @@ class TokenVerifier:
     def __init__(self, settings: Settings, keys: KeySet | None = None) -> None:
         self.settings = settings
         self.keys = keys or KeySet(settings)
-        self.algorithms = list(settings.auth_algorithms)
-        self.cache_size = settings.auth_token_cache_size
+        self.algorithms = list(settings.auth.algorithms)
+        self.cache_size = settings.auth.token_cache_size
         # token -> (caller, accepted until, key generation), least recently used first
         self._verified: OrderedDict[str, tuple[Caller, float, int]] = OrderedDict()
 
@@ -42,7 +42,7 @@ class TokenVerifier:
         """The token's caller. A token verified before is answered from memory until it
         expires or the provider's keys change: a front end sends the same token with every
         request, and checking its signature each time would be a sizeable share of a read."""
-        if self.settings.auth_unverified_for_bench:  # the bench's baseline: nothing checked
+        if self.settings.auth.unverified_for_bench:  # the bench's baseline: nothing checked
             try:
                 claims = jwt.decode(token, options={"verify_signature": False})
             except jwt.PyJWTError:
@@ -58,7 +58,7 @@ class TokenVerifier:
         generation = self.keys.generation
         caller, expires = await self._verify(token)
         if self.cache_size:
-            self._verified[token] = (caller, expires + self.settings.auth_leeway, generation)
+            self._verified[token] = (caller, expires + self.settings.auth.leeway, generation)
             if len(self._verified) > self.cache_size:
                 self._verified.popitem(last=False)
         return caller
@@ -76,9 +76,9 @@ class TokenVerifier:
                 token,
                 key=key,
                 algorithms=[algorithm],
-                audience=self.settings.auth_audience,
-                issuer=self.settings.auth_issuer,
-                leeway=self.settings.auth_leeway,
+                audience=self.settings.auth.audience,
+                issuer=self.settings.auth.issuer,
+                leeway=self.settings.auth.leeway,
                 options={"require": ["exp", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError:
@@ -93,22 +93,22 @@ class TokenVerifier:
             raise NotAuthenticated("the token's signature does not verify") from None
         except jwt.PyJWTError as error:
             raise NotAuthenticated(f"the token is invalid: {error}") from None
-        if claims.get(DEVELOPMENT_CLAIM) and not self.settings.auth_development:
+        if claims.get(DEVELOPMENT_CLAIM) and not self.settings.auth.development:
             raise NotAuthenticated("development tokens are refused outside development mode")
-        for name, value in self.settings.auth_required_claims.items():
+        for name, value in self.settings.auth.required_claims.items():
             if claim(claims, name) != value:
                 raise NotAuthenticated(f"the token's {name} claim is not {value!r}")
         return self.caller(claims), claims["exp"]
 
     def caller(self, claims: dict[str, Any]) -> Caller:
         s = self.settings
-        subject = _label(claim(claims, s.auth_subject_claim), "subject")
+        subject = _label(claim(claims, s.auth.subject_claim), "subject")
         if subject is None:
-            raise NotAuthenticated(f"the token has no subject ({s.auth_subject_claim})")
-        email = _label(claim(claims, s.auth_email_claim), "email")
-        if s.auth_email_verified_claim and claim(claims, s.auth_email_verified_claim) is not True:
+            raise NotAuthenticated(f"the token has no subject ({s.auth.subject_claim})")
+        email = _label(claim(claims, s.auth.email_claim), "email")
+        if s.auth.email_verified_claim and claim(claims, s.auth.email_verified_claim) is not True:
             email = None  # an unverified email names nobody
-        roles = claim(claims, s.auth_roles_claim)
+        roles = claim(claims, s.auth.roles_claim)
         if isinstance(roles, str):
             roles = roles.split()  # a space-separated list, as scopes are
         if not isinstance(roles, list):
@@ -117,9 +117,9 @@ class TokenVerifier:
         return Caller(
             subject=subject,
             email=email,
-            team=_label(claim(claims, s.auth_team_claim), "team"),
+            team=_label(claim(claims, s.auth.team_claim), "team"),
             # Only Rapport's roles: providers add their own (offline_access, ...).
-            roles=frozenset(s.auth_default_roles).union(named).intersection(ROLES),
+            roles=frozenset(s.auth.default_roles).union(named).intersection(ROLES),
         )
 
 

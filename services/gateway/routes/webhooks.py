@@ -48,7 +48,7 @@ def _problem(status: int, kind: str, title: str, field: str, detail: str, **head
 
 def count_refused_body(settings: Settings):
     """For the body size limit: count a webhook over the limit as `too_large`."""
-    sources = settings.webhook_sources()
+    sources = settings.webhook.sources()
 
     def refused(scope: Scope) -> None:
         path: str = scope["path"]
@@ -107,19 +107,19 @@ async def receive(
 ) -> JSONResponse:
     received_at = datetime.now(UTC)
     settings: Settings = request.app.state.settings
-    adapter_name = settings.webhook_sources().get(source)
+    adapter_name = settings.webhook.sources().get(source)
     if adapter_name is None:
         return _problem(404, "not-found", "Not found", "source", f"no webhook source {source!r}")
     body = await request.body()
     try:
         verify(
-            keys=settings.webhook_keys(source),
+            keys=settings.webhook.signing_keys(source),
             webhook_id=webhook_id,
             timestamp=webhook_timestamp,
             signature=webhook_signature,
             body=body,
             now=time.time(),
-            tolerance=settings.webhook_tolerance,
+            tolerance=settings.webhook.tolerance,
         )
     except SignatureRefused as refused:
         WEBHOOK_DELIVERIES.labels(source, refused.outcome).inc()
@@ -137,7 +137,7 @@ async def receive(
             "rate-limited",
             "Too many requests",
             "source",
-            f"over {settings.webhook_rate:g} deliveries per second for {source!r}",
+            f"over {settings.webhook.rate:g} deliveries per second for {source!r}",
             **{"Retry-After": str(max(1, math.ceil(wait)))},
         )
 
@@ -170,7 +170,7 @@ async def receive(
                 "Rapport-Received-At": received_at.isoformat(),
             },
             stream=STREAM,
-            timeout=settings.webhook_publish_timeout,
+            timeout=settings.webhook.publish_timeout,
         )
     except Exception as error:  # NATS down or slow: the sender retries, nothing is lost
         WEBHOOK_DELIVERIES.labels(source, "unavailable").inc()

@@ -17,7 +17,7 @@ WEEKS = 8
 @router.get("/balance", name="balance_page")
 async def balance(request: Request, viewer: ViewerDep) -> Response:
     found = await viewer.api.get(f"/members/{viewer.member_id}/balance")
-    low, high = request.app.state.web.settings.balance_bounds
+    low, high = request.app.state.web.settings.balance.bounds
     weeks = found["weeks"][-WEEKS:]
     return render(
         request,

@@ -95,7 +95,7 @@ async def callback(
         return _failed(request, f"the provider's answer was not accepted ({failure})", next_url)
     expires_at = float(answer.get("expires_at") or time.time() + 3600)
     session = new_session(
-        token, caller.subject, caller.roles, expires_at, web.settings.web_session_hours
+        token, caller.subject, caller.roles, expires_at, web.settings.web.session_hours
     )
     # the member of this subject, found as the API finds the acting member
     member_id = await request.app.state.members.member_of(request, caller.subject)
@@ -112,7 +112,7 @@ async def callback(
 
 
 def _callback_url(request: Request) -> str:
-    base = request.app.state.web.settings.web_public_url
+    base = request.app.state.web.settings.web.public_url
     if base:
         return base.rstrip("/") + "/signin/callback"
     return str(request.url_for("signin_callback"))

@@ -129,7 +129,7 @@ def test_a_removed_sum_leaves_what_was_added_besides_it():
 def test_the_model_is_chosen_by_configuration_and_v2_is_the_default():
     assert health_model(Settings()).uses_attention
     assert health_model(Settings()).meeting_weight(50) == 10.0
-    v1 = health_model(Settings(health_model="v1"))
+    v1 = health_model(Settings(health={"model": "v1"}))
     assert not v1.uses_attention and v1.meeting_weight(50) == 6.0
-    tuned = health_model(Settings(health_meeting_cap=8.0, health_attention_full_share=0.5))
+    tuned = health_model(Settings(health={"meeting_cap": 8.0, "attention_full_share": 0.5}))
     assert tuned.meeting_weight(120) == 8.0 and tuned.attention_full_share == 0.5

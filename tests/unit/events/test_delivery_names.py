@@ -49,9 +49,9 @@ def test_deliveries_received_before_the_retention_are_due():
 def test_the_webhooks_stream_keeps_messages_for_the_configured_retention_only():
     webhooks = next(s for s in STREAMS if s.name == "WEBHOOKS")
     assert stream_config(webhooks, Settings()).max_age == 7 * 86400
-    assert stream_config(webhooks, Settings(webhook_retention_days=2)).max_age == 2 * 86400
+    assert stream_config(webhooks, Settings(webhook={"retention_days": 2})).max_age == 2 * 86400
     profiles = next(s for s in STREAMS if s.name == "PROFILES")
-    assert stream_config(profiles, Settings(webhook_retention_days=2)).max_age == 0
+    assert stream_config(profiles, Settings(webhook={"retention_days": 2})).max_age == 0
 
 
 def test_a_body_of_the_largest_size_without_spaces_is_read_in_one_pass():

@@ -14,10 +14,12 @@ from services.issuer.app import development_environment, issuer_url
 from services.issuer.keys import KeyRing
 from shared.runtime import processes
 from shared.settings import Settings
+from tests.support import deep_merge
 
 
 def caller_of(claims: dict, **settings):
-    return TokenVerifier(Settings(auth_issuer="https://idp.example.org", **settings)).caller(claims)
+    defaults = {"auth": {"issuer": "https://idp.example.org"}}
+    return TokenVerifier(Settings(**deep_merge(defaults, settings))).caller(claims)
 
 
 def test_the_caller_is_the_subject_with_its_verified_email_team_and_roles():
@@ -42,7 +44,9 @@ def test_an_unverified_email_names_nobody():
 
 
 def test_a_provider_that_only_issues_verified_emails_needs_no_verified_claim():
-    caller = caller_of({"sub": "u-1", "email": "ana@example.org"}, auth_email_verified_claim="")
+    caller = caller_of(
+        {"sub": "u-1", "email": "ana@example.org"}, auth={"email_verified_claim": ""}
+    )
 
     assert caller.email == "ana@example.org"
 
@@ -50,7 +54,7 @@ def test_a_provider_that_only_issues_verified_emails_needs_no_verified_claim():
 def test_keycloak_realm_roles_are_read_through_a_dotted_claim_name():
     claims = {"sub": "u-1", "realm_access": {"roles": ["operator", "offline_access"]}}
 
-    caller = caller_of(claims, auth_roles_claim="realm_access.roles")
+    caller = caller_of(claims, auth={"roles_claim": "realm_access.roles"})
 
     assert caller.roles == {"member", "operator"}  # roles Rapport does not know are left out
 
@@ -58,7 +62,7 @@ def test_keycloak_realm_roles_are_read_through_a_dotted_claim_name():
 def test_a_namespaced_claim_with_dots_in_its_name_is_read_whole():
     claims = {"sub": "u-1", "https://rapport.example.org/team": "sales"}
 
-    caller = caller_of(claims, auth_team_claim="https://rapport.example.org/team")
+    caller = caller_of(claims, auth={"team_claim": "https://rapport.example.org/team"})
 
     assert caller.team == "sales"
 
@@ -72,7 +76,7 @@ def test_roles_may_come_as_a_space_separated_string():
 
 
 def test_the_subject_may_come_from_another_claim():
-    caller = caller_of({"sub": "pairwise", "oid": "3f2a-stable"}, auth_subject_claim="oid")
+    caller = caller_of({"sub": "pairwise", "oid": "3f2a-stable"}, auth={"subject_claim": "oid"})
 
     assert caller.subject == "3f2a-stable"
 
@@ -94,7 +98,7 @@ def test_a_token_whose_claims_cannot_name_a_caller_is_refused(claims):
 @pytest.mark.parametrize("algorithms", [["HS256"], ["none"], ["RS256", "HS512"], []])
 def test_only_asymmetric_algorithms_can_be_configured(algorithms):
     with pytest.raises(ValidationError):
-        Settings(auth_algorithms=algorithms)
+        Settings(auth={"algorithms": algorithms})
 
 
 def test_a_role_requirement_names_known_roles_only():
@@ -112,12 +116,12 @@ def test_the_openapi_document_declares_the_bearer_scheme():
 
 def test_the_gateway_refuses_to_start_with_a_plain_http_issuer_outside_development_mode():
     with pytest.raises(ValueError, match="https"):
-        create_app(Settings(auth_issuer="http://idp.example.org"))
+        create_app(Settings(auth={"issuer": "http://idp.example.org"}))
 
 
 def test_the_development_issuer_runs_only_when_no_provider_is_configured():
-    unset = Settings(auth_issuer=None, issuer_port=8090)
-    configured = Settings(auth_issuer="https://idp.example.org")
+    unset = Settings(auth={"issuer": None}, issuer={"port": 8090})
+    configured = Settings(auth={"issuer": "https://idp.example.org"})
 
     assert "issuer" in [p.name for p in processes(unset)]
     assert development_environment(unset) == {

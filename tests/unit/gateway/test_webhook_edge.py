@@ -100,16 +100,18 @@ def test_a_timestamp_that_is_not_integer_seconds_is_refused(timestamp: str):
 
 def test_secrets_must_be_whsec_base64_of_enough_bytes():
     with pytest.raises(ValueError):
-        Settings(webhook_secrets={"luma": ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]})
+        Settings(webhook={"secrets": {"luma": ["MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]}})
     with pytest.raises(ValueError):
-        Settings(webhook_secrets={"luma": ["whsec_c2hvcnQ="]})
+        Settings(webhook={"secrets": {"luma": ["whsec_c2hvcnQ="]}})
     with pytest.raises(ValueError):
-        Settings(webhook_secrets={"deliveries": [NEW]})
-    assert Settings(webhook_secrets={"luma": [NEW]}).webhook_keys("luma") == [secret_key(NEW)]
+        Settings(webhook={"secrets": {"deliveries": [NEW]}})
+    assert Settings(webhook={"secrets": {"luma": [NEW]}}).webhook.signing_keys("luma") == [
+        secret_key(NEW)
+    ]
 
 
 def test_the_secrets_never_show_in_the_settings_repr():
-    assert NEW.removeprefix("whsec_") not in repr(Settings(webhook_secrets={"luma": [NEW]}))
+    assert NEW.removeprefix("whsec_") not in repr(Settings(webhook={"secrets": {"luma": [NEW]}}))
 
 
 # --- rate limit -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def test_credentials_are_made_once_readable_by_their_owner_only(tmp_path):
 
 
 def test_a_process_connects_as_itself_with_the_password_make_run_made(tmp_path):
-    settings = Settings(nats_url="nats://a:4222,nats://b:4222", data_dir=tmp_path)
+    settings = Settings(nats={"url": "nats://a:4222,nats://b:4222"}, data_dir=tmp_path)
     password = ensure_credentials(secrets_dir(settings), ("content",))["content"]
 
     options = connect_options(settings, "content")
@@ -42,7 +42,7 @@ def test_a_process_connects_as_itself_with_the_password_make_run_made(tmp_path):
 def test_configured_identity_and_password_file_come_first(tmp_path):
     secret = tmp_path / "mounted"
     secret.write_text("from-the-secret-store\n")
-    settings = Settings(data_dir=tmp_path, nats_user="provisioning", nats_password_file=secret)
+    settings = Settings(data_dir=tmp_path, nats={"user": "provisioning", "password_file": secret})
 
     options = connect_options(settings, "aggregator")
 
@@ -58,6 +58,6 @@ def test_with_no_password_the_broker_still_presents_its_identity_and_is_refused(
 def test_authentication_is_off_only_when_said_so(tmp_path, monkeypatch):
     monkeypatch.setenv("RAPPORT_NATS_AUTH", "off")
     settings = Settings(data_dir=tmp_path)
-    assert settings.nats_auth is False
+    assert settings.nats.auth is False
     assert connect_options(settings, "events") == {"servers": ["nats://127.0.0.1:4222"]}
     assert broker_options(settings, "events") == {"servers": ["nats://127.0.0.1:4222"]}

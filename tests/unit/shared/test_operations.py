@@ -17,7 +17,7 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "asyncapi"
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_answers_exactly_its_declared_operations(service: str):
     app = importlib.import_module(f"services.{service}.app").create_app(
-        Settings(nats_url="nats://127.0.0.1:1", log_level="WARNING")
+        Settings(nats={"url": "nats://127.0.0.1:1"}, log={"level": "WARNING"})
     )
     rpc_prefix = f"rapport.rpc.{service}."
     served = {
@@ -50,7 +50,7 @@ def test_the_asyncapi_document_has_a_schema_for_every_subject(service: str):
 def test_every_gateway_route_declares_its_reply_and_its_problems():
     from services.gateway.app import create_app
 
-    spec = create_app(Settings(nats_url="nats://127.0.0.1:1")).openapi()
+    spec = create_app(Settings(nats={"url": "nats://127.0.0.1:1"})).openapi()
     for path, methods in spec["paths"].items():
         for method, route in methods.items():
             for status, response in route["responses"].items():
