@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    and_,
     delete,
     insert,
     or_,
@@ -218,6 +219,21 @@ class Pairs:
             key=lambda item: item[1],
             reverse=True,
         )
+
+    async def blocked_by(self, member_id: str) -> list[tuple[str, datetime]]:
+        """Whom `member_id` blocks, and since when, newest first."""
+        rows = await self.session.execute(
+            select(PairRow.a, PairRow.b, PairRow.a_blocks_since, PairRow.b_blocks_since).where(
+                or_(
+                    and_(PairRow.a == member_id, PairRow.a_blocks_since.is_not(None)),
+                    and_(PairRow.b == member_id, PairRow.b_blocks_since.is_not(None)),
+                )
+            )
+        )
+        blocked = (
+            (r.b, r.a_blocks_since) if r.a == member_id else (r.a, r.b_blocks_since) for r in rows
+        )
+        return sorted(blocked, key=lambda item: item[1], reverse=True)
 
     async def pending_requests_of(self, member_id: str) -> list[Request]:
         rows = await self.session.scalars(

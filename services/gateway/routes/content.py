@@ -270,6 +270,23 @@ async def create_group(
 
 
 @router.get(
+    "/v1/groups",
+    summary=api.list_open_groups.summary,
+    responses=responses(api.list_open_groups),
+)
+async def list_open_groups(
+    backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.list_open_groups))],
+    limit: Limit = 20,
+    cursor: CursorQuery = None,
+) -> api.OpenGroups:
+    return await backends.call(
+        api.list_open_groups,
+        api.OpenGroupsPage(member_id=acting.member_id, limit=limit, cursor=cursor),
+    )
+
+
+@router.get(
     "/v1/groups/{group_id}", summary=api.get_group.summary, responses=responses(api.get_group)
 )
 async def get_group(
@@ -387,6 +404,24 @@ async def send_direct_message(
 ) -> api.DirectMessageView:
     command = api.SendDirectMessage(sender_id=acting.member_id, **_given(body))
     return await backends.call(api.send_direct_message, command, idempotency_key=idempotency_key)
+
+
+@router.get(
+    "/v1/members/{member_id}/conversations",
+    summary=api.list_conversations.summary,
+    responses=responses(api.list_conversations),
+)
+async def list_conversations(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_conversations))],
+    limit: Limit = 20,
+    cursor: CursorQuery = None,
+) -> api.Conversations:
+    return await backends.call(
+        api.list_conversations,
+        api.ConversationsPage(member_id=member_id, limit=limit, cursor=cursor),
+    )
 
 
 @router.get(

@@ -183,6 +183,13 @@ class GroupQuery(Request):
     member_id: MemberId
 
 
+class OpenGroupsPage(Page):
+    """GET /v1/groups: the open groups anyone may join, newest first; `member_id` is the
+    caller (their status in each)."""
+
+    member_id: MemberId
+
+
 class GroupMembership(Request):
     """`actor_id` puts `member_id` into a group: themselves (join) or another (invite)."""
 
@@ -220,6 +227,10 @@ class DirectMessageText(Request):
 
 class SendDirectMessage(DirectMessageText):
     sender_id: MemberId
+
+
+class ConversationsPage(Page):
+    member_id: MemberId
 
 
 class ConversationPage(Page):
@@ -353,6 +364,20 @@ class MemberGroups(Answer):
     items: list[GroupSummary]
 
 
+class OpenGroup(Answer):
+    id: str
+    name: str
+    topic: str
+    member_count: int
+    created_at: datetime
+    status: Literal["member", "none"]
+
+
+class OpenGroups(Answer):
+    items: list[OpenGroup]
+    next_cursor: str | None
+
+
 class GroupMessageView(Answer):
     id: str
     group_id: str
@@ -382,6 +407,19 @@ class Conversation(Answer):
     member_id: str
     other_id: str
     items: list[DirectMessageView]
+    next_cursor: str | None
+
+
+class ConversationSummary(Answer):
+    """One of a member's conversations: the other member and the latest message."""
+
+    other: MemberCard
+    latest: DirectMessageView
+
+
+class Conversations(Answer):
+    member_id: str
+    items: list[ConversationSummary]
     next_cursor: str | None
 
 
@@ -576,6 +614,15 @@ list_member_groups = operation(
     errors=(404,),
     access=SELF(),
 )
+list_open_groups = operation(
+    SERVICE,
+    "list_open_groups",
+    OpenGroupsPage,
+    OpenGroups,
+    "The open groups anyone may join, newest first",
+    errors=(404,),
+    access=SELF(),
+)
 post_group_message = operation(
     SERVICE,
     "post_group_message",
@@ -612,6 +659,15 @@ list_conversation = operation(
     Conversation,
     "The direct messages between two members, newest first",
     errors=(404, 422),
+    access=SELF(),
+)
+list_conversations = operation(
+    SERVICE,
+    "list_conversations",
+    ConversationsPage,
+    Conversations,
+    "A member's conversations, the latest message first",
+    errors=(404,),
     access=SELF(),
 )
 feed = operation(
