@@ -380,6 +380,11 @@ class Settings(BaseSettings):
     web_session_hours: float = Field(
         8.0, gt=0, description="Hours a web session lasts (never beyond its access token)."
     )
+    web_reload_templates: bool = Field(
+        False,
+        description="Re-read a template when its file changed (while editing templates); "
+        "off, each template is compiled once per process.",
+    )
 
     log_level: str = Field("INFO", description="Logging level.")
     log_format: str = Field("json", description="json or text.")
