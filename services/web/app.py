@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,7 +17,7 @@ from services.gateway.access import access_of, api_routes
 from shared.contracts.operations import Access
 from shared.settings import Settings
 
-from .api import ApiError, SessionExpired, in_process_client
+from .api import ApiError, InProcessClient, SessionExpired, in_process_client
 from .pages import ROUTERS
 from .session import (
     PageForbidden,
@@ -56,7 +55,7 @@ _page.access = PAGE  # type: ignore[attr-defined]
 @dataclass
 class WebState:
     settings: Settings
-    client: httpx.AsyncClient
+    client: InProcessClient
     codec: SessionCodec
     provider: Provider
     routes: dict[str, Any] = field(default_factory=dict)  # the web's routes by name
