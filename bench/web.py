@@ -8,6 +8,7 @@ answer, for a while. Baseline: the gateway's bare `GET /healthz` at the same con
 Budget: a page answers in < 300 ms p95.
 
     python -m bench.web [--members N] [--users 8] [--seconds 30] [--profile DIR]
+                        [--profiled gateway,aggregator]
 """
 
 from __future__ import annotations
@@ -125,7 +126,10 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=40)
     parser.add_argument("--users", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--profile", help="sample the gateway with py-spy into this folder")
+    parser.add_argument("--profile", help="sample services with py-spy into this folder")
+    parser.add_argument(
+        "--profiled", default="gateway", help="the services --profile samples, comma separated"
+    )
     arguments = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as root, ThreadPoolExecutor(1) as thread:
@@ -143,7 +147,7 @@ def main() -> None:
             ]
             third = arguments.seconds / 3
             asyncio.run(load(system, browsers, PAGES, 3.0))  # warm up
-            with sampled(system, ["gateway"], arguments.profile):
+            with sampled(system, arguments.profiled.split(","), arguments.profile):
                 pages = asyncio.run(load(system, browsers, PAGES, arguments.seconds))
             api = asyncio.run(load(system, bearers, API_CALLS, third))
             baseline = asyncio.run(load(system, browsers, ("/healthz",), third))

@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.unblock, handlers.unblock)
     runtime.serve(api.list_connections, handlers.list_connections)
     runtime.serve(api.list_requests, handlers.list_requests)
+    runtime.serve(api.list_blocks, handlers.list_blocks)
     runtime.on_batch(
         MEMBERS,
         member_facts(

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from shared.contracts.api.connections import (
+    Block,
+    Blocks,
     Connection,
     ConnectionRequest,
     Connections,
@@ -169,6 +171,25 @@ async def list_connections(query: MemberRef, uow: UnitOfWork) -> Connections:
                 since=since,
             )
             for other, since in connections
+        ],
+    )
+
+
+async def list_blocks(query: MemberRef, uow: UnitOfWork) -> Blocks:
+    """The members a member blocks, newest first."""
+    await _require_members(uow, member_id=query.member_id)
+    blocked = await Pairs(uow.session).blocked_by(query.member_id)
+    known = await Members(uow.session).names([other for other, _ in blocked])
+    return Blocks(
+        member_id=query.member_id,
+        items=[
+            Block(
+                member_id=other,
+                handle=known[other].handle if other in known else None,
+                name=known[other].name if other in known else None,
+                since=since,
+            )
+            for other, since in blocked
         ],
     )
 

@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.create_group, groups.create_group)
     runtime.serve(api.get_group, groups.get_group)
     runtime.serve(api.list_member_groups, groups.list_member_groups)
+    runtime.serve(api.list_open_groups, groups.list_open_groups)
     runtime.serve(api.put_group_member, groups.put_group_member)
     runtime.serve(api.remove_group_member, groups.remove_group_member)
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
     runtime.serve(api.list_group_messages, chats.list_group_messages)
     runtime.serve(api.send_direct_message, chats.send_direct_message)
     runtime.serve(api.list_conversation, chats.list_conversation)
+    runtime.serve(api.list_conversations, chats.list_conversations)
 
     feed = FeedHandlers(context)
     runtime.serve(api.feed, feed.feed)

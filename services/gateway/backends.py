@@ -41,7 +41,7 @@ class Backends:
         )
 
 
-def _backends(request: Request) -> Backends:
+async def _backends(request: Request) -> Backends:
     return request.app.state.backends
 
 

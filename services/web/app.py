@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -18,7 +17,7 @@ from services.gateway.access import access_of, api_routes
 from shared.contracts.operations import Access
 from shared.settings import Settings
 
-from .api import ApiError, SessionExpired, in_process_client
+from .api import ApiError, InProcessClient, SessionExpired, in_process_client
 from .pages import ROUTERS
 from .session import (
     PageForbidden,
@@ -32,11 +31,12 @@ from .session import (
     signin_url,
     viewer_of,
 )
-from .templating import render
+from .templating import environment, render
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+STATIC_MAX_AGE = 365 * 24 * 3600  # pages link static files by their content's digest
 API_PATHS = ("/v1/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/redoc")
 
 PAGE = Access("web-page")
@@ -55,13 +55,24 @@ _page.access = PAGE  # type: ignore[attr-defined]
 @dataclass
 class WebState:
     settings: Settings
-    client: httpx.AsyncClient
+    client: InProcessClient
     codec: SessionCodec
     provider: Provider
     routes: dict[str, Any] = field(default_factory=dict)  # the web's routes by name
 
 
+class StaticAssets(StaticFiles):
+    """The web's static files, kept by browsers for a year: pages name them with their
+    content's digest (templating.static), so a changed file is a new URL."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+        return response
+
+
 def install(app: FastAPI, settings: Settings) -> None:
+    environment.auto_reload = settings.web.reload_templates
     app.state.web = WebState(
         settings=settings,
         client=in_process_client(app),
@@ -74,7 +85,7 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.state.web.routes = {
         route.name: route for route in api_routes(app) if access_of(route) is PAGE
     }
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.mount("/static", StaticAssets(directory=STATIC), name="static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(SessionExpired, _session_expired)
     app.add_exception_handler(PageForbidden, _forbidden)

@@ -1,9 +1,15 @@
 """Jinja2 templates: `render(request, template, viewer, **context)`, and the helpers every
-template has (`csrf_field()`, `url(name, **params)`, filters `when`, `percent`, `number`)."""
+template has (`csrf_field()`, `url(name, **params)`, `static(path)`, filters `when`,
+`percent`, `number`).
+
+One environment per process: each template is compiled once and kept (its file is not
+looked at again unless `web.reload_templates` is on, while editing templates)."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +21,15 @@ from markupsafe import Markup, escape
 from .session import Viewer
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
 
 environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"]),
     trim_blocks=True,
     lstrip_blocks=True,
+    auto_reload=False,
+    cache_size=-1,  # every template stays compiled (they are few)
 )
 
 
@@ -56,6 +65,14 @@ def url(context: Any, name: str, **params: Any) -> str:
     request: Request = context["request"]
     route = request.app.state.web.routes[name]
     return str(route.url_path_for(name, **{k: str(v) for k, v in params.items()}))
+
+
+@cache
+def static(path: str) -> str:
+    """/static/<path>?v=<its content's digest>: a changed file has a new URL, so browsers
+    may keep each version for good (see StaticAssets)."""
+    digest = hashlib.sha256((STATIC / path).read_bytes()).hexdigest()[:12]
+    return f"/static/{path}?v={digest}"
 
 
 def _instant(value: Any) -> datetime | None:
@@ -111,6 +128,6 @@ def iso(value: Any) -> str:
     return moment.isoformat() if moment else ""
 
 
-environment.globals |= {"csrf_field": csrf_field, "url": url}
+environment.globals |= {"csrf_field": csrf_field, "url": url, "static": static}
 environment.filters |= {"when": when, "percent": percent, "number": number, "date": date,
                         "iso": iso}  # fmt: skip

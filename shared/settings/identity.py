@@ -123,3 +123,8 @@ class WebSettings(Section):
     session_hours: float = Field(
         8.0, gt=0, description="Hours a web session lasts (never beyond its access token)."
     )
+    reload_templates: bool = Field(
+        False,
+        description="Re-read a template when its file changed (while editing templates); "
+        "off, each template is compiled once per process.",
+    )

@@ -183,6 +183,28 @@ def test_each_process_environment_loads_into_settings(
         assert all(
             isinstance(s, SecretStr) for keys in settings.webhook.secrets.values() for s in keys
         )
+        assert settings.web.session_secret is not None
+
+
+def test_every_gateway_replica_seals_sessions_with_one_key_from_a_secret(
+    objects: list[dict],
+) -> None:
+    """A session made by one replica is read by any other: the key is one Secret's, never
+    made per pod (the fallback, a key generated under the data directory, is per pod)."""
+    gateway = of_kind(objects, "Deployment")["gateway"]
+    (item,) = [e for e in container(gateway)["env"] if e["name"] == "RAPPORT_WEB_SESSION_SECRET"]
+    ref = item["valueFrom"]["secretKeyRef"]
+    assert ref["name"].startswith("rapport-web") and not ref.get("optional", False)
+    assert _secret_values(objects)[ref["name"], ref["key"]]
+
+
+def test_the_example_replaces_the_placeholder_session_key_for_its_replicas(
+    example: list[dict],
+) -> None:
+    gateway = of_kind(example, "Deployment")["gateway"]
+    assert gateway["spec"]["replicas"] > 1
+    key = environment(gateway, example)["RAPPORT_WEB_SESSION_SECRET"]
+    assert key != "change-me-web-session" and len(key) >= 32
 
 
 def test_nats_knows_every_user_the_processes_connect_as(example: list[dict]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String, insert, or_, select, update
+from sqlalchemy import Integer, String, and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -129,6 +129,21 @@ class Pairs:
             key=lambda item: item[1],
             reverse=True,
         )
+
+    async def blocked_by(self, member_id: str) -> list[tuple[str, datetime]]:
+        """Whom `member_id` blocks, and since when, newest first."""
+        rows = await self.session.execute(
+            select(PairRow.a, PairRow.b, PairRow.a_blocks_since, PairRow.b_blocks_since).where(
+                or_(
+                    and_(PairRow.a == member_id, PairRow.a_blocks_since.is_not(None)),
+                    and_(PairRow.b == member_id, PairRow.b_blocks_since.is_not(None)),
+                )
+            )
+        )
+        blocked = (
+            (r.b, r.a_blocks_since) if r.a == member_id else (r.a, r.b_blocks_since) for r in rows
+        )
+        return sorted(blocked, key=lambda item: item[1], reverse=True)
 
     async def pending_requests_of(self, member_id: str) -> list[Request]:
         rows = await self.session.scalars(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from shared.contracts.api.content import (
     Conversation,
     ConversationPage,
+    Conversations,
+    ConversationsPage,
+    ConversationSummary,
     DirectMessageView,
     GroupMessages,
     GroupMessagesPage,
@@ -136,6 +139,37 @@ class ChatHandlers:
                 more, scope, time_position(messages[-1] if messages else None)
             ),
         )
+
+    async def list_conversations(self, query: ConversationsPage, uow: UnitOfWork) -> Conversations:
+        """A member's conversations, each with the other member and the latest message,
+        the most recent conversation first."""
+        members = Members(uow.session)
+        await members.require(query.member_id, "member_id")
+        scope = f"conversations:{query.member_id}"
+        latest, more = cut(
+            await DirectMessages(uow.session).latest_per_pair(
+                member_id=query.member_id,
+                limit=query.limit,
+                after=self.context.read_cursor(query.cursor, scope, "ts"),
+            ),
+            query.limit,
+        )
+        others = [_other(m, query.member_id) for m in latest]
+        cards = await members.cards(others)
+        return Conversations(
+            member_id=query.member_id,
+            items=[
+                ConversationSummary(other=card(cards, other), latest=_direct_message_view(m))
+                for other, m in zip(others, latest, strict=True)
+            ],
+            next_cursor=self.context.next_cursor(
+                more, scope, time_position(latest[-1] if latest else None)
+            ),
+        )
+
+
+def _other(message: DirectMessage, member_id: str) -> str:
+    return message.recipient_id if message.sender_id == member_id else message.sender_id
 
 
 async def _group_message_views(

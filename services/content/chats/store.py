@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..copies.queries import not_blocked_with
@@ -99,4 +99,40 @@ class DirectMessages:
         return [
             DirectMessage(r.id, r.sender_id, r.recipient_id, r.body, r.created_at)
             for r in await self.session.scalars(query)
+        ]
+
+    async def latest_per_pair(
+        self, *, member_id: str, limit: int, after: tuple | None
+    ) -> list[DirectMessage]:
+        """The latest message of each of the member's conversations, newest first: `limit`
+        + 1 after the position `after`."""
+        ranked = (
+            select(
+                DirectMessageRow,
+                func.row_number()
+                .over(
+                    partition_by=DirectMessageRow.pair,
+                    order_by=(DirectMessageRow.created_at.desc(), DirectMessageRow.id.desc()),
+                )
+                .label("rank"),
+            )
+            .where(
+                or_(
+                    DirectMessageRow.sender_id == member_id,
+                    DirectMessageRow.recipient_id == member_id,
+                )
+            )
+            .subquery()
+        )
+        query = (
+            select(ranked)
+            .where(ranked.c.rank == 1)
+            .order_by(ranked.c.created_at.desc(), ranked.c.id.desc())
+            .limit(limit + 1)
+        )
+        if after is not None:
+            query = query.where(before(ranked.c.created_at, ranked.c.id, *after))
+        return [
+            DirectMessage(r.id, r.sender_id, r.recipient_id, r.body, r.created_at)
+            for r in await self.session.execute(query)
         ]

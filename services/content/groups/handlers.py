@@ -16,12 +16,16 @@ from shared.contracts.api.content import (
     MemberGroups,
     MemberQuery,
     MembershipView,
+    OpenGroup,
+    OpenGroups,
+    OpenGroupsPage,
 )
 from shared.contracts.operations import Done
 from shared.db import UnitOfWork
 
 from ..context import Context, new_id, now, publish
 from ..copies.store import Members, Relations, card
+from ..paging import cut, time_position
 from ..visibility import existing_group, visible_group
 from . import domain
 from .domain import Group
@@ -69,6 +73,38 @@ class GroupHandlers:
                 )
         items.sort(key=lambda g: (g.name.casefold(), g.id))
         return MemberGroups(member_id=query.member_id, items=items)
+
+    async def list_open_groups(self, query: OpenGroupsPage, uow: UnitOfWork) -> OpenGroups:
+        """The open groups anyone may join, newest first, a page at a time, with the
+        caller's status in each."""
+        await Members(uow.session).require(query.member_id, "member_id")
+        store = Groups(uow.session)
+        scope = "open-groups"
+        rows, more = cut(
+            await store.open_page(
+                limit=query.limit, after=self.context.read_cursor(query.cursor, scope, "ts")
+            ),
+            query.limit,
+        )
+        ids = [row.id for row in rows]
+        counts = await store.member_counts(ids)
+        joined = await store.joined_among(query.member_id, ids)
+        return OpenGroups(
+            items=[
+                OpenGroup(
+                    id=row.id,
+                    name=row.name,
+                    topic=row.topic,
+                    member_count=counts.get(row.id, 0),
+                    created_at=row.created_at,
+                    status="member" if row.id in joined else "none",
+                )
+                for row in rows
+            ],
+            next_cursor=self.context.next_cursor(
+                more, scope, time_position(rows[-1] if rows else None)
+            ),
+        )
 
     async def put_group_member(self, command: GroupMembership, uow: UnitOfWork) -> MembershipView:
         """Join a group (open, or private when invited), or, as the owner of a private group,

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..chats.tables import GroupMessageRow
 from ..feed.tables import MuteRow
 from ..mentions.store import Mentions
+from ..paging import before
 from ..posts.store import Posts
 from .domain import Group, Membership
 from .tables import GroupMemberRow, GroupRow, InvitationRow
@@ -164,6 +165,34 @@ class Groups:
             await self.session.execute(delete(table).where(table.group_id == group_id))
         await self.session.execute(delete(MuteRow).where(MuteRow.target_id == group_id))
         await self.session.execute(delete(GroupRow).where(GroupRow.id == group_id))
+
+    async def open_page(self, *, limit: int, after: tuple | None) -> list[GroupRow]:
+        """Open groups, newest first: `limit` + 1 after the position `after`."""
+        query = (
+            select(GroupRow)
+            .where(GroupRow.privacy == "open")
+            .order_by(GroupRow.created_at.desc(), GroupRow.id.desc())
+            .limit(limit + 1)
+        )
+        if after is not None:
+            query = query.where(before(GroupRow.created_at, GroupRow.id, *after))
+        return list(await self.session.scalars(query))
+
+    async def member_counts(self, group_ids: list[str]) -> dict[str, int]:
+        rows = await self.session.execute(
+            select(GroupMemberRow.group_id, func.count())
+            .where(GroupMemberRow.group_id.in_(group_ids))
+            .group_by(GroupMemberRow.group_id)
+        )
+        return {group_id: count for group_id, count in rows.tuples()}
+
+    async def joined_among(self, member_id: str, group_ids: list[str]) -> set[str]:
+        rows = await self.session.scalars(
+            select(GroupMemberRow.group_id).where(
+                GroupMemberRow.member_id == member_id, GroupMemberRow.group_id.in_(group_ids)
+            )
+        )
+        return set(rows)
 
     async def of_member(self, member_id: str) -> list[str]:
         """Groups the member is in or invited to."""

@@ -89,6 +89,19 @@ async def list_connections(
     return await backends.call(api.list_connections, api.MemberRef(member_id=member_id))
 
 
+@router.get(
+    "/v1/members/{member_id}/blocks",
+    summary=api.list_blocks.summary,
+    responses=responses(api.list_blocks),
+)
+async def list_blocks(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_blocks))],
+) -> api.Blocks:
+    return await backends.call(api.list_blocks, api.MemberRef(member_id=member_id))
+
+
 @router.delete(
     "/v1/members/{member_id}/connections/{other_id}",
     status_code=status.HTTP_204_NO_CONTENT,

@@ -9,6 +9,7 @@ from . import (
     home,
     insights,
     messages,
+    organise,
     people,
     profile,
     relationships,
@@ -25,6 +26,7 @@ ROUTERS = [
     feed.router,
     groups.router,
     messages.router,
+    organise.router,  # before events: /events/new is no event id
     events.router,
     insights.router,
     deliveries.router,

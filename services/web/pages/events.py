@@ -19,6 +19,11 @@ router = APIRouter()
 PAST_DAYS = 30  # how far back past events reach (the listing is in start order, 200 at most)
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
 ATTENDEES_SHOWN = 50  # each needs a look-up of the member's name
+ORGANISED = {
+    "created": "Event created: members see it among the upcoming events.",
+    "updated": "Changes saved.",
+    "cancelled": "Event cancelled.",
+}
 
 
 @router.get("/events", name="events_page")
@@ -163,6 +168,7 @@ async def _event_page(
         mine=mine or {},
         started=_instant(found["starts_at"]) <= now,
         over=_instant(found["ends_at"]) <= now,
+        organised=ORGANISED.get(request.query_params.get("organised", "")),
         error=error,
     )
 

@@ -1,10 +1,12 @@
-"""Groups: start one, join or leave, invite connections, post in it, and its chat."""
+"""Groups: the member's groups and the directory of open ones to join, start one, join or
+leave, invite connections, post in it, and its chat."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiError
@@ -15,11 +17,25 @@ from .support import error_status
 
 router = APIRouter()
 CHAT = "groups/_chat.html"
+DIRECTORY_PAGE = 20
+Cursor = Annotated[str | None, Query(max_length=4096)]
 
 
 @router.get("/groups", name="groups_page")
-async def groups(request: Request, viewer: ViewerDep) -> HTMLResponse:
-    return await _groups_page(request, viewer)
+async def groups(request: Request, viewer: ViewerDep, cursor: Cursor = None) -> HTMLResponse:
+    return await _groups_page(request, viewer, cursor=cursor)
+
+
+@router.post("/groups/{group_id}/join", name="groups_join")
+async def join(request: Request, viewer: ViewerDep, group_id: str, _: CsrfForm) -> Response:
+    """Join from the directory; an error is shown there, next to the group."""
+    try:
+        await viewer.api.put(f"/groups/{group_id}/members/{viewer.member_id}")
+    except ApiError as error:
+        if error.status >= 500:
+            raise
+        return await _groups_page(request, viewer, error=error, failed=group_id)
+    return RedirectResponse(_group_path(request, group_id), 303)
 
 
 @router.post("/groups", name="groups_create")
@@ -105,15 +121,29 @@ def _group_path(request: Request, group_id: str) -> str:
 
 
 async def _groups_page(
-    request: Request, viewer: Viewer, *, error: ApiError | None = None, draft: dict | None = None
+    request: Request,
+    viewer: Viewer,
+    *,
+    cursor: str | None = None,
+    error: ApiError | None = None,
+    failed: str = "create",
+    draft: dict | None = None,
 ) -> HTMLResponse:
+    """`failed`: what the error is about, the form to start a group or a group to join."""
+    mine, directory = await asyncio.gather(
+        viewer.api.get(f"/members/{viewer.member_id}/groups"),
+        viewer.api.get("/groups", cursor=cursor, limit=DIRECTORY_PAGE),
+    )
     return render(
         request,
         "groups/index.html",
         viewer,
         status_code=error_status(request, error),
-        groups=(await viewer.api.get(f"/members/{viewer.member_id}/groups"))["items"],
+        groups=mine["items"],
+        directory=directory["items"],
+        next_cursor=directory["next_cursor"],
         error=error,
+        failed=failed,
         draft=draft or {},
     )
 

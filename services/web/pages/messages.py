@@ -1,24 +1,47 @@
-"""Direct messages: the member's connections to write to, and one conversation at a time."""
+"""Direct messages: the member's conversations (the latest message of each), connections to
+start one with, and one conversation at a time."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..api import ApiError
 from ..forms import CsrfForm
 from ..session import Viewer, ViewerDep
 from ..templating import render
-from .support import cards, error_status
+from .support import GONE, cards, error_status
 
 router = APIRouter()
 PARTIAL = "messages/_conversation.html"
+CONVERSATIONS_PAGE = 20
+Cursor = Annotated[str | None, Query(max_length=4096)]
 
 
 @router.get("/messages", name="messages_page")
-async def people_to_write_to(request: Request, viewer: ViewerDep) -> HTMLResponse:
-    connections = await viewer.api.get(f"/members/{viewer.member_id}/connections")
-    return render(request, "messages/index.html", viewer, connections=connections["items"])
+async def conversations(request: Request, viewer: ViewerDep, cursor: Cursor = None) -> HTMLResponse:
+    me = f"/members/{viewer.member_id}"
+    talks, connections = await asyncio.gather(
+        viewer.api.get(f"{me}/conversations", cursor=cursor, limit=CONVERSATIONS_PAGE),
+        viewer.api.get(f"{me}/connections"),
+    )
+    talking_with = {c["other"]["member_id"] for c in talks["items"]}
+    return render(
+        request,
+        "messages/index.html",
+        viewer,
+        conversations=[c | {"other": _named(c["other"])} for c in talks["items"]],
+        next_cursor=talks["next_cursor"],
+        # connections without a conversation on this page: someone to start one with
+        connections=[c for c in connections["items"] if c["member_id"] not in talking_with],
+    )
+
+
+def _named(card: dict) -> dict:
+    return card if card.get("handle") else card | GONE
 
 
 @router.get("/messages/{other_id}", name="messages_conversation")

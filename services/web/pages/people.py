@@ -1,5 +1,6 @@
 """People: suggestions with their reasons (connect, dismiss), incoming and outgoing
-connection requests, connections with follow and block."""
+connection requests, connections with follow and block, and the members one blocks
+(unblock)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ..api import ApiError
 from ..forms import CsrfForm
 from ..session import Viewer, ViewerDep
 from ..templating import render
-from .support import cards, error_status
+from .support import GONE, cards, error_status
 
 router = APIRouter()
 
@@ -44,11 +45,12 @@ async def _page(
     failure: tuple[str, ApiError] | None = None,
 ) -> Response:
     me = f"/members/{viewer.member_id}"
-    suggestions, requests, connections, relationships = await asyncio.gather(
+    suggestions, requests, connections, relationships, blocks = await asyncio.gather(
         viewer.api.get(f"{me}/suggestions", limit=SUGGESTIONS),
         viewer.api.get(f"{me}/connection-requests"),
         viewer.api.get(f"{me}/connections"),
         viewer.api.get(f"{me}/relationships", limit=200),
+        viewer.api.get(f"{me}/blocks"),
     )
     # who follows whom, as the relationships know it (the API lists no follows)
     follows = {r["member_id"]: r for r in relationships["items"]}
@@ -64,6 +66,7 @@ async def _page(
         outgoing=requests["outgoing"],
         connections=connections["items"],
         follows=follows,
+        blocks=[b if b["handle"] else b | GONE for b in blocks["items"]],
         people=await cards(viewer.api, others),
         done=done,
         failure=failure,

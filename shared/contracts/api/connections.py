@@ -98,6 +98,21 @@ class Connections(Answer):
     items: list[Connection]
 
 
+class Block(Answer):
+    member_id: str
+    handle: str | None
+    name: str | None
+    since: datetime
+
+
+class Blocks(Answer):
+    """The members a member blocks, newest first (not those who block them: that stays
+    private to the blocker)."""
+
+    member_id: str
+    items: list[Block]
+
+
 class PairState(Answer):
     """What is between `member_id` and `other_id`, seen from `member_id`."""
 
@@ -269,6 +284,15 @@ list_requests = operation(
     MemberRef,
     PendingRequests,
     "A member's pending requests, incoming and outgoing",
+    errors=(404,),
+    access=SELF(),
+)
+list_blocks = operation(
+    SERVICE,
+    "list_blocks",
+    MemberRef,
+    Blocks,
+    "The members a member blocks",
     errors=(404,),
     access=SELF(),
 )

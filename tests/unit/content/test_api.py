@@ -67,7 +67,7 @@ def test_bodies_keep_their_lines_tabs_and_any_language():
 
 def test_every_content_operation_is_declared_once_and_creating_writes_are_idempotent():
     declared = {op.name: op for op in operations_of("content")}
-    assert len(declared) == 25  # 24 operations and ping
+    assert len(declared) == 27  # 26 operations and ping
     idempotent = {name for name, op in declared.items() if op.idempotent}
     assert idempotent == {
         "create_post",

@@ -4,7 +4,7 @@ the session, and calls go through the app in process."""
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.web.api import Api, ApiError, SessionExpired, in_process_client
@@ -33,6 +33,15 @@ def app() -> FastAPI:
     @api.get("/v1/expired")
     async def expired() -> Response:
         return JSONResponse({"title": "Not authenticated"}, status_code=401)
+
+    @api.post("/v1/echo/{name}")
+    async def echo(name: str, request: Request) -> dict:
+        return {
+            "name": name,
+            "query": dict(request.query_params),
+            "body": await request.json(),
+            "token": request.headers["authorization"],
+        }
 
     @api.delete("/v1/gone")
     async def gone() -> Response:
@@ -64,3 +73,13 @@ async def test_a_problem_names_its_fields_for_the_form(client):
 async def test_a_401_ends_the_session(client):
     with pytest.raises(SessionExpired):
         await client.get("/expired")
+
+
+async def test_the_call_carries_the_token_the_query_and_the_body_to_the_api(client):
+    answer = await client.send("POST", "/echo/a b", json={"x": 1}, params={"limit": 5, "c": None})
+    assert answer == {
+        "name": "a b",
+        "query": {"limit": "5"},
+        "body": {"x": 1},
+        "token": "Bearer the-token",
+    }

@@ -3,6 +3,7 @@ own answers and its document has no web route."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict
 
@@ -129,3 +130,18 @@ def test_the_sign_in_page_sends_someone_signed_in_on(app, http):
     signed_in(app, http)
     answer = http.get("/signin?next=/people")
     assert (answer.status_code, answer.headers["location"]) == (303, "/people")
+
+
+def test_pages_name_static_files_by_their_content_and_browsers_keep_them(app, http):
+    page = http.get("/signin")
+    linked = re.search(r'href="(/static/rapport\.css\?v=[0-9a-f]{12})"', page.text)
+    assert linked is not None
+    answer = http.get(linked.group(1))
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+def test_templates_are_compiled_once_unless_reloading_is_asked_for(app):
+    from services.web.templating import environment
+
+    assert environment.auto_reload is False

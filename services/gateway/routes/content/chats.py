@@ -73,6 +73,24 @@ async def send_direct_message(
 
 
 @router.get(
+    "/v1/members/{member_id}/conversations",
+    summary=api.list_conversations.summary,
+    responses=responses(api.list_conversations),
+)
+async def list_conversations(
+    member_id: IdPath,
+    backends: BackendsDep,
+    _: Annotated[Acting, Depends(allowed(api.list_conversations))],
+    limit: Limit = 20,
+    cursor: CursorQuery = None,
+) -> api.Conversations:
+    return await backends.call(
+        api.list_conversations,
+        api.ConversationsPage(member_id=member_id, limit=limit, cursor=cursor),
+    )
+
+
+@router.get(
     "/v1/members/{member_id}/conversations/{other_id}",
     summary=api.list_conversation.summary,
     responses=responses(api.list_conversation),

@@ -10,7 +10,7 @@ from shared.contracts.api import content as api
 
 from ...access import Acting, allowed
 from ...backends import BackendsDep, IdempotencyKey, IdPath, responses
-from .common import CREATED, NO_CONTENT, router, sent_fields
+from .common import CREATED, NO_CONTENT, CursorQuery, Limit, router, sent_fields
 
 
 @router.post(
@@ -30,6 +30,23 @@ async def create_group(
     group = await backends.call(api.create_group, command, idempotency_key=idempotency_key)
     response.headers["Location"] = f"/v1/groups/{group.id}"
     return group
+
+
+@router.get(
+    "/v1/groups",
+    summary=api.list_open_groups.summary,
+    responses=responses(api.list_open_groups),
+)
+async def list_open_groups(
+    backends: BackendsDep,
+    acting: Annotated[Acting, Depends(allowed(api.list_open_groups))],
+    limit: Limit = 20,
+    cursor: CursorQuery = None,
+) -> api.OpenGroups:
+    return await backends.call(
+        api.list_open_groups,
+        api.OpenGroupsPage(member_id=acting.member_id, limit=limit, cursor=cursor),
+    )
 
 
 @router.get(

@@ -40,6 +40,10 @@ class SendDirectMessage(DirectMessageText):
     sender_id: MemberId
 
 
+class ConversationsPage(Page):
+    member_id: MemberId
+
+
 class ConversationPage(Page):
     member_id: MemberId
     other_id: MemberId
@@ -74,6 +78,19 @@ class Conversation(Answer):
     member_id: str
     other_id: str
     items: list[DirectMessageView]
+    next_cursor: str | None
+
+
+class ConversationSummary(Answer):
+    """One of a member's conversations: the other member and the latest message."""
+
+    other: MemberCard
+    latest: DirectMessageView
+
+
+class Conversations(Answer):
+    member_id: str
+    items: list[ConversationSummary]
     next_cursor: str | None
 
 
@@ -113,5 +130,14 @@ list_conversation = operation(
     Conversation,
     "The direct messages between two members, newest first",
     errors=(404, 422),
+    access=SELF(),
+)
+list_conversations = operation(
+    SERVICE,
+    "list_conversations",
+    ConversationsPage,
+    Conversations,
+    "A member's conversations, the latest message first",
+    errors=(404,),
     access=SELF(),
 )

@@ -7,7 +7,16 @@ from typing import Literal
 
 from ...fields import MemberId
 from ...operations import SELF, Answer, Done, Request, operation
-from .common import SERVICE, GroupName, GroupTopic, Id, MemberCard, MemberQuery, Privacy
+from .common import (
+    SERVICE,
+    GroupName,
+    GroupTopic,
+    Id,
+    MemberCard,
+    MemberQuery,
+    Page,
+    Privacy,
+)
 
 
 class NewGroup(Request):
@@ -24,6 +33,13 @@ class CreateGroup(NewGroup):
 
 class GroupQuery(Request):
     group_id: Id
+    member_id: MemberId
+
+
+class OpenGroupsPage(Page):
+    """GET /v1/groups: the open groups anyone may join, newest first; `member_id` is the
+    caller (their status in each)."""
+
     member_id: MemberId
 
 
@@ -73,6 +89,20 @@ class MemberGroups(Answer):
     items: list[GroupSummary]
 
 
+class OpenGroup(Answer):
+    id: str
+    name: str
+    topic: str
+    member_count: int
+    created_at: datetime
+    status: Literal["member", "none"]
+
+
+class OpenGroups(Answer):
+    items: list[OpenGroup]
+    next_cursor: str | None
+
+
 create_group = operation(
     SERVICE,
     "create_group",
@@ -116,6 +146,15 @@ list_member_groups = operation(
     MemberQuery,
     MemberGroups,
     "The groups a member is in or invited to, by name",
+    errors=(404,),
+    access=SELF(),
+)
+list_open_groups = operation(
+    SERVICE,
+    "list_open_groups",
+    OpenGroupsPage,
+    OpenGroups,
+    "The open groups anyone may join, newest first",
     errors=(404,),
     access=SELF(),
 )
