@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.contracts.api import aggregator as api
 from shared.cursors import BadCursor, Cursors
@@ -15,7 +16,7 @@ from shared.db import UnitOfWork
 from shared.errors import Forbidden, Invalid, NotFound
 
 from .domain import Ties, TrustWeights, ties_between, ties_of
-from .health import components
+from .health import Attention, components
 from .model import HealthModel
 from .projection import Projection
 from .state import Models, live_projection
@@ -38,67 +39,97 @@ from .views import (
 # --- reads of the projection --------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class Candidate:
+    """One of a member's relationships, ranked on its health (its full view not yet built)."""
+
+    member_id: str
+    health: float
+    status: str
+    pair: PairSums
+    ties: Ties
+    attention: Attention | None
+
+
+@dataclass
+class Standing:
+    member: str
+    candidates: list[Candidate]
+    watermark: datetime | None
+
+
 class Partials:
     def __init__(self, models: Models, weights: TrustWeights) -> None:
         self.models = models
         self.weights = weights
 
+    async def standing(
+        self, member: str, at: datetime, uow: UnitOfWork, *, only: list[str] | None = None
+    ) -> Standing:
+        """The member's relationships at `at` (or only those with `only`), each with its
+        health: what ranking needs, and what the full views of a page are built from."""
+        p = await live_projection(uow, self.models)
+        model = p.model
+        facts = await p.facts.active_of(member)
+        if only is None:
+            pairs = await p.pairs.of_member(member)
+        else:
+            pairs = await p.pairs.between(member, only)
+        sums = {(s.b if s.a == member else s.a): s for s in pairs}
+        others = ({o for m, o, _ in facts} | {m for m, o, _ in facts} | set(sums)) - {member}
+        if only is not None:
+            others &= set(only)
+        totals = await p.attention.of([member, *others]) if model.uses_attention else {}
+        ties_with = ties_of(member, facts)
+        no_ties = Ties()
+        candidates = []
+        for other in others:
+            ties = ties_with.get(other, no_ties)
+            pair = sums.get(other)
+            trust = ties.trust(self.weights)
+            if ties.blocked or ((pair is None or pair.count == 0) and trust == 0):
+                continue
+            pair = pair or PairSums(*sorted((member, other)))
+            attention = attention_of(pair, totals, at, model)
+            health = components(pair, trust, at, model, attention).health
+            candidates.append(Candidate(other, health, model.status(health), pair, ties, attention))
+        return Standing(member, candidates, await p.watermarks.of([member]))
+
+    async def views(
+        self, member: str, chosen: list[Candidate], at: datetime, uow: UnitOfWork
+    ) -> list[api.Relationship]:
+        """The full views of these relationships (a page), explained by kind."""
+        p = await live_projection(uow, self.models)
+        await p.pairs.with_kinds([c.pair for c in chosen])
+        handles = await p.members.handles(sorted(c.member_id for c in chosen))
+        return [
+            pair_view(
+                member,
+                c.member_id,
+                c.pair,
+                c.ties,
+                at,
+                p.model,
+                self.weights,
+                c.attention,
+                handles.get(c.member_id),
+            )
+            for c in chosen
+        ]
+
     async def relationships(
         self, q: api.PartialRelationshipsQuery, uow: UnitOfWork
     ) -> api.PartialRelationships:
         """A member's relationships (a ranking, or the full views of some)."""
-        p = await live_projection(uow, self.models)
-        model = p.model
-        member = q.member_id
-        facts = await p.facts.active_of(member)
-        if q.others is None:
-            pairs = await p.pairs.of_member(member)
-        else:  # the full views of a page: its pairs only
-            pairs = await p.pairs.between(member, q.others)
-        if not q.ranking:  # full views explain by kind; a ranking needs no kinds
-            pairs = await p.pairs.with_kinds(pairs)
-        sums = {(s.b if s.a == member else s.a): s for s in pairs}
-        others = ({o for m, o, _ in facts} | {m for m, o, _ in facts} | set(sums)) - {member}
-        if q.others is not None:
-            others &= set(q.others)
-        totals = {}
-        if model.uses_attention:
-            totals = await p.attention.of([member, *others])
-        handles = {} if q.ranking else await p.members.handles(sorted(others))
-        ties_with = ties_of(member, facts)
-        no_ties = Ties()
-        ranking, views = [], []
-        for other in others:
-            ties = ties_with.get(other, no_ties)
-            pair = sums.get(other)
-            no_interactions = pair is None or pair.count == 0
-            if ties.blocked or (no_interactions and ties.trust(self.weights) == 0):
-                continue
-            pair = pair or PairSums(*sorted((member, other)))
-            attention = attention_of(pair, totals, q.at, model)
-            if q.ranking:
-                trust = ties.trust(self.weights)
-                health = components(pair, trust, q.at, model, attention).health
-                ranking.append(
-                    api.Ranked(member_id=other, health=health, status=model.status(health))
-                )
-            else:
-                views.append(
-                    pair_view(
-                        member,
-                        other,
-                        pair,
-                        ties,
-                        q.at,
-                        model,
-                        self.weights,
-                        attention,
-                        handles.get(other),
-                    )
-                )
-        return api.PartialRelationships(
-            ranking=ranking, views=views, watermark=await p.watermarks.of([member])
-        )
+        standing = await self.standing(q.member_id, q.at, uow, only=q.others)
+        if q.ranking:
+            ranking = [
+                api.Ranked(member_id=c.member_id, health=c.health, status=c.status)
+                for c in standing.candidates
+            ]
+            return api.PartialRelationships(ranking=ranking, watermark=standing.watermark)
+        views = await self.views(q.member_id, standing.candidates, q.at, uow)
+        return api.PartialRelationships(views=views, watermark=standing.watermark)
 
     async def pair(self, q: api.PartialPairQuery, uow: UnitOfWork) -> api.PartialPair:
         p = await live_projection(uow, self.models)
@@ -147,8 +178,7 @@ class Partials:
 
 # --- public queries ----------------------------------------------------------------------
 
-# One of Partials' reads: (request, uow) -> its answer.
-Read = Callable[[Any, UnitOfWork], Awaitable[Any]]
+T = TypeVar("T", bound=Any)
 
 
 class Queries:
@@ -171,19 +201,14 @@ class Queries:
         self.min_group = min_group
         self.cursors = cursors
 
-    async def _gather(
-        self,
-        read: Read,
-        request: Callable[[datetime], Any],
-        at: datetime | None,
-        uow: UnitOfWork,
-    ) -> tuple[list[Any], datetime]:
-        """Partials at `at` (default now); `at` before the watermark of the members the
-        query is about (their latest data) is refused."""
+    async def _read_at(
+        self, read: Callable[[datetime], Awaitable[T]], at: datetime | None
+    ) -> tuple[T, datetime]:
+        """`read` at `at` (default now); `at` before the watermark of the members the query
+        is about (their latest data, which `read`'s answer carries) is refused."""
         when = at or datetime.now(UTC)
-        partials = [await read(request(when), uow)]
-        marks = [p.watermark for p in partials if p.watermark]
-        watermark = max(marks) if marks else None
+        part = await read(when)
+        watermark = part.watermark
         if watermark is not None and when < watermark:
             if at is not None:
                 raise Invalid(
@@ -192,8 +217,8 @@ class Queries:
                     field="at",
                 )
             when = watermark  # clocks disagree by a little: read as of the latest interaction
-            partials = [await read(request(when), uow)]
-        return partials, when
+            part = await read(when)
+        return part, when
 
     async def _require_member(
         self, member_id: str, uow: UnitOfWork, field: str = "member_id"
@@ -206,16 +231,11 @@ class Queries:
     async def relationships(self, q: api.RelationshipsQuery, uow: UnitOfWork) -> api.Relationships:
         """A member's relationships, healthiest first, with components and explanations."""
         await self._require_member(q.member_id, uow)
-        # rank everything cheaply, then build the full views of the page only
-        partials, at = await self._gather(
-            self.partials.relationships,
-            lambda when: api.PartialRelationshipsQuery(
-                at=when, member_id=q.member_id, ranking=True
-            ),
-            q.at,
-            uow,
+        # rank everything on health alone, then build the full views of the page only
+        standing, at = await self._read_at(
+            lambda when: self.partials.standing(q.member_id, when, uow), q.at
         )
-        chosen = ranked([r for p in partials for r in p.ranking], q.status)
+        chosen = ranked(standing.candidates, q.status)
         # a cursor belongs to one listing: this member, this filter, this time
         scope = (
             "relationships:"
@@ -224,19 +244,10 @@ class Queries:
         offset = self._offset(q.cursor, scope) if q.cursor else 0
         page = chosen[offset : offset + q.limit]
         more = offset + q.limit < len(chosen)
-        items: list[api.Relationship] = []
-        if page:
-            wanted = [r.member_id for r in page]
-            details = await self.partials.relationships(
-                api.PartialRelationshipsQuery(at=at, member_id=q.member_id, others=wanted), uow
-            )
-            full = {v.member_id: v for v in details.views}
-            # a pair blocked or erased between the two reads is left out of the page
-            items = [full[member] for member in wanted if member in full]
         return api.Relationships(
             member_id=q.member_id,
             at=at,
-            items=items,
+            items=await self.partials.views(q.member_id, page, at, uow),
             total=len(chosen),
             next_cursor=self.cursors.issue(scope, [offset + q.limit]) if more else None,
         )
@@ -253,26 +264,26 @@ class Queries:
             raise Invalid("a member has no relationship with themselves", field="other_id")
         await self._require_member(q.member_id, uow)
         await self._require_member(q.other_id, uow, field="other_id")
-        partials, at = await self._gather(
-            self.partials.pair,
-            lambda when: api.PartialPairQuery(at=when, member_id=q.member_id, other_id=q.other_id),
+        part, at = await self._read_at(
+            lambda when: self.partials.pair(
+                api.PartialPairQuery(at=when, member_id=q.member_id, other_id=q.other_id), uow
+            ),
             q.at,
-            uow,
         )
-        view = next((p.view for p in partials if p.view), None)
+        view = part.view
         if view is None:
             raise NotFound("these members' relationship is hidden by a block", field="other_id")
         return api.PairRelationship(member_id=q.member_id, at=at, relationship=view)
 
     async def _balance(self, member_id: str, at: datetime | None, uow: UnitOfWork) -> api.Balance:
-        partials, at = await self._gather(
-            self.partials.balance,
-            lambda when: api.PartialBalanceQuery(at=when, member_id=member_id),
+        part, at = await self._read_at(
+            lambda when: self.partials.balance(
+                api.PartialBalanceQuery(at=when, member_id=member_id), uow
+            ),
             at,
-            uow,
         )
-        sums = add_sums((p.sums for p in partials), self.model)
-        weeks = add_weeks(p.weeks for p in partials)
+        sums = add_sums([part.sums], self.model)
+        weeks = add_weeks([part.weeks])
         return balance_view(member_id, sums, weeks, at, self.model)
 
     async def balance(self, q: api.MemberQuery, uow: UnitOfWork) -> api.Balance:
@@ -283,13 +294,13 @@ class Queries:
     async def nudges(self, q: api.MemberQuery, uow: UnitOfWork) -> api.Nudges:
         """Reconnect, reciprocate and go-offline nudges, each with its reason."""
         projection = await self._require_member(q.member_id, uow)
-        partials, at = await self._gather(
-            self.partials.relationships,
-            lambda when: api.PartialRelationshipsQuery(at=when, member_id=q.member_id),
+        part, at = await self._read_at(
+            lambda when: self.partials.relationships(
+                api.PartialRelationshipsQuery(at=when, member_id=q.member_id), uow
+            ),
             q.at,
-            uow,
         )
-        views = [v for p in partials for v in p.views]
+        views = part.views
         balance = await self._balance(q.member_id, at, uow)
         handles = await projection.members.handles([v.member_id for v in views])
         events = await projection.gatherings.upcoming_in_person(at)
@@ -306,10 +317,10 @@ class Queries:
         """Org-wide aggregates: pairs by status, members by balance, isolated, trend."""
         projection = await live_projection(uow, self.models)
         members = set(await projection.members.active())
-        partials, at = await self._gather(
-            self.partials.insights, lambda when: api.PartialInsightsQuery(at=when), q.at, uow
+        part, at = await self._read_at(
+            lambda when: self.partials.insights(api.PartialInsightsQuery(at=when), uow), q.at
         )
-        figures = combine_insights(partials, members, at, self.model, self.min_group)
+        figures = combine_insights([part], members, at, self.model, self.min_group)
         return api.OrgInsights(at=at, **dict(figures))
 
     async def team(self, q: api.TeamInsightsQuery, uow: UnitOfWork) -> api.TeamInsights:
@@ -324,13 +335,13 @@ class Queries:
                 "so that no one can be singled out",
                 field="team",
             )
-        partials, at = await self._gather(
-            self.partials.insights,
-            lambda when: api.PartialInsightsQuery(at=when, members=sorted(members)),
+        part, at = await self._read_at(
+            lambda when: self.partials.insights(
+                api.PartialInsightsQuery(at=when, members=sorted(members)), uow
+            ),
             q.at,
-            uow,
         )
-        figures = combine_insights(partials, members, at, self.model, self.min_group)
+        figures = combine_insights([part], members, at, self.model, self.min_group)
         active = figures.members - figures.members_by_balance.inactive
         if active < self.min_group:
             raise Forbidden(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from shared.contracts.api import aggregator as api
 
@@ -27,6 +28,7 @@ from .model import (
 from .projection import week_of
 from .sums import ChannelSums, DecayedSum, PairSums
 
+R = TypeVar("R")
 STATUSES = (THRIVING, STEADY, FADING, "dormant")
 BALANCE_STATUSES = (ONLINE_HEAVY, BALANCED, OFFLINE_HEAVY, INACTIVE)
 TREND_WEEKS = 8
@@ -129,8 +131,8 @@ def pair_view(
 # --- relationships -----------------------------------------------------------------------
 
 
-def ranked(ranking: list[api.Ranked], status: str | None) -> list[api.Ranked]:
-    """Healthiest first; `status` filters."""
+def ranked(ranking: list[R], status: str | None) -> list[R]:
+    """Healthiest first (anything with `member_id`, `health` and `status`); `status` filters."""
     chosen = [r for r in ranking if status is None or r.status == status]
     chosen.sort(key=lambda r: (-r.health, r.member_id))
     return chosen
