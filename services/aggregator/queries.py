@@ -161,12 +161,15 @@ class Partials:
         members = set(q.members) if q.members is not None else None
         facts = await p.facts.all_active()
         pairs = [(s, ties_between(s.a, s.b, facts)) for s in await p.pairs.all()]
-        weeks = await p.weeks.since(weeks_back(q.at)[0], q.members)
         totals = await p.attention.all() if model.uses_attention else {}
+        # SQLite reads outside a write see each statement's latest commit: the weeks are read
+        # after the balances, so they are never older than the balances that release a team
+        balances = await p.balances.all()
+        weeks = await p.weeks.since(weeks_back(q.at)[0], q.members)
         return insights_partial(
             pairs,
             totals,
-            await p.balances.all(),
+            balances,
             weeks,
             members,
             q.at,
