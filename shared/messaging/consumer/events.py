@@ -187,6 +187,7 @@ class EventConsumer(DurableConsumer):
                 log.warning("fetch on %s failed (%s); retrying", self.spec.durable, error)
                 await asyncio.sleep(1.0)
                 continue
+            self._handling = True  # stop() lets the batch in hand finish
             try:
                 await self.handle_batch(messages)
             except Exception:  # e.g. the database is down: the messages are redelivered
@@ -194,3 +195,5 @@ class EventConsumer(DurableConsumer):
                     "batch on %s failed; its messages will be redelivered", self.spec.durable
                 )
                 await asyncio.sleep(1.0)
+            finally:
+                self._handling = False
