@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 
 import nats.errors
 from faststream.nats import NatsBroker
-from faststream.nats.annotations import NatsMessage
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.operations import Operation
 from shared.contracts.rpc import Problem, Reply
 from shared.errors import Conflict, DomainError
+from shared.messaging.received import ReceivedMessage
 from shared.metrics import RPC_HANDLED
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def rpc_endpoint(broker: NatsBroker, operation: Operation, run: Runner, *, worke
     unit of work); replicas share the work (queue group)."""
     service, name = operation.service, operation.name
 
-    async def endpoint(msg: NatsMessage) -> bytes:
+    async def endpoint(msg: ReceivedMessage) -> bytes:
         data = msg.raw_message.data
         key = (msg.raw_message.headers or {}).get(IDEMPOTENCY_HEADER)
         try:

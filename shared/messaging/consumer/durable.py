@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -19,6 +18,7 @@ from shared.contracts.streams import ConsumerSpec
 from shared.contracts.subjects import dead_letter_subject
 from shared.db import UnitOfWork
 from shared.messaging.credentials import pull_inbox_prefix
+from shared.messaging.received import ReceivedMessage
 from shared.metrics import DEAD_LETTERED, HANDLER_FAILURES
 from shared.settings import Settings
 
@@ -96,7 +96,7 @@ class DurableConsumer(ABC):
         await raw.term()
 
     @abstractmethod
-    async def handle(self, msg: NatsMessage) -> None:
+    async def handle(self, msg: ReceivedMessage) -> None:
         """Handle one message delivered by the FastStream subscriber."""
 
     def subscribe(self) -> None:

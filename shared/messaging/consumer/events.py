@@ -12,13 +12,13 @@ from typing import Any
 
 import nats.errors
 import nats.js.errors
-from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import UnknownEventType, parse_event
 from shared.db import UnitOfWork
+from shared.messaging.received import ReceivedMessage
 from shared.metrics import DUPLICATES_SKIPPED, EVENTS_HANDLED
 
 from .durable import DurableConsumer, Unreadable
@@ -46,7 +46,7 @@ class EventConsumer(DurableConsumer):
     _handling: bool = field(default=False, init=False)
     _subscription: Any = field(default=None, init=False)
 
-    async def handle(self, msg: NatsMessage) -> None:
+    async def handle(self, msg: ReceivedMessage) -> None:
         await self._handle_one(msg.raw_message)
 
     async def handle_batch(self, messages: list[Msg]) -> None:

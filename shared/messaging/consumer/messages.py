@@ -12,10 +12,10 @@ from typing import Any
 
 import nats.errors
 import nats.js.errors
-from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 
 from shared.db import UnitOfWork
+from shared.messaging.received import ReceivedMessage
 
 from .durable import DurableConsumer, Unreadable
 
@@ -49,7 +49,7 @@ class MessageConsumer(DurableConsumer):
     _handling: bool = field(default=False, init=False)
     _subscription: Any = field(default=None, init=False)
 
-    async def handle(self, msg: NatsMessage) -> None:
+    async def handle(self, msg: ReceivedMessage) -> None:
         await self._handle_one(msg.raw_message)
 
     async def _handle_one(self, raw: Msg) -> None:
