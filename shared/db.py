@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -101,7 +103,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):
@@ -115,6 +117,93 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions of a service's database (on SQLite, writers queue on the event loop:
+    `SQLiteSession`)."""
+    kind = SQLiteSession if engine.dialect.name == "sqlite" else AsyncSession
+    return async_sessionmaker(engine, class_=kind, expire_on_commit=False)
+
+
+class SQLiteSession(AsyncSession):
+    """SQLite has one writer: a transaction holds the write lock from its first write to its
+    end, and the others poll for it in SQLite's busy handler, which sleeps up to 100 ms
+    between tries, so with many requests at once the lock sits free while they sleep (and
+    some wait seconds). Here a process's transactions queue for the lock in an asyncio lock
+    instead, taken just before a transaction's first write and given back when it ends.
+    Reads take nothing (WAL: readers never wait for the writer). Other processes on the
+    same file still meet SQLite's own lock."""
+
+    _writing = False
+
+    async def _before(self, statement: object = None) -> None:
+        if self._writing:
+            return
+        pending = self.sync_session.new or self.sync_session.dirty or self.sync_session.deleted
+        if pending or getattr(statement, "is_dml", False):
+            lock = _writer_lock(self.bind)
+            try:
+                async with asyncio.timeout(SQLITE_BUSY_TIMEOUT):
+                    await lock.acquire()
+            except TimeoutError:
+                locked = Exception("database is locked")
+                raise OperationalError(str(statement), None, locked) from None
+            self._writing = True
+
+    def _done(self) -> None:
+        if self._writing:
+            self._writing = False
+            _writer_lock(self.bind).release()
+
+    async def execute(self, statement, *args, **kwargs):
+        await self._before(statement)
+        return await super().execute(statement, *args, **kwargs)
+
+    async def scalar(self, statement, *args, **kwargs):
+        await self._before(statement)
+        return await super().scalar(statement, *args, **kwargs)
+
+    async def get(self, *args, **kwargs):
+        await self._before()  # autoflush
+        return await super().get(*args, **kwargs)
+
+    async def flush(self, *args, **kwargs) -> None:
+        await self._before()
+        await super().flush(*args, **kwargs)
+
+    async def commit(self) -> None:
+        await self._before()
+        try:
+            await super().commit()
+        finally:
+            self._done()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self._done()
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        finally:
+            self._done()
+
+
+SQLITE_BUSY_TIMEOUT = 30.0
+_WRITER_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(engine: AsyncEngine) -> asyncio.Lock:
+    """One per database file and event loop (tests run several loops)."""
+    by_loop = _WRITER_LOCKS.setdefault(engine.sync_engine, weakref.WeakKeyDictionary())
+    loop = asyncio.get_running_loop()
+    lock = by_loop.get(loop)
+    if lock is None:
+        lock = by_loop[loop] = asyncio.Lock()
+    return lock
 
 
 async def checkpoint(engine: AsyncEngine) -> None:

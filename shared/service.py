@@ -22,14 +22,13 @@ from prometheus_client import REGISTRY, make_asgi_app
 from pydantic import BaseModel
 from sqlalchemy import MetaData, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import EVENT_TYPES
 from shared.contracts.operations import Operation, Ping, Pong, operations_of
 from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
-from shared.db import UnitOfWork, make_engine, messaging_tables
+from shared.db import UnitOfWork, make_engine, messaging_tables, session_factory
 from shared.errors import Conflict
 from shared.logging import configure_logging
 from shared.messaging.consumer.events import BatchHandler, EventConsumer, EventHandler
@@ -65,7 +64,7 @@ class ServiceRuntime:
         self.engine = make_engine(
             settings.database_url(name), pool_size=settings.database_pool_size
         )
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = session_factory(self.engine)
         self.metadata = metadata
         self.outbox, self.inbox, self.idempotency = messaging_tables(metadata)
         self.broker = NatsBroker(

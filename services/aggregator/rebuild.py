@@ -26,12 +26,11 @@ from datetime import timedelta
 
 import nats
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import parse_event
 from shared.contracts.streams import consumers_of
-from shared.db import UnitOfWork, make_engine, messaging_tables
+from shared.db import UnitOfWork, make_engine, messaging_tables, session_factory
 from shared.messaging.consumer.fact_checks import refusal
 from shared.messaging.credentials import connect_options
 from shared.messaging.permissions import PROVISIONING
@@ -59,7 +58,7 @@ def say(message: str) -> None:
 async def rebuild(settings: Settings) -> int:
     """Returns the new live generation."""
     engine = make_engine(settings.database_url("aggregator"))
-    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    sessions = session_factory(engine)
     # the service's own inbox table (its runtime adds it to the same metadata)
     if "inbox" in metadata.tables:
         outbox, inbox = metadata.tables["outbox"], metadata.tables["inbox"]
