@@ -3,11 +3,16 @@ letters, and its FastStream subscription."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+import nats.errors
+import nats.js.errors
 from faststream import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from nats.aio.msg import Msg
@@ -58,6 +63,10 @@ class DurableConsumer(ABC):
     broker: NatsBroker
     settings: Settings
     service: str
+    _task: asyncio.Task | None = field(default=None, init=False)
+    _running: bool = field(default=False, init=False)
+    _handling: bool = field(default=False, init=False)
+    _subscription: Any = field(default=None, init=False)
 
     async def retry_or_give_up(self, raw: Msg, error: Exception, what: str) -> None:
         """A failed attempt: nak with the next backoff, or dead-letter after the last one."""
@@ -96,12 +105,25 @@ class DurableConsumer(ABC):
         await raw.term()
 
     @abstractmethod
+    async def _handle_one(self, raw: Msg) -> None:
+        """One message, in a transaction of its own."""
+
+    @abstractmethod
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """A fetched batch, in one transaction."""
+
     async def handle(self, msg: ReceivedMessage) -> None:
-        """Handle one message delivered by the FastStream subscriber."""
+        await self._handle_one(msg.raw_message)
 
     def subscribe(self) -> None:
-        """A FastStream pull subscriber fetching one message at a time (FastStream runs a
-        fetched batch concurrently, and order within a stream matters to projections)."""
+        """Single-message consumers are FastStream pull subscribers fetching one message at
+        a time (FastStream runs a fetched batch concurrently, and order within a stream
+        matters to projections). Batch consumers run their own fetch loop (`start`), which
+        takes whatever is available up to the batch size at once (FastStream's batch
+        subscriber waits to fill a batch, and loses its fetch task to the plain TimeoutError
+        that nats-py raises when a fetch finds nothing)."""
+        if self.spec.batch_size > 1:
+            return
         self.broker.subscriber(
             self.spec.filter_subjects[0]
             if len(self.spec.filter_subjects) == 1
@@ -118,8 +140,51 @@ class DurableConsumer(ABC):
             + (", ".join(self.spec.event_types) or ", ".join(self.spec.subjects)),
         )(self.handle)
 
-    async def start(self) -> None:  # noqa: B027 - a hook: nothing to start by default
-        """Start what FastStream does not run (batch fetch loops)."""
+    async def start(self) -> None:
+        if self.spec.batch_size > 1 and self._task is None:
+            js = self.broker.connection.jetstream()
+            self._subscription = await js.pull_subscribe_bind(
+                durable=self.spec.durable, stream=self.spec.stream
+            )
+            self._running = True
+            self._task = asyncio.create_task(self._fetch_loop(), name=f"{self.spec.durable}-fetch")
 
-    async def stop(self) -> None:  # noqa: B027 - a hook: nothing to stop by default
-        """Stop what `start` started."""
+    async def stop(self) -> None:
+        """Finish the batch in hand (within the grace period); a fetch in progress is
+        abandoned, and what was fetched but not acked is redelivered."""
+        self._running = False
+        if self._task is not None:
+            if not self._handling:
+                self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(self._task, self.settings.graceful_timeout)
+            self._task = None
+        if self._subscription is not None:
+            with contextlib.suppress(nats.errors.Error, TimeoutError):
+                await asyncio.wait_for(self._subscription.unsubscribe(), 5.0)
+            self._subscription = None
+
+    async def _fetch_loop(self) -> None:
+        while self._running:
+            try:
+                messages = await self._subscription.fetch(batch=self.spec.batch_size, timeout=1.0)
+            except TimeoutError:  # nothing to fetch
+                continue
+            except (
+                nats.errors.ConnectionClosedError,
+                nats.errors.ConnectionReconnectingError,
+                nats.js.errors.ServiceUnavailableError,
+            ) as error:
+                log.warning("fetch on %s failed (%s); retrying", self.spec.durable, error)
+                await asyncio.sleep(1.0)
+                continue
+            self._handling = True  # stop() lets the batch in hand finish
+            try:
+                await self.handle_batch(messages)
+            except Exception:  # e.g. the database is down: the messages are redelivered
+                log.exception(
+                    "batch on %s failed; its messages will be redelivered", self.spec.durable
+                )
+                await asyncio.sleep(1.0)
+            finally:
+                self._handling = False

@@ -8,17 +8,13 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import nats.errors
-import nats.js.errors
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from shared.contracts.envelope import Envelope, Event
 from shared.contracts.events import UnknownEventType, parse_event
 from shared.db import UnitOfWork
-from shared.messaging.received import ReceivedMessage
 from shared.metrics import DUPLICATES_SKIPPED, EVENTS_HANDLED
 
 from .durable import DurableConsumer, Unreadable
@@ -41,13 +37,6 @@ class EventConsumer(DurableConsumer):
     # Handles a whole batch of new events at once (bulk writes); when set, it replaces the
     # per-type handlers for batches and for single messages alike.
     batch_handler: BatchHandler | None = None
-    _task: asyncio.Task | None = field(default=None, init=False)
-    _running: bool = field(default=False, init=False)
-    _handling: bool = field(default=False, init=False)
-    _subscription: Any = field(default=None, init=False)
-
-    async def handle(self, msg: ReceivedMessage) -> None:
-        await self._handle_one(msg.raw_message)
 
     async def handle_batch(self, messages: list[Msg]) -> None:
         """A fetched batch in one transaction (bulk writes); if anything in it fails, the
@@ -137,63 +126,3 @@ class EventConsumer(DurableConsumer):
                 if handler is not None:
                     await handler(event, envelope, uow)
         return [envelope.type for _, envelope in new]
-
-    def subscribe(self) -> None:
-        """Single-message consumers are FastStream subscribers; batch consumers run their
-        own fetch loop (`start`), which takes whatever is available up to the batch size at
-        once (FastStream's batch subscriber waits to fill a batch, and loses its fetch task
-        to the plain TimeoutError that nats-py raises when a fetch finds nothing)."""
-        if self.spec.batch_size == 1:
-            super().subscribe()
-
-    async def start(self) -> None:
-        if self.spec.batch_size > 1 and self._task is None:
-            js = self.broker.connection.jetstream()
-            self._subscription = await js.pull_subscribe_bind(
-                durable=self.spec.durable, stream=self.spec.stream
-            )
-            self._running = True
-            self._task = asyncio.create_task(
-                self._fetch_loop(self._subscription), name=f"{self.spec.durable}-fetch"
-            )
-
-    async def stop(self) -> None:
-        """Finish the batch in hand (within the grace period); a fetch in progress is
-        abandoned, and what was fetched but not acked is redelivered."""
-        self._running = False
-        if self._task is not None:
-            if not self._handling:
-                self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, self.settings.graceful_timeout)
-            self._task = None
-        if self._subscription is not None:
-            # else the connection's drain waits for the abandoned fetch until it times out
-            with contextlib.suppress(nats.errors.Error):
-                await self._subscription.unsubscribe()
-            self._subscription = None
-
-    async def _fetch_loop(self, subscription) -> None:
-        while self._running:
-            try:
-                messages = await subscription.fetch(batch=self.spec.batch_size, timeout=1.0)
-            except TimeoutError:  # nothing to fetch (nats-py raises either TimeoutError)
-                continue
-            except (
-                nats.errors.ConnectionClosedError,
-                nats.errors.ConnectionReconnectingError,
-                nats.js.errors.ServiceUnavailableError,
-            ) as error:
-                log.warning("fetch on %s failed (%s); retrying", self.spec.durable, error)
-                await asyncio.sleep(1.0)
-                continue
-            self._handling = True  # stop() lets the batch in hand finish
-            try:
-                await self.handle_batch(messages)
-            except Exception:  # e.g. the database is down: the messages are redelivered
-                log.exception(
-                    "batch on %s failed; its messages will be redelivered", self.spec.durable
-                )
-                await asyncio.sleep(1.0)
-            finally:
-                self._handling = False

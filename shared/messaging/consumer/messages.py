@@ -3,19 +3,13 @@ batches of one transaction."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-import nats.errors
-import nats.js.errors
 from nats.aio.msg import Msg
 
 from shared.db import UnitOfWork
-from shared.messaging.received import ReceivedMessage
 
 from .durable import DurableConsumer, Unreadable
 
@@ -44,13 +38,6 @@ class MessageConsumer(DurableConsumer):
     retried or dead-lettered."""
 
     handler: MessageHandler | None = None
-    _task: asyncio.Task | None = field(default=None, init=False)
-    _running: bool = field(default=False, init=False)
-    _handling: bool = field(default=False, init=False)
-    _subscription: Any = field(default=None, init=False)
-
-    async def handle(self, msg: ReceivedMessage) -> None:
-        await self._handle_one(msg.raw_message)
 
     async def _handle_one(self, raw: Msg) -> None:
         assert self.handler is not None
@@ -86,57 +73,3 @@ class MessageConsumer(DurableConsumer):
             return
         for raw in messages:
             await raw.ack()
-
-    def subscribe(self) -> None:
-        """Batches are fetched by a loop of its own (`start`), as EventConsumer does."""
-        if self.spec.batch_size == 1:
-            super().subscribe()
-
-    async def start(self) -> None:
-        if self.spec.batch_size > 1 and self._task is None:
-            js = self.broker.connection.jetstream()
-            self._subscription = await js.pull_subscribe_bind(
-                durable=self.spec.durable, stream=self.spec.stream
-            )
-            self._running = True
-            self._task = asyncio.create_task(self._fetch_loop(), name=f"{self.spec.durable}-fetch")
-
-    async def stop(self) -> None:
-        """Finish the batch in hand (within the grace period); a fetch in progress is
-        abandoned, and what was fetched but not acked is redelivered."""
-        self._running = False
-        if self._task is not None:
-            if not self._handling:
-                self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                await asyncio.wait_for(self._task, self.settings.graceful_timeout)
-            self._task = None
-        if self._subscription is not None:
-            with contextlib.suppress(nats.errors.Error, TimeoutError):
-                await asyncio.wait_for(self._subscription.unsubscribe(), 5.0)
-            self._subscription = None
-
-    async def _fetch_loop(self) -> None:
-        while self._running:
-            try:
-                messages = await self._subscription.fetch(batch=self.spec.batch_size, timeout=1.0)
-            except TimeoutError:  # nothing to fetch
-                continue
-            except (
-                nats.errors.ConnectionClosedError,
-                nats.errors.ConnectionReconnectingError,
-                nats.js.errors.ServiceUnavailableError,
-            ) as error:
-                log.warning("fetch on %s failed (%s); retrying", self.spec.durable, error)
-                await asyncio.sleep(1.0)
-                continue
-            self._handling = True
-            try:
-                await self.handle_batch(messages)
-            except Exception:  # e.g. the database is down: the messages are redelivered
-                log.exception(
-                    "batch on %s failed; its messages will be redelivered", self.spec.durable
-                )
-                await asyncio.sleep(1.0)
-            finally:
-                self._handling = False
