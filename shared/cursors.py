@@ -13,9 +13,13 @@ import binascii
 import hashlib
 import hmac
 import json
-from typing import Any
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import DomainError
+
+if TYPE_CHECKING:
+    from shared.db import KeptValues
 
 MAC_BYTES = 16
 MAX_LENGTH = 1024
@@ -37,6 +41,20 @@ def _encode(raw: bytes) -> str:
 
 def _decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+async def kept_key(values: KeptValues, secret: str | None) -> bytes:
+    """The key of a service's cursors: from the configured secret (RAPPORT_CURSOR_SECRET),
+    else generated at first start and kept in the service's database, so that restarts and
+    replicas accept each other's cursors. Two replicas storing one at once: the loser's
+    insert fails (IntegrityError) and it reads the winner's."""
+    if secret:
+        return hashlib.sha256(secret.encode()).digest()
+    key = await values.get("cursor_key")
+    if key is None:
+        key = secrets.token_hex(32)
+        await values.put("cursor_key", key)
+    return bytes.fromhex(key)
 
 
 class Cursors:

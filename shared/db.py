@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -117,6 +118,25 @@ def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class KeptValues:
+    """Small values a service keeps for itself in its `service_state` table (name, value):
+    the key of its cursors, the signature of the rules its data was computed with."""
+
+    def __init__(self, session: AsyncSession, table: Table) -> None:
+        self.session = session
+        self.table = table
+
+    async def get(self, name: str) -> str | None:
+        t = self.table
+        return await self.session.scalar(select(t.c.value).where(t.c.name == name))
+
+    async def put(self, name: str, value: str) -> None:
+        t = self.table
+        changed = await self.session.execute(update(t).where(t.c.name == name).values(value=value))
+        if not changed.rowcount:
+            await self.session.execute(insert(t).values(name=name, value=value))
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

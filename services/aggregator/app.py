@@ -12,7 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from shared.contracts.api import aggregator as api
 from shared.contracts.streams import CONSUMERS
-from shared.cursors import Cursors
+from shared.cursors import Cursors, kept_key
+from shared.db import KeptValues
 from shared.service import ServiceRuntime
 from shared.settings import Settings, get_settings
 
@@ -25,7 +26,6 @@ from .projection.pairs import carry_over_kinds
 from .queries import Partials, Queries
 from .state import (
     Models,
-    cursor_key,
     ensure_generation_row,
     generation_model,
     generation_state,
@@ -146,11 +146,11 @@ def create_app(settings: Settings | None = None) -> AsgiFastStream:
             )
         try:
             async with runtime.unit_of_work() as uow:
-                cursors.key = await cursor_key(uow.session, secret)
+                cursors.key = await kept_key(KeptValues(uow.session, service_state), secret)
                 await uow.commit()
         except IntegrityError:  # another replica created it at the same moment: use its key
             async with runtime.unit_of_work() as uow:
-                cursors.key = await cursor_key(uow.session, secret)
+                cursors.key = await kept_key(KeptValues(uow.session, service_state), secret)
 
     async def start_gauges() -> None:
         gauges.append(asyncio.create_task(refresh_gauges(runtime, models, partials)))

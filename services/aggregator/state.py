@@ -5,9 +5,6 @@ across instances."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -86,19 +83,6 @@ async def lock_schema(connection: AsyncConnection) -> None:
 
 def rebuild_inbox(generation: int) -> str:
     return f"rebuild-g{generation}"
-
-
-async def cursor_key(session: AsyncSession, secret: str | None) -> bytes:
-    """The configured secret's key, else the one generated at first start and kept here (as
-    the content service does)."""
-    if secret:
-        return hashlib.sha256(secret.encode()).digest()
-    s = service_state
-    key = await session.scalar(select(s.c.value).where(s.c.name == "cursor_key"))
-    if key is None:
-        key = secrets.token_hex(32)
-        await session.execute(insert(s).values(name="cursor_key", value=key))
-    return bytes.fromhex(key)
 
 
 class Models:

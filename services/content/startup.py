@@ -4,15 +4,12 @@ set), and every post scored again when the value rules changed since they were s
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-
 from sqlalchemy import String, Text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import UnitOfWork
+from shared.cursors import kept_key
+from shared.db import KeptValues, UnitOfWork
 
 from .base import Base
 from .context import Context
@@ -30,23 +27,6 @@ class StateRow(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-class State:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, name: str) -> str | None:
-        row = await self.session.get(StateRow, name)
-        return row.value if row else None
-
-    async def put(self, name: str, value: str) -> None:
-        row = await self.session.get(StateRow, name)
-        if row is None:
-            self.session.add(StateRow(name=name, value=value))
-        else:
-            row.value = value
-        await self.session.flush()
-
-
 async def prepare(context: Context, uow: UnitOfWork) -> None:
     """Load (or create) the cursor key; score every post again if the value rules changed."""
     try:
@@ -57,16 +37,8 @@ async def prepare(context: Context, uow: UnitOfWork) -> None:
 
 
 async def _prepare(context: Context, uow: UnitOfWork) -> None:
-    state = State(uow.session)
-    secret = context.config.cursor_secret
-    if secret:
-        context.cursors.key = hashlib.sha256(secret.encode()).digest()
-    else:
-        key = await state.get("cursor_key")
-        if key is None:
-            key = secrets.token_hex(32)
-            await state.put("cursor_key", key)
-        context.cursors.key = bytes.fromhex(key)
+    state = KeptValues(uow.session, StateRow.__table__)
+    context.cursors.key = await kept_key(state, context.config.cursor_secret)
     signature = context.rules.signature()
     if await state.get("value_rules") != signature:
         posts, after = Posts(uow.session), None

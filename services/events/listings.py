@@ -4,38 +4,24 @@ positions the cursors hold (shared.cursors: opaque, signed, for one listing and 
 from __future__ import annotations
 
 import hashlib
-import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from shared.cursors import BadCursor, Cursors
-from shared.db import UnitOfWork
+from shared.cursors import BadCursor, Cursors, kept_key
+from shared.db import KeptValues, UnitOfWork
 
-from .store import State
+from .store.state import StateRow
 
 
 async def load_cursor_key(uow: UnitOfWork, cursors: Cursors, secret: str | None) -> None:
-    """The key signing the service's cursors: from RAPPORT_CURSOR_SECRET when set, else
-    generated at first start and kept in the service's database (as content does)."""
+    """The key signing the service's cursors (`shared.cursors.kept_key`)."""
     try:
-        await _load_cursor_key(uow, cursors, secret)
+        cursors.key = await kept_key(KeptValues(uow.session, StateRow.__table__), secret)
+        await uow.commit()
     except IntegrityError:  # another replica stored its key at the same moment: use it
         await uow.session.rollback()
-        await _load_cursor_key(uow, cursors, secret)
-
-
-async def _load_cursor_key(uow: UnitOfWork, cursors: Cursors, secret: str | None) -> None:
-    if secret:
-        cursors.key = hashlib.sha256(secret.encode()).digest()
-        return
-    state = State(uow.session)
-    key = await state.get("cursor_key")
-    if key is None:
-        key = secrets.token_hex(32)
-        await state.put("cursor_key", key)
-        await uow.commit()
-    cursors.key = bytes.fromhex(key)
+        cursors.key = await kept_key(KeptValues(uow.session, StateRow.__table__), secret)
 
 
 def listing_scope(listing: str, *filters: object) -> str:

@@ -10,6 +10,5 @@ from .deliveries import Deliveries
 from .gatherings import Gatherings
 from .meetings import Meetings
 from .members import Members
-from .state import State
 
-__all__ = ["Attendances", "Base", "Deliveries", "Gatherings", "Meetings", "Members", "State"]
+__all__ = ["Attendances", "Base", "Deliveries", "Gatherings", "Meetings", "Members"]
