@@ -131,7 +131,9 @@ class System:
             self.start(name)
         self.wait_ready()
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        # a deadline, not a wait: on a loaded 2-core machine five services migrating their
+        # PostgreSQL schemas at once have taken more than 30 s to be ready
         def ready() -> bool:
             try:
                 return self.http.get("/readyz").status_code == 200
