@@ -44,7 +44,7 @@ from shared.contracts.events import (
     ReactionSet,
 )
 from shared.contracts.subjects import event_subject
-from shared.db import make_engine
+from shared.engines import make_engine
 from shared.settings import SERVICES
 from tests.conftest import create_postgres_database, drop_postgres_database
 from tests.e2e.system import System, wait_until

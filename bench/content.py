@@ -42,7 +42,7 @@ from services.content.value import (
     audience_log2,
     credits,
 )
-from shared.db import make_engine
+from shared.engines import make_engine
 from shared.migrations import upgrade
 from tests.e2e.system import System, wait_until
 

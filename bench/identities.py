@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import insert
 
 from services.profiles.store import MemberRow
-from shared.db import make_engine
+from shared.engines import make_engine
 
 
 async def bind(

@@ -54,7 +54,7 @@ from shared.contracts.events import (
 )
 from shared.contracts.streams import consumers_of
 from shared.contracts.subjects import event_subject
-from shared.db import make_engine
+from shared.engines import make_engine
 from shared.messaging.consumer.durable import consumer_config
 from shared.messaging.credentials import ensure_credentials, write_server_config
 from shared.messaging.permissions import IDENTITIES

@@ -28,7 +28,8 @@ from shared.contracts.events import EVENT_TYPES
 from shared.contracts.operations import Operation, Ping, Pong, operations_of
 from shared.contracts.streams import consumers_of, stream_for_domain
 from shared.contracts.subjects import event_subject
-from shared.db import UnitOfWork, make_engine, messaging_tables, session_factory
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import make_engine, session_factory
 from shared.errors import Conflict
 from shared.logging import configure_logging
 from shared.messaging.consumer.events import BatchHandler, EventConsumer, EventHandler

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from shared.contracts.api import aggregator as api
 from shared.cursors import BadCursor, Cursors
@@ -181,7 +181,7 @@ class Partials:
 
 # --- public queries ----------------------------------------------------------------------
 
-T = TypeVar("T", bound=Any)
+T = TypeVar("T")
 
 
 class Queries:

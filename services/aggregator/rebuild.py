@@ -30,7 +30,8 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import parse_event
 from shared.contracts.streams import consumers_of
-from shared.db import UnitOfWork, make_engine, messaging_tables, session_factory
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import make_engine, session_factory
 from shared.messaging.consumer.fact_checks import refusal
 from shared.messaging.credentials import connect_options
 from shared.messaging.permissions import PROVISIONING

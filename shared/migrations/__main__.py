@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from alembic import command
 
 from shared import migrations
-from shared.db import make_engine
+from shared.engines import make_engine
 from shared.settings import SERVICES, Settings, get_settings
 
 

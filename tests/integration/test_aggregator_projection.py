@@ -48,7 +48,8 @@ from shared.contracts.events import (
     PostShared,
     ReactionSet,
 )
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 
 MODELS = {"v1": HealthModel(), "v2": HealthModel.v2()}
 VERSIONS = pytest.mark.parametrize("version", sorted(MODELS))

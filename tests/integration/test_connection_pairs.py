@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.connections.domain import ACCEPTED, Pair
 from services.connections.store import Base, Pairs
-from shared.db import create_schema, make_engine
+from shared.engines import create_schema, make_engine
 from shared.errors import Conflict
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

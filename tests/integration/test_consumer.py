@@ -14,7 +14,8 @@ from shared.contracts.envelope import Envelope
 from shared.contracts.events import MemberDeleted
 from shared.contracts.streams import ConsumerSpec
 from shared.contracts.subjects import event_subject
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 from shared.messaging.consumer.durable import consumer_config
 from shared.messaging.consumer.events import EventConsumer
 from tests.support import eventually, test_settings

@@ -20,7 +20,8 @@ from services.content.schema import Base
 from services.content.startup import prepare as prepare_content
 from services.content.value import ValueRules
 from shared.contracts.api.content import CreatePost, FeedPage, PostAction, SetReaction
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 
 MEMBERS = [str(uuid.uuid4()) for _ in range(4)]
 

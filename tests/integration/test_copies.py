@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.copies import CopiedRow, Copies, Version
-from shared.db import create_schema, make_engine
+from shared.engines import create_schema, make_engine
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -41,7 +41,7 @@ from shared.contracts.api.profiles import PersonalFields
 from shared.contracts.envelope import Envelope
 from shared.contracts.events import MemberDeleted, MemberRegistered, MemberUpdated
 from shared.copies import Version
-from shared.db import create_schema
+from shared.engines import create_schema
 from shared.errors import Conflict
 from shared.service import ServiceRuntime
 from tests.support import test_settings

@@ -12,7 +12,8 @@ from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.contracts.streams import ConsumerSpec
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 from shared.messaging.consumer.durable import consumer_config
 from shared.messaging.consumer.messages import HandleAlone, MessageConsumer
 from tests.support import eventually, test_settings

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.aggregator.projection import ProjectionTables
 from shared import migrations
-from shared.db import make_engine
+from shared.engines import make_engine
 from shared.settings import SERVICES
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 
@@ -304,7 +304,8 @@ CREATE_AS_PREVIOUS_RELEASE = """
 import asyncio, importlib, sys
 import shared
 assert shared.__file__.startswith(sys.argv[3]), shared.__file__
-from shared.db import create_schema, make_engine, messaging_tables
+from shared.db import messaging_tables
+from shared.engines import create_schema, make_engine
 
 async def main(service, url):
     importlib.import_module(f"services.{service}.app")

@@ -9,7 +9,8 @@ from sqlalchemy import MetaData, func, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from shared.contracts.events import MemberDeleted
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 from shared.messaging.outbox import OutboxRelay
 
 

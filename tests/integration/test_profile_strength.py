@@ -14,7 +14,8 @@ from services.profiles.handlers import ProfileHandlers
 from services.profiles.store import Base
 from services.profiles.strength import StrengthRules
 from shared.contracts.api.profiles import MemberChanges, MemberRef, RegisterMember, UpdateMember
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 from shared.errors import NotFound
 from shared.settings import Settings
 

@@ -19,7 +19,8 @@ from shared.contracts.api.profiles import (
     RegisterMember,
     UpdateMember,
 )
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 from shared.settings import Settings
 
 OUTBOX, INBOX, _ = messaging_tables(Base.metadata)

@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import Column, Integer, MetaData, String, Table, delete, insert
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 
 METADATA = MetaData()
 OUTBOX, INBOX, _ = messaging_tables(METADATA)

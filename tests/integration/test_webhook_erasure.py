@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from services.events.app import metadata
 from services.events.erasure import RawDeliveries, erase_deliveries
 from services.events.retention import forget_old_deliveries
-from shared.db import UnitOfWork, create_schema, make_engine, messaging_tables
+from shared.db import UnitOfWork, messaging_tables
+from shared.engines import create_schema, make_engine
 from shared.messaging.credentials import connect_options, pull_inbox_prefix
 from tests.integration.test_webhook_ingestion import (  # noqa: F401 - the issuer fixture
     Harness,
